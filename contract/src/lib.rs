@@ -1,0 +1,1 @@
+//! Conformance checking of HTTP targets against OpenAPI 3.0 documents.

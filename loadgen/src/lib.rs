@@ -1,0 +1,1 @@
+//! Load scenarios on goose with thresholds that gate CI.

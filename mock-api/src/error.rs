@@ -1,0 +1,143 @@
+//! The one error type of the HTTP layer and its JSON body `{"error": ..., "code": ...}`.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// Everything a handler can answer other than success.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("request body is larger than 1 MiB")]
+    PayloadTooLarge,
+    #[error("user not found")]
+    UserNotFound,
+    #[error("no route for {method} {path}")]
+    RouteNotFound { method: String, path: String },
+    #[error("method {method} is not allowed on {path}")]
+    MethodNotAllowed { method: String, path: String },
+    #[error("email is already taken")]
+    EmailTaken,
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("missing bearer token (Authorization: Bearer <token>)")]
+    MissingToken,
+    #[error("invalid, expired or revoked token")]
+    InvalidToken,
+    #[error("internal server error")]
+    Internal,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    code: &'a str,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Validation(_) | AppError::InvalidQuery(_) | AppError::MalformedJson(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UserNotFound | AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::EmailTaken => StatusCode::CONFLICT,
+            AppError::InvalidCredentials | AppError::MissingToken | AppError::InvalidToken => {
+                StatusCode::UNAUTHORIZED
+            }
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable code; clients match on it, so it never changes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "validation_error",
+            AppError::InvalidQuery(_) => "invalid_query",
+            AppError::MalformedJson(_) => "malformed_json",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::UserNotFound => "user_not_found",
+            AppError::RouteNotFound { .. } => "not_found",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
+            AppError::EmailTaken => "email_taken",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::MissingToken => "missing_token",
+            AppError::InvalidToken => "invalid_token",
+            AppError::Internal => "internal_error",
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        let body = ErrorBody {
+            error: &message,
+            code: self.code(),
+        };
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        // RFC 6750: a 401 on a bearer-protected resource names the scheme it expects.
+        let challenge = match self {
+            AppError::MissingToken => Some(r#"Bearer realm="mock-api""#),
+            AppError::InvalidToken => Some(r#"Bearer realm="mock-api", error="invalid_token""#),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::UserNotFound => AppError::UserNotFound,
+            StoreError::EmailTaken => AppError::EmailTaken,
+            StoreError::InvalidCredentials => AppError::InvalidCredentials,
+            StoreError::InvalidToken => AppError::InvalidToken,
+            StoreError::Hash => AppError::Internal,
+        }
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
+            JsonRejection::JsonSyntaxError(e) => AppError::MalformedJson(e.body_text()),
+            JsonRejection::JsonDataError(e) => AppError::MalformedJson(e.body_text()),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+            other => AppError::MalformedJson(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::InvalidQuery(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        AppError::Validation(rejection.body_text())
+    }
+}

@@ -1,0 +1,300 @@
+//! The HTTP surface: the router, its handlers, and the validation of what clients send.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::spec;
+use crate::store::{NewUser, Page, Role, Session, Store, User, UserPatch};
+
+/// The largest request body accepted; larger ones get 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+type AppResult<T> = Result<T, AppError>;
+type JsonBody = Result<Json<Value>, JsonRejection>;
+
+/// The mock API's router over a store.
+pub fn app(store: Arc<Store>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/users", get(list_users).post(create_user))
+        .route(
+            "/api/users/{id}",
+            get(get_user).put(update_user).delete(delete_user),
+        )
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/register", post(register))
+        .route("/api/auth/me", get(me))
+        .route("/api/auth/logout", post(logout))
+        .route("/__admin/reset", post(reset))
+        .route("/openapi.json", get(openapi_json))
+        .route("/openapi.yaml", get(openapi_yaml))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(store)
+}
+
+async fn health() -> Json<Value> {
+    let timestamp = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
+    Json(json!({
+        "status": "healthy",
+        "timestamp": timestamp,
+        "service": "mock-api",
+        // The version of the contract served, which is what a client can act on.
+        "version": spec::json()["info"]["version"],
+    }))
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    page: Option<String>,
+    limit: Option<String>,
+    search: Option<String>,
+}
+
+async fn list_users(
+    State(store): State<Arc<Store>>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> AppResult<Json<Page>> {
+    let Query(params) = params?;
+    let page = query_int("page", params.page.as_deref(), 1, 1_000_000_000)?;
+    let limit = query_int("limit", params.limit.as_deref(), 10, 100)?;
+    if let Some(search) = &params.search {
+        check_length("search", search, 0, 256).map_err(AppError::InvalidQuery)?;
+    }
+    Ok(Json(store.list(page, limit, params.search.as_deref())))
+}
+
+async fn create_user(State(store): State<Arc<Store>>, body: JsonBody) -> AppResult<Response> {
+    let body = object(body)?;
+    let role = match optional_str(&body, "role")? {
+        Some(role) => parse_role(role)?,
+        None => Role::User,
+    };
+    let user = store.create(new_user(&body, role)?)?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+async fn get_user(
+    State(store): State<Arc<Store>>,
+    id: Result<Path<String>, PathRejection>,
+) -> AppResult<Json<User>> {
+    Ok(Json(store.get(user_id(id)?)?))
+}
+
+async fn update_user(
+    State(store): State<Arc<Store>>,
+    id: Result<Path<String>, PathRejection>,
+    body: JsonBody,
+) -> AppResult<Json<User>> {
+    let id = user_id(id)?;
+    let body = object(body)?;
+    let patch = UserPatch {
+        email: optional_field(&body, "email", Field::Email)?,
+        password: optional_field(&body, "password", Field::Password)?,
+        name: optional_field(&body, "name", Field::Name)?,
+        role: optional_str(&body, "role")?.map(parse_role).transpose()?,
+    };
+    Ok(Json(store.update(id, patch)?))
+}
+
+async fn delete_user(
+    State(store): State<Arc<Store>>,
+    id: Result<Path<String>, PathRejection>,
+) -> AppResult<StatusCode> {
+    store.delete(user_id(id)?)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn login(State(store): State<Arc<Store>>, body: JsonBody) -> AppResult<Json<Session>> {
+    let body = object(body)?;
+    let email = required_field(&body, "email", Field::LoginEmail)?;
+    let password = required_field(&body, "password", Field::Password)?;
+    Ok(Json(store.login(&email, &password)?))
+}
+
+async fn register(State(store): State<Arc<Store>>, body: JsonBody) -> AppResult<Response> {
+    let body = object(body)?;
+    // Self-registration never grants a role: any `role` sent is ignored.
+    let session = store.register(new_user(&body, Role::User)?)?;
+    Ok((StatusCode::CREATED, Json(session)).into_response())
+}
+
+async fn me(State(store): State<Arc<Store>>, headers: HeaderMap) -> AppResult<Json<User>> {
+    Ok(Json(store.authenticate(bearer_token(&headers)?)?))
+}
+
+async fn logout(State(store): State<Arc<Store>>, headers: HeaderMap) -> AppResult<StatusCode> {
+    store.revoke(bearer_token(&headers)?)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reset(State(store): State<Arc<Store>>) -> StatusCode {
+    store.reset();
+    StatusCode::NO_CONTENT
+}
+
+async fn openapi_json() -> Response {
+    let content_type = HeaderValue::from_static("application/json");
+    ([(header::CONTENT_TYPE, content_type)], spec::json_text()).into_response()
+}
+
+async fn openapi_yaml() -> Response {
+    let content_type = HeaderValue::from_static("application/yaml");
+    ([(header::CONTENT_TYPE, content_type)], spec::YAML).into_response()
+}
+
+async fn route_not_found(method: Method, uri: Uri) -> AppError {
+    AppError::RouteNotFound {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> AppError {
+    AppError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// A path segment that is not a UUID names no user, so it is a 404 like an unknown UUID.
+fn user_id(id: Result<Path<String>, PathRejection>) -> AppResult<Uuid> {
+    let Path(id) = id?;
+    Uuid::parse_str(&id).map_err(|_| AppError::UserNotFound)
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(headers: &HeaderMap) -> AppResult<&str> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(AppError::MissingToken)?;
+    let value = value.to_str().map_err(|_| AppError::InvalidToken)?;
+    match value.trim().split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(AppError::InvalidToken),
+    }
+}
+
+fn query_int(name: &str, value: Option<&str>, default: u64, max: u64) -> AppResult<u64> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    match value.parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(AppError::InvalidQuery(format!(
+            "{name} must be an integer from 1 to {max}"
+        ))),
+    }
+}
+
+/// The kinds of string field a body can carry, with their rules (as in the spec).
+#[derive(Clone, Copy)]
+enum Field {
+    Email,
+    LoginEmail,
+    Name,
+    Password,
+}
+
+impl Field {
+    fn check(self, name: &str, value: &str) -> AppResult<()> {
+        let (min, max) = match self {
+            Field::Email => (3, 254),
+            Field::LoginEmail => (1, 254),
+            Field::Name => (1, 100),
+            Field::Password => (1, 128),
+        };
+        check_length(name, value, min, max).map_err(AppError::Validation)?;
+        if matches!(self, Field::Email) && !email_address::EmailAddress::is_valid(value) {
+            return Err(AppError::Validation(format!(
+                "{name} must be a valid email address"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Lengths count characters, as JSON Schema's `minLength` and `maxLength` do.
+fn check_length(name: &str, value: &str, min: usize, max: usize) -> Result<(), String> {
+    let length = value.chars().count();
+    if length < min {
+        return Err(if min == 1 {
+            format!("{name} must not be empty")
+        } else {
+            format!("{name} must be at least {min} characters")
+        });
+    }
+    if length > max {
+        return Err(format!("{name} must be at most {max} characters"));
+    }
+    Ok(())
+}
+
+fn object(body: JsonBody) -> AppResult<Map<String, Value>> {
+    let Json(value) = body?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(AppError::Validation(
+            "request body must be a JSON object".to_owned(),
+        )),
+    }
+}
+
+fn optional_str<'a>(body: &'a Map<String, Value>, name: &str) -> AppResult<Option<&'a str>> {
+    match body.get(name) {
+        None => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value)),
+        Some(_) => Err(AppError::Validation(format!("{name} must be a string"))),
+    }
+}
+
+fn optional_field(
+    body: &Map<String, Value>,
+    name: &str,
+    field: Field,
+) -> AppResult<Option<String>> {
+    let Some(value) = optional_str(body, name)? else {
+        return Ok(None);
+    };
+    field.check(name, value)?;
+    Ok(Some(value.to_owned()))
+}
+
+fn required_field(body: &Map<String, Value>, name: &str, field: Field) -> AppResult<String> {
+    optional_field(body, name, field)?
+        .ok_or_else(|| AppError::Validation(format!("{name} is required")))
+}
+
+fn parse_role(role: &str) -> AppResult<Role> {
+    Role::parse(role).ok_or_else(|| {
+        AppError::Validation(format!("role must be one of: {}", Role::NAMES.join(", ")))
+    })
+}
+
+fn new_user(body: &Map<String, Value>, role: Role) -> AppResult<NewUser> {
+    Ok(NewUser {
+        email: required_field(body, "email", Field::Email)?,
+        password: required_field(body, "password", Field::Password)?,
+        name: required_field(body, "name", Field::Name)?,
+        role,
+    })
+}

@@ -1,0 +1,509 @@
+//! The users and their tokens, and every rule that does not depend on HTTP: unique emails
+//! (ignoring case), salted password hashes, unguessable tokens, revocation, reset to the seed.
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use indexmap::IndexMap;
+use rand::RngCore;
+use serde::{Serialize, Serializer};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+/// How a [`Store`] starts, and what `reset` brings back.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Synthetic users added to the seed data after the two fixed ones, for load and scale
+    /// tests: `user{i}@load.test`, named `Load User {i}`, all with the password `password`.
+    pub extra_users: usize,
+}
+
+/// The seed users every fresh or reset store holds: (email, password, name, role).
+pub const SEED_USERS: [(&str, &str, &str, Role); 2] = [
+    ("admin@example.com", "admin123", "Admin User", Role::Admin),
+    ("user@example.com", "user123", "Test User", Role::User),
+];
+
+/// The password shared by the synthetic users of [`Config::extra_users`].
+pub const EXTRA_USERS_PASSWORD: &str = "password";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub const NAMES: [&str; 2] = ["user", "admin"];
+
+    pub fn parse(name: &str) -> Option<Role> {
+        match name {
+            "user" => Some(Role::User),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A user as the API shows it. It has no password field, so none can leak.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(serialize_with = "rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// The fields of a new user, already validated.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A partial update: `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<Role>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub token: String,
+    pub user: User,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub items: Vec<User>,
+    pub total: usize,
+    pub page: u64,
+    pub limit: u64,
+    pub total_pages: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("user not found")]
+    UserNotFound,
+    #[error("email is already taken")]
+    EmailTaken,
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("invalid or revoked token")]
+    InvalidToken,
+    #[error("password hashing failed")]
+    Hash,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The state of the API. Every method takes the lock once and never across an `await`,
+/// and password hashing happens outside it, so requests never queue behind a hash.
+#[derive(Debug)]
+pub struct Store {
+    data: RwLock<Data>,
+    seed: Data,
+    /// Compared against when an email is unknown, so a login takes as long either way.
+    dummy_hash: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Data {
+    /// Users in creation order, which is the order of listing.
+    users: IndexMap<Uuid, Record>,
+    /// Lower-cased email to id: the uniqueness index.
+    emails: HashMap<String, Uuid>,
+    /// Bearer token to the id of its user.
+    tokens: HashMap<String, Uuid>,
+}
+
+#[derive(Debug, Clone)]
+struct Record {
+    user: User,
+    password_hash: String,
+    /// Lower-cased name and email, kept so that a search does not lower-case every user.
+    name_lower: String,
+    email_lower: String,
+}
+
+impl Record {
+    fn new(user: User, password_hash: String) -> Record {
+        Record {
+            name_lower: user.name.to_lowercase(),
+            email_lower: user.email.to_lowercase(),
+            user,
+            password_hash,
+        }
+    }
+
+    fn matches(&self, needle_lower: &str) -> bool {
+        self.name_lower.contains(needle_lower) || self.email_lower.contains(needle_lower)
+    }
+}
+
+impl Store {
+    pub fn new(config: &Config) -> Store {
+        let now = now();
+        let mut seed = Data::default();
+        for (email, password, name, role) in SEED_USERS {
+            let hash = hash_password(password).expect("hashing a seed password");
+            let user = User {
+                id: random_uuid(),
+                email: email.to_owned(),
+                name: name.to_owned(),
+                role,
+                created_at: now,
+                updated_at: now,
+            };
+            seed.insert(Record::new(user, hash));
+        }
+        if config.extra_users > 0 {
+            // One hash serves all synthetic users: hashing 100,000 passwords would make start-up slow.
+            let hash = hash_password(EXTRA_USERS_PASSWORD).expect("hashing a seed password");
+            seed.users.reserve(config.extra_users);
+            seed.emails.reserve(config.extra_users);
+            for i in 1..=config.extra_users {
+                let user = User {
+                    id: random_uuid(),
+                    email: format!("user{i}@load.test"),
+                    name: format!("Load User {i}"),
+                    role: Role::User,
+                    created_at: now,
+                    updated_at: now,
+                };
+                seed.insert(Record::new(user, hash.clone()));
+            }
+        }
+        Store {
+            data: RwLock::new(seed.clone()),
+            seed,
+            dummy_hash: hash_password("not a password").expect("hashing a constant"),
+        }
+    }
+
+    /// One page of the users whose name or email contains `search` (ignoring case).
+    pub fn list(&self, page: u64, limit: u64, search: Option<&str>) -> Page {
+        let data = self.read();
+        let offset = usize::try_from((page - 1).saturating_mul(limit)).unwrap_or(usize::MAX);
+        let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
+        let (items, total) = match search.filter(|s| !s.is_empty()) {
+            None => {
+                let end = offset.saturating_add(limit_usize).min(data.users.len());
+                let items = match data.users.get_range(offset.min(end)..end) {
+                    Some(slice) => slice.values().map(|r| r.user.clone()).collect(),
+                    None => Vec::new(),
+                };
+                (items, data.users.len())
+            }
+            Some(search) => {
+                let needle = search.to_lowercase();
+                let mut total = 0;
+                let mut items = Vec::new();
+                for record in data.users.values().filter(|r| r.matches(&needle)) {
+                    if total >= offset && items.len() < limit_usize {
+                        items.push(record.user.clone());
+                    }
+                    total += 1;
+                }
+                (items, total)
+            }
+        };
+        Page {
+            items,
+            total,
+            page,
+            limit,
+            total_pages: (total as u64).div_ceil(limit),
+        }
+    }
+
+    pub fn get(&self, id: Uuid) -> Result<User> {
+        let data = self.read();
+        data.users
+            .get(&id)
+            .map(|r| r.user.clone())
+            .ok_or(StoreError::UserNotFound)
+    }
+
+    pub fn create(&self, new: NewUser) -> Result<User> {
+        let hash = hash_password(&new.password)?;
+        let now = now();
+        let user = User {
+            id: random_uuid(),
+            email: new.email,
+            name: new.name,
+            role: new.role,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut data = self.write();
+        if data.emails.contains_key(&user.email.to_lowercase()) {
+            return Err(StoreError::EmailTaken);
+        }
+        data.insert(Record::new(user.clone(), hash));
+        Ok(user)
+    }
+
+    /// Creates a user and logs it in.
+    pub fn register(&self, new: NewUser) -> Result<Session> {
+        let user = self.create(new)?;
+        let token = self.issue_token(user.id);
+        Ok(Session { token, user })
+    }
+
+    pub fn update(&self, id: Uuid, patch: UserPatch) -> Result<User> {
+        let hash = patch.password.as_deref().map(hash_password).transpose()?;
+        let mut data = self.write();
+        let data = &mut *data;
+        let record = data.users.get_mut(&id).ok_or(StoreError::UserNotFound)?;
+        if let Some(email) = patch.email {
+            let key = email.to_lowercase();
+            match data.emails.get(&key) {
+                Some(owner) if *owner != id => return Err(StoreError::EmailTaken),
+                _ => {}
+            }
+            data.emails.remove(&record.email_lower);
+            data.emails.insert(key, id);
+            record.user.email = email;
+        }
+        if let Some(name) = patch.name {
+            record.user.name = name;
+        }
+        if let Some(role) = patch.role {
+            record.user.role = role;
+        }
+        if let Some(hash) = hash {
+            record.password_hash = hash;
+        }
+        // Strictly later than before, even when two updates land in the same millisecond.
+        let bumped = record.user.updated_at + time::Duration::milliseconds(1);
+        record.user.updated_at = now().max(bumped);
+        record.name_lower = record.user.name.to_lowercase();
+        record.email_lower = record.user.email.to_lowercase();
+        Ok(record.user.clone())
+    }
+
+    /// Deletes a user and revokes every token it holds.
+    pub fn delete(&self, id: Uuid) -> Result<()> {
+        let mut data = self.write();
+        let record = data
+            .users
+            .shift_remove(&id)
+            .ok_or(StoreError::UserNotFound)?;
+        data.emails.remove(&record.email_lower);
+        data.tokens.retain(|_, owner| *owner != id);
+        Ok(())
+    }
+
+    /// Checks an email (ignoring case) and password, and issues a new token.
+    pub fn login(&self, email: &str, password: &str) -> Result<Session> {
+        let found = {
+            let data = self.read();
+            data.emails
+                .get(&email.to_lowercase())
+                .and_then(|id| data.users.get(id))
+                .map(|r| (r.user.id, r.password_hash.clone()))
+        };
+        let (id, hash) = match found {
+            Some(found) => found,
+            None => {
+                // Spend the same time as for a wrong password, so timing does not reveal
+                // which emails exist.
+                verify_password(password, &self.dummy_hash);
+                return Err(StoreError::InvalidCredentials);
+            }
+        };
+        if !verify_password(password, &hash) {
+            return Err(StoreError::InvalidCredentials);
+        }
+        // The user may have been deleted while the hash was checked: look it up again.
+        let user = self.get(id).map_err(|_| StoreError::InvalidCredentials)?;
+        let token = self.issue_token(id);
+        Ok(Session { token, user })
+    }
+
+    /// The user a live token belongs to.
+    pub fn authenticate(&self, token: &str) -> Result<User> {
+        let data = self.read();
+        let id = data.tokens.get(token).ok_or(StoreError::InvalidToken)?;
+        data.users
+            .get(id)
+            .map(|r| r.user.clone())
+            .ok_or(StoreError::InvalidToken)
+    }
+
+    pub fn revoke(&self, token: &str) -> Result<()> {
+        self.write()
+            .tokens
+            .remove(token)
+            .map(drop)
+            .ok_or(StoreError::InvalidToken)
+    }
+
+    /// Back to the seed data, every token revoked.
+    pub fn reset(&self) {
+        *self.write() = self.seed.clone();
+    }
+
+    pub fn user_count(&self) -> usize {
+        self.read().users.len()
+    }
+
+    fn issue_token(&self, id: Uuid) -> String {
+        let token = random_token();
+        self.write().tokens.insert(token.clone(), id);
+        token
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Data> {
+        // No code path panics while holding the lock; should one ever, the data is still whole.
+        self.data.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Data> {
+        self.data.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Data {
+    fn insert(&mut self, record: Record) {
+        let id = record.user.id;
+        self.emails.insert(record.email_lower.clone(), id);
+        self.users.insert(id, record);
+    }
+}
+
+fn now() -> OffsetDateTime {
+    // Millisecond precision: what JavaScript and most clients parse without loss.
+    let now = OffsetDateTime::now_utc();
+    now.replace_millisecond(now.millisecond()).unwrap_or(now)
+}
+
+fn rfc3339<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    let text = at.format(&Rfc3339).map_err(serde::ser::Error::custom)?;
+    serializer.serialize_str(&text)
+}
+
+fn random_uuid() -> Uuid {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// 256 bits from a CSPRNG (`ThreadRng` is ChaCha seeded from the OS), hex-encoded.
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Argon2id with a deliberately small cost: these are test fixtures, and a production-grade
+/// cost would make the mock's logins the bottleneck of every load test run against it.
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(1024, 1, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|_| StoreError::Hash)?;
+    let hash = hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|_| StoreError::Hash)?;
+    Ok(hash.to_string())
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_user(email: &str) -> NewUser {
+        NewUser {
+            email: email.to_owned(),
+            password: "pw".to_owned(),
+            name: "N".to_owned(),
+            role: Role::User,
+        }
+    }
+
+    #[test]
+    fn emails_are_unique_ignoring_case() {
+        let store = Store::new(&Config::default());
+        assert_eq!(
+            store.create(new_user("ADMIN@example.com")).unwrap_err(),
+            StoreError::EmailTaken
+        );
+        let user = store.create(new_user("a@b.co")).unwrap();
+        let patch = UserPatch {
+            email: Some("User@Example.com".into()),
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            store.update(user.id, patch).unwrap_err(),
+            StoreError::EmailTaken
+        );
+        // Changing the case of one's own email is no conflict.
+        let patch = UserPatch {
+            email: Some("A@B.CO".into()),
+            ..UserPatch::default()
+        };
+        assert_eq!(store.update(user.id, patch).unwrap().email, "A@B.CO");
+    }
+
+    #[test]
+    fn passwords_are_stored_salted_and_hashed() {
+        let store = Store::new(&Config::default());
+        let data = store.read();
+        let hashes: Vec<&str> = data
+            .users
+            .values()
+            .map(|r| r.password_hash.as_str())
+            .collect();
+        assert!(hashes.iter().all(|h| h.starts_with("$argon2id$")));
+        assert!(
+            !hashes
+                .iter()
+                .any(|h| h.contains("admin123") || h.contains("user123"))
+        );
+        drop(data);
+        let a = hash_password("same").unwrap();
+        let b = hash_password("same").unwrap();
+        assert_ne!(a, b, "a fresh salt per hash");
+        assert!(verify_password("same", &a) && !verify_password("other", &a));
+    }
+
+    #[test]
+    fn extra_users_are_part_of_the_seed() {
+        let store = Store::new(&Config { extra_users: 1000 });
+        assert_eq!(store.user_count(), 1002);
+        store
+            .delete(store.list(1, 1, Some("user1000@")).items[0].id)
+            .unwrap();
+        store.reset();
+        assert_eq!(store.user_count(), 1002);
+        assert!(store.login("USER7@load.test", EXTRA_USERS_PASSWORD).is_ok());
+    }
+}
