@@ -1,1 +1,10 @@
+//! The workspace's integration tests: one binary, one module per area. Every test talks to a
+//! real server on 127.0.0.1:0, and every reply is checked against `specs/mock-api.yaml`.
 
+mod auth;
+mod binary;
+mod concurrency;
+mod errors;
+mod snapshots;
+mod spec;
+mod users;

@@ -1,0 +1,91 @@
+//! The `mock-api` binary: `--port 0`, the listening line, graceful shutdown on SIGTERM, and
+//! exit status 2 on bad usage.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary next to this test executable (`target/<profile>/mock-api`), built on demand.
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .to_path_buf();
+    let path = dir.join(format!("mock-api{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "mock-api", "--bin", "mock-api"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building mock-api");
+    }
+    path
+}
+
+#[tokio::test]
+async fn prints_the_address_serves_and_stops_on_sigterm() {
+    let mut child = Command::new(binary())
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("mock-api listening on ")
+        .expect("the listening line")
+        .to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
+        "{url}"
+    );
+    let health = reqwest::get(format!("{url}/health")).await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "mock-api did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        reqwest::get(format!("{url}/health")).await.is_err(),
+        "the port is closed"
+    );
+}
+
+#[test]
+fn bad_usage_exits_2_with_a_message() {
+    for args in [
+        &["--port", "notaport"][..],
+        &["--bogus"],
+        &["--host", "256.0.0.1", "--port", "0"],
+    ] {
+        let output = Command::new(binary()).args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.trim().is_empty() && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
