@@ -21,7 +21,7 @@ async fn main() -> std::io::Result<()> {
     let page: &'static str = Box::leak(
         format!(
             r#"{{"items":[{}],"total":10,"page":1,"limit":10,"total_pages":1}}"#,
-            vec![USER; 10].join(",")
+            [USER; 10].join(",")
         )
         .into_boxed_str(),
     );

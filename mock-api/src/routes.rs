@@ -11,12 +11,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::spec;
-use crate::store::{NewUser, Page, Role, Session, Store, User, UserPatch};
+use crate::store::{NewUser, Page, Role, Session, Store, User, UserPatch, format_timestamp};
 
 /// The largest request body accepted; larger ones get 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -47,9 +46,7 @@ pub fn app(store: Arc<Store>) -> Router {
 }
 
 async fn health() -> Json<Value> {
-    let timestamp = OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_default();
+    let timestamp = format_timestamp(OffsetDateTime::now_utc());
     Json(json!({
         "status": "healthy",
         "timestamp": timestamp,

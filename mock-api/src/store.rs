@@ -2,15 +2,18 @@
 //! (ignoring case), salted password hashes, unguessable tokens, revocation, reset to the seed.
 
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use indexmap::IndexMap;
+use memchr::memmem;
 use rand::RngCore;
 use serde::{Serialize, Serializer};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
 /// How a [`Store`] starts, and what `reset` brings back.
@@ -117,12 +120,16 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     data: RwLock<Data>,
     seed: Data,
+    /// Built on the first search after a change; see [`SearchIndex`].
+    search_index: Mutex<Option<Arc<SearchIndex>>>,
     /// Compared against when an email is unknown, so a login takes as long either way.
     dummy_hash: String,
 }
 
 #[derive(Debug, Clone, Default)]
 struct Data {
+    /// Changes with every write, so a cached [`SearchIndex`] knows when it is stale.
+    version: u64,
     /// Users in creation order, which is the order of listing.
     users: IndexMap<Uuid, Record>,
     /// Lower-cased email to id: the uniqueness index.
@@ -135,23 +142,102 @@ struct Data {
 struct Record {
     user: User,
     password_hash: String,
-    /// Lower-cased name and email, kept so that a search does not lower-case every user.
-    name_lower: String,
-    email_lower: String,
+    /// `name\0email`, lower-cased once here so that a search does not lower-case every user,
+    /// and joined so that it runs one substring search per user rather than two.
+    haystack: String,
+    /// Where the email starts in `haystack`.
+    email_at: usize,
 }
 
 impl Record {
     fn new(user: User, password_hash: String) -> Record {
-        Record {
-            name_lower: user.name.to_lowercase(),
-            email_lower: user.email.to_lowercase(),
+        let mut record = Record {
             user,
             password_hash,
+            haystack: String::new(),
+            email_at: 0,
+        };
+        record.index();
+        record
+    }
+
+    /// Rebuilds the search text after the name or email changed.
+    fn index(&mut self) {
+        self.haystack = self.user.name.to_lowercase();
+        self.haystack.push('\0');
+        self.email_at = self.haystack.len();
+        self.haystack.push_str(&self.user.email.to_lowercase());
+    }
+
+    /// Whether the lower-cased needle is in the name or in the email (not across the two).
+    fn matches(&self, needle_lower: &str) -> bool {
+        self.name_lower().contains(needle_lower) || self.email_lower().contains(needle_lower)
+    }
+
+    fn email_lower(&self) -> &str {
+        &self.haystack[self.email_at..]
+    }
+
+    fn name_lower(&self) -> &str {
+        &self.haystack[..self.email_at - 1]
+    }
+}
+
+/// The lower-cased `name\0email` of every user, in listing order, in one buffer: a search
+/// is then one vectorised pass over contiguous memory instead of a walk over scattered
+/// records (about 5 ms per search at 100,000 users, against well under 1 ms).
+#[derive(Debug)]
+struct SearchIndex {
+    /// The [`Data::version`] it was built from; a mismatch means it is stale.
+    version: u64,
+    text: Vec<u8>,
+    /// Where each user's text ends in `text`, by position in [`Data::users`].
+    ends: Vec<usize>,
+}
+
+impl SearchIndex {
+    fn build(data: &Data) -> SearchIndex {
+        let mut text = Vec::with_capacity(data.users.values().map(|r| r.haystack.len()).sum());
+        let mut ends = Vec::with_capacity(data.users.len());
+        for record in data.users.values() {
+            text.extend_from_slice(record.haystack.as_bytes());
+            ends.push(text.len());
+        }
+        SearchIndex {
+            version: data.version,
+            text,
+            ends,
         }
     }
 
-    fn matches(&self, needle_lower: &str) -> bool {
-        self.name_lower.contains(needle_lower) || self.email_lower.contains(needle_lower)
+    /// Positions (in listing order) of the users whose name or email contains `search`,
+    /// compared in lower case.
+    fn find(&self, data: &Data, search: &str) -> Vec<usize> {
+        let needle = search.to_lowercase();
+        // Only a needle holding the separator can match across a name and an email.
+        let may_span = needle.contains('\0');
+        let finder = memmem::Finder::new(needle.as_bytes());
+        let mut found = Vec::new();
+        let (mut user, mut from) = (0, 0);
+        while let Some(offset) = finder.find(&self.text[from..]) {
+            let at = from + offset;
+            // Matches come in order, so the user they fall in only moves forward.
+            while self.ends[user] <= at {
+                user += 1;
+            }
+            let within_one_user = at + needle.len() <= self.ends[user];
+            if within_one_user && (!may_span || data.users[user].matches(&needle)) {
+                found.push(user);
+                // One match per user is enough: go on from the next user's text.
+                from = self.ends[user];
+            } else {
+                from = at + 1;
+            }
+            if from >= self.text.len() {
+                break;
+            }
+        }
+        found
     }
 }
 
@@ -191,6 +277,7 @@ impl Store {
         Store {
             data: RwLock::new(seed.clone()),
             seed,
+            search_index: Mutex::new(None),
             dummy_hash: hash_password("not a password").expect("hashing a constant"),
         }
     }
@@ -210,16 +297,14 @@ impl Store {
                 (items, data.users.len())
             }
             Some(search) => {
-                let needle = search.to_lowercase();
-                let mut total = 0;
-                let mut items = Vec::new();
-                for record in data.users.values().filter(|r| r.matches(&needle)) {
-                    if total >= offset && items.len() < limit_usize {
-                        items.push(record.user.clone());
-                    }
-                    total += 1;
-                }
-                (items, total)
+                let found = self.search_index(&data).find(&data, search);
+                let items = found
+                    .iter()
+                    .skip(offset)
+                    .take(limit_usize)
+                    .map(|&at| data.users[at].user.clone())
+                    .collect();
+                (items, found.len())
             }
         };
         Page {
@@ -276,7 +361,7 @@ impl Store {
                 Some(owner) if *owner != id => return Err(StoreError::EmailTaken),
                 _ => {}
             }
-            data.emails.remove(&record.email_lower);
+            data.emails.remove(record.email_lower());
             data.emails.insert(key, id);
             record.user.email = email;
         }
@@ -292,8 +377,7 @@ impl Store {
         // Strictly later than before, even when two updates land in the same millisecond.
         let bumped = record.user.updated_at + time::Duration::milliseconds(1);
         record.user.updated_at = now().max(bumped);
-        record.name_lower = record.user.name.to_lowercase();
-        record.email_lower = record.user.email.to_lowercase();
+        record.index();
         Ok(record.user.clone())
     }
 
@@ -304,7 +388,7 @@ impl Store {
             .users
             .shift_remove(&id)
             .ok_or(StoreError::UserNotFound)?;
-        data.emails.remove(&record.email_lower);
+        data.emails.remove(record.email_lower());
         data.tokens.retain(|_, owner| *owner != id);
         Ok(())
     }
@@ -356,7 +440,10 @@ impl Store {
 
     /// Back to the seed data, every token revoked.
     pub fn reset(&self) {
-        *self.write() = self.seed.clone();
+        let mut data = self.write();
+        let version = data.version;
+        *data = self.seed.clone();
+        data.version = version;
     }
 
     pub fn user_count(&self) -> usize {
@@ -369,20 +456,40 @@ impl Store {
         token
     }
 
+    /// The search index for `data`, rebuilt if a write happened since it was built.
+    fn search_index(&self, data: &Data) -> Arc<SearchIndex> {
+        let mut cached = self
+            .search_index
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match &*cached {
+            Some(index) if index.version == data.version => index.clone(),
+            _ => {
+                let index = Arc::new(SearchIndex::build(data));
+                *cached = Some(index.clone());
+                index
+            }
+        }
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Data> {
         // No code path panics while holding the lock; should one ever, the data is still whole.
         self.data.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The data for a change: every write goes through here, so every write bumps the version.
     fn write(&self) -> RwLockWriteGuard<'_, Data> {
-        self.data.write().unwrap_or_else(PoisonError::into_inner)
+        static VERSIONS: AtomicU64 = AtomicU64::new(1);
+        let mut data = self.data.write().unwrap_or_else(PoisonError::into_inner);
+        data.version = VERSIONS.fetch_add(1, Ordering::Relaxed);
+        data
     }
 }
 
 impl Data {
     fn insert(&mut self, record: Record) {
         let id = record.user.id;
-        self.emails.insert(record.email_lower.clone(), id);
+        self.emails.insert(record.email_lower().to_owned(), id);
         self.users.insert(id, record);
     }
 }
@@ -393,9 +500,19 @@ fn now() -> OffsetDateTime {
     now.replace_millisecond(now.millisecond()).unwrap_or(now)
 }
 
+/// RFC 3339 in UTC with exactly three fractional digits, so that timestamps have one width
+/// and sort as strings (`Rfc3339` drops trailing zeros: `.9Z` would sort after `.91Z`).
+const TIMESTAMP: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+pub(crate) fn format_timestamp(at: OffsetDateTime) -> String {
+    at.to_offset(UtcOffset::UTC)
+        .format(TIMESTAMP)
+        .unwrap_or_default()
+}
+
 fn rfc3339<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
-    let text = at.format(&Rfc3339).map_err(serde::ser::Error::custom)?;
-    serializer.serialize_str(&text)
+    serializer.serialize_str(&format_timestamp(*at))
 }
 
 fn random_uuid() -> Uuid {
@@ -493,6 +610,50 @@ mod tests {
         let b = hash_password("same").unwrap();
         assert_ne!(a, b, "a fresh salt per hash");
         assert!(verify_password("same", &a) && !verify_password("other", &a));
+    }
+
+    fn emails(page: &Page) -> Vec<&str> {
+        page.items.iter().map(|u| u.email.as_str()).collect()
+    }
+
+    #[test]
+    fn search_sees_every_write() {
+        let store = Store::new(&Config::default());
+        assert_eq!(emails(&store.list(1, 10, Some("jo"))), Vec::<&str>::new());
+        let jo = store
+            .create(NewUser {
+                name: "Jo".into(),
+                ..new_user("x@y.io")
+            })
+            .unwrap();
+        assert_eq!(emails(&store.list(1, 10, Some("JO"))), ["x@y.io"]);
+        let patch = UserPatch {
+            name: Some("Kim".into()),
+            ..UserPatch::default()
+        };
+        store.update(jo.id, patch).unwrap();
+        assert_eq!(store.list(1, 10, Some("jo")).total, 0);
+        assert_eq!(emails(&store.list(1, 10, Some("kim"))), ["x@y.io"]);
+        store.delete(jo.id).unwrap();
+        assert_eq!(store.list(1, 10, Some("kim")).total, 0);
+        store.create(new_user("kim@y.io")).unwrap();
+        store.reset();
+        assert_eq!(store.list(1, 10, Some("kim")).total, 0);
+    }
+
+    #[test]
+    fn search_never_matches_across_fields_or_users() {
+        let store = Store::new(&Config::default());
+        // The admin's text ends "admin@example.com" and the next user's begins "test user":
+        // in the index they touch, yet no search may match across them.
+        for needle in ["example.comtest", ".comt", "user\0user", "r\0u", "\0"] {
+            assert_eq!(store.list(1, 10, Some(needle)).total, 0, "{needle:?}");
+        }
+        assert_eq!(store.list(1, 10, Some("user")).total, 2);
+        assert_eq!(
+            emails(&store.list(2, 1, Some("EXAMPLE"))),
+            ["user@example.com"]
+        );
     }
 
     #[test]

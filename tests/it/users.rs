@@ -265,6 +265,17 @@ async fn update_is_partial_and_bumps_updated_at() {
     }
     assert!(renamed.body["updated_at"].as_str() > user["updated_at"].as_str());
     let again = api.put(&path, json!({})).await;
+    for at in [
+        &user["created_at"],
+        &renamed.body["updated_at"],
+        &again.body["updated_at"],
+    ] {
+        assert_eq!(
+            at.as_str().unwrap().len(),
+            "2026-01-01T00:00:00.000Z".len(),
+            "{at}"
+        );
+    }
     assert!(again.body["updated_at"].as_str() > renamed.body["updated_at"].as_str());
     let promoted = api
         .put(

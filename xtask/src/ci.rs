@@ -1,0 +1,28 @@
+//! `cargo xtask ci`: exactly what CI runs, so anyone can reproduce a CI failure locally.
+
+use anyhow::Result;
+
+use crate::{cargo, exec};
+
+pub fn run() -> Result<()> {
+    exec(cargo().args(["fmt", "--all", "--check"]))?;
+    exec(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // The binary tests start `target/debug/mock-api`; building it first keeps them from
+    // building it themselves while cargo test holds the build directory.
+    exec(cargo().args(["build", "--workspace", "--bins", "--locked"]))?;
+    // CI never writes snapshots: a changed shape fails until a human reviews and accepts it.
+    exec(
+        cargo()
+            .args(["test", "--workspace", "--locked"])
+            .env("INSTA_UPDATE", "no"),
+    )?;
+    Ok(())
+}
