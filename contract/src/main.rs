@@ -1,0 +1,286 @@
+//! The `contract` binary: `contract check`. Exit status: 0 nothing violated, 1 violations
+//! found, 2 usage, spec or connection error.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use contract::checks::{self, Check, Settings};
+use contract::{Options, report, spec};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Property-based conformance checking of an HTTP API against its OpenAPI 3.0 document.
+#[derive(Debug, Parser)]
+#[command(name = "contract", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a target against an OpenAPI 3.0 document.
+    ///
+    /// Exit status: 0 when nothing is violated, 1 when violations are found, 2 on a usage,
+    /// spec or connection error.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The OpenAPI 3.0 document, a file or an http(s) URL [default: the target's
+    /// /openapi.json if it serves one, else the bundled specs/mock-api.yaml].
+    #[arg(long, value_name = "FILE|URL")]
+    spec: Option<String>,
+    /// The base URL of the API [default: the bundled mock API, started on 127.0.0.1:0].
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// Random cases per operation, for valid and for invalid input each.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    max_examples: u32,
+    /// The seed of the random cases: the same seed sends the same requests [default: random].
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Run only these checks (comma-separated).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    checks: Vec<String>,
+    /// Skip these checks (comma-separated).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    exclude_checks: Vec<String>,
+    /// A header for every request, as 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
+    headers: Vec<String>,
+    /// Operations checked at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    workers: u16,
+    /// How long to wait for each response, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
+    /// Fail any response slower than this, in milliseconds (the check is off unless given).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    max_response_time: Option<u64>,
+    /// A field or header name that must never appear in a response (repeatable; matched
+    /// ignoring case, `_` and `-`) [default: password, password_hash, passwd, secret].
+    #[arg(long = "sensitive-field", value_name = "NAME")]
+    sensitive_fields: Vec<String>,
+    /// Write the report as JSON.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Write the report as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let Command::Check(args) = Cli::parse().command;
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("contract: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(check(args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("contract: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the check; `Ok(true)` when nothing was violated.
+async fn check(args: CheckArgs) -> Result<bool> {
+    let settings = settings(&args)?;
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| match h.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                Ok((name.trim().to_owned(), value.trim().to_owned()))
+            }
+            _ => bail!("a header must look like 'Name: value', not {h:?}"),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The bundled mock is the default target; it lives as long as this function.
+    let (_mock, target) = match &args.target {
+        Some(target) => (None, target.trim_end_matches('/').to_owned()),
+        None => {
+            let mock = mock_api::MockServer::start().context("starting the bundled mock API")?;
+            let url = mock.url().to_owned();
+            (Some(mock), url)
+        }
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(args.request_timeout))
+        .build()?;
+    reqwest::Url::parse(&target).with_context(|| format!("--target {target:?} is not a URL"))?;
+    client
+        .get(&target)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the target {target}"))?;
+    let api = Arc::new(
+        load_spec(
+            &client,
+            args.spec.as_deref(),
+            &target,
+            args.target.is_some(),
+        )
+        .await?,
+    );
+    let seed = args.seed.unwrap_or_else(rand_seed);
+    eprintln!(
+        "contract: {} operations of {} {} against {target}, seed {seed}",
+        api.operations.len(),
+        api.title,
+        api.version
+    );
+    let options = Arc::new(Options {
+        target,
+        max_examples: args.max_examples,
+        seed,
+        settings,
+        headers,
+        workers: usize::from(args.workers),
+        request_timeout: Duration::from_millis(args.request_timeout),
+    });
+    let bar = progress_bar(api.operations.len() as u64);
+    let ticker = bar.clone();
+    let result = contract::run(api, options, move |operation| {
+        ticker.set_message(operation.to_owned());
+        ticker.inc(1);
+    })
+    .await;
+    bar.finish_and_clear();
+    print!("{}", report::terminal(&result));
+    println!("{}", report::timing(&result));
+    if let Some(path) = &args.report_json {
+        std::fs::write(path, report::json(&result))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report::junit(&result))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(result.failures.is_empty())
+}
+
+fn settings(args: &CheckArgs) -> Result<Settings> {
+    let parse = |names: &[String]| {
+        names
+            .iter()
+            .filter(|n| !n.trim().is_empty())
+            .map(|name| {
+                Check::parse(name).with_context(|| {
+                    let known: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
+                    format!(
+                        "unknown check {name:?}; the checks are: {}",
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect::<Result<Vec<Check>>>()
+    };
+    let mut enabled: std::collections::BTreeSet<Check> = match args.checks.is_empty() {
+        true => Check::ALL.into_iter().collect(),
+        false => parse(&args.checks)?.into_iter().collect(),
+    };
+    for excluded in parse(&args.exclude_checks)? {
+        enabled.remove(&excluded);
+    }
+    if args.max_response_time.is_none() {
+        enabled.remove(&Check::MaxResponseTime);
+    }
+    let names: Vec<String> = match args.sensitive_fields.is_empty() {
+        true => checks::SENSITIVE_FIELDS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        false => args.sensitive_fields.clone(),
+    };
+    Ok(Settings {
+        enabled,
+        max_response_time: args.max_response_time.map(Duration::from_millis),
+        sensitive: names
+            .iter()
+            .map(|n| checks::normalize_field(n))
+            .filter(|n| !n.is_empty())
+            .collect(),
+    })
+}
+
+/// The document from `--spec` (file or URL), else the target's `/openapi.json`, else the
+/// bundled one.
+async fn load_spec(
+    client: &reqwest::Client,
+    spec: Option<&str>,
+    target: &str,
+    external: bool,
+) -> Result<spec::Api> {
+    let text = match spec {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            let response = client
+                .get(url)
+                .send()
+                .await
+                .with_context(|| format!("fetching {url}"))?;
+            if !response.status().is_success() {
+                bail!("fetching {url}: status {}", response.status());
+            }
+            response.text().await?
+        }
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+        None if external => match served_spec(client, target).await {
+            Some(text) => text,
+            None => mock_api::spec::YAML.to_owned(),
+        },
+        None => mock_api::spec::YAML.to_owned(),
+    };
+    Ok(spec::parse(&text)?)
+}
+
+async fn served_spec(client: &reqwest::Client, target: &str) -> Option<String> {
+    let response = client
+        .get(format!("{target}/openapi.json"))
+        .send()
+        .await
+        .ok()?;
+    let text = response.error_for_status().ok()?.text().await.ok()?;
+    spec::parse(&text).is_ok().then_some(text)
+}
+
+fn rand_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    // The standard library seeds RandomState from the OS: enough for a seed that is printed.
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// A progress bar on a terminal; hidden (drawing nothing) when stderr is not one, as in CI.
+fn progress_bar(operations: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(operations);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} operations  {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+}
