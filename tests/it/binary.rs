@@ -6,24 +6,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The binary next to this test executable (`target/<profile>/mock-api`), built on demand.
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .to_path_buf();
-    let path = dir.join(format!("mock-api{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "mock-api", "--bin", "mock-api"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building mock-api");
-    }
-    path
+    tests::binary("mock-api")
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 mod auth;
 mod binary;
 mod concurrency;
+mod contract;
 mod errors;
 mod snapshots;
 mod spec;

@@ -1,6 +1,9 @@
 //! Helpers for the integration tests: a client for a spawned mock API that checks every
 //! response it receives against `specs/mock-api.yaml`, so the server and its contract cannot
-//! drift apart without a test failing.
+//! drift apart without a test failing; and [`planted`], a small API with defects to plant,
+//! for the tests of the contract checker.
+
+pub mod planted;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -286,4 +289,54 @@ pub fn secret_field(value: &Value) -> Option<String> {
         Value::Array(items) => items.iter().find_map(secret_field),
         _ => None,
     }
+}
+
+/// A binary of the workspace next to this test executable (`target/<profile>/NAME`), built
+/// on demand when missing (`cargo xtask ci` builds them first).
+pub fn binary(package: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test executable");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let path = dir.join(format!("{package}{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--quiet", "-p", package, "--bin", package])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building {package}");
+    }
+    path
+}
+
+/// Options for an in-process contract run with every check on.
+pub fn contract_options(target: &str, seed: u64, max_examples: u32) -> contract::Options {
+    use contract::checks::{self, Check, Settings};
+    contract::Options {
+        target: target.to_owned(),
+        max_examples,
+        seed,
+        settings: Settings {
+            enabled: Check::ALL
+                .into_iter()
+                .filter(|c| *c != Check::MaxResponseTime)
+                .collect(),
+            max_response_time: None,
+            sensitive: checks::SENSITIVE_FIELDS
+                .iter()
+                .map(|s| checks::normalize_field(s))
+                .collect(),
+        },
+        headers: Vec::new(),
+        workers: 2,
+        request_timeout: std::time::Duration::from_secs(5),
+    }
+}
+
+/// Runs the contract checker in-process against `target` with `spec`.
+pub async fn run_contract(spec: &str, options: contract::Options) -> contract::Report {
+    let api = contract::spec::parse(spec).expect("the spec parses");
+    contract::run(Arc::new(api), Arc::new(options), |_| {}).await
 }

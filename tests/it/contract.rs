@@ -1,0 +1,437 @@
+//! The contract checker finds planted defects, each in a small throwaway target, stays silent
+//! on correct targets (the bundled mock among them), and reports reproducibly.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
+
+use contract::checks::Check;
+use tests::planted::{self, Defects};
+use tests::{contract_options, run_contract};
+
+fn found(report: &contract::Report) -> BTreeSet<(String, String)> {
+    report
+        .failures
+        .iter()
+        .map(|f| (f.check.clone(), f.operation.clone()))
+        .collect()
+}
+
+async fn check_planted(
+    defects: Defects,
+    options: impl FnOnce(&mut contract::Options),
+) -> contract::Report {
+    let addr = planted::serve(planted::app(defects)).await;
+    let mut opts = contract_options(&format!("http://{addr}"), 7, 50);
+    options(&mut opts);
+    run_contract(planted::SPEC, opts).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_on_a_correct_target() {
+    let report = check_planted(Defects::default(), |_| {}).await;
+    assert_eq!(found(&report), BTreeSet::new(), "{:#?}", report.failures);
+    assert!(report.cases > 200, "it did test: {} cases", report.cases);
+    let statuses: BTreeSet<u16> = report
+        .operations
+        .iter()
+        .flat_map(|o| o.statuses.keys().copied())
+        .collect();
+    assert!(
+        statuses.is_superset(&[200, 201, 400, 404, 405, 415].into()),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_each_planted_defect() {
+    let get = "GET /items/{id}";
+    let post = "POST /items";
+    let cases: [(Defects, &str, &str); 6] = [
+        (
+            Defects {
+                server_error: true,
+                ..Defects::default()
+            },
+            "not_a_server_error",
+            post,
+        ),
+        (
+            Defects {
+                undocumented_status: true,
+                ..Defects::default()
+            },
+            "status_code_conformance",
+            get,
+        ),
+        (
+            Defects {
+                schema_break: true,
+                ..Defects::default()
+            },
+            "response_schema_conformance",
+            get,
+        ),
+        (
+            Defects {
+                wrong_content_type: true,
+                ..Defects::default()
+            },
+            "content_type_conformance",
+            get,
+        ),
+        (
+            Defects {
+                leaked_password: true,
+                ..Defects::default()
+            },
+            "sensitive_data_exposure",
+            get,
+        ),
+        (
+            Defects {
+                accepts_bad_input: true,
+                ..Defects::default()
+            },
+            "negative_data_rejection",
+            post,
+        ),
+    ];
+    for (defects, check, operation) in cases {
+        let report = check_planted(defects, |_| {}).await;
+        let found = found(&report);
+        assert!(
+            found.contains(&(check.to_owned(), operation.to_owned())),
+            "{check}: {found:?}"
+        );
+        let failure = report.failures.iter().find(|f| f.check == check).unwrap();
+        assert!(failure.curl.starts_with("curl -X "), "{failure:?}");
+        assert_eq!(failure.seed, 7);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_shrunk_to_a_minimal_request() {
+    // 500 only when qty > 50 and the name is longer than 5: the shrunk case sits at both edges.
+    let report = check_planted(
+        Defects {
+            server_error: true,
+            ..Defects::default()
+        },
+        |_| {},
+    )
+    .await;
+    let failure = report
+        .failures
+        .iter()
+        .find(|f| f.check == "not_a_server_error")
+        .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(failure.request.body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["qty"], 51, "{body}");
+    assert_eq!(body["name"].as_str().unwrap().chars().count(), 6, "{body}");
+    assert_eq!(failure.status, Some(500));
+    assert_eq!(failure.response_excerpt, r#"{"error":"boom"}"#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_every_distinct_failure_once() {
+    let all = Defects {
+        server_error: true,
+        undocumented_status: true,
+        schema_break: true,
+        wrong_content_type: true,
+        leaked_password: true,
+        accepts_bad_input: true,
+        slow: false,
+    };
+    let report = check_planted(all, |_| {}).await;
+    let checks: BTreeSet<&str> = report.failures.iter().map(|f| f.check.as_str()).collect();
+    for check in [
+        "not_a_server_error",
+        "status_code_conformance",
+        "response_schema_conformance",
+        "content_type_conformance",
+        "sensitive_data_exposure",
+        "negative_data_rejection",
+    ] {
+        assert!(checks.contains(check), "{check} in {checks:?}");
+    }
+    let keys: Vec<(&str, &str, &str)> = report
+        .failures
+        .iter()
+        .map(|f| (f.check.as_str(), f.operation.as_str(), f.message.as_str()))
+        .collect();
+    let distinct: BTreeSet<_> = keys.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        keys.len(),
+        "no failure is reported twice: {keys:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_answer_breaks_max_response_time() {
+    let report = check_planted(
+        Defects {
+            slow: true,
+            ..Defects::default()
+        },
+        |o| {
+            o.settings.enabled.insert(Check::MaxResponseTime);
+            o.settings.max_response_time = Some(Duration::from_millis(150));
+            o.max_examples = 30;
+        },
+    )
+    .await;
+    assert_eq!(
+        found(&report),
+        [("max_response_time".to_owned(), "GET /items/{id}".to_owned())].into()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_timeout_is_a_failure_of_the_case() {
+    let report = check_planted(
+        Defects {
+            slow: true,
+            ..Defects::default()
+        },
+        |o| {
+            o.request_timeout = Duration::from_millis(100);
+            o.max_examples = 30;
+        },
+    )
+    .await;
+    let failure = report
+        .failures
+        .iter()
+        .find(|f| f.check == "not_a_server_error")
+        .expect("a timeout failure");
+    assert_eq!(failure.status, None);
+    assert!(failure.message.contains("timed out"), "{}", failure.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_a_failure_not_a_crash() {
+    let addr = planted::serve_dropping().await;
+    let report = run_contract(
+        planted::SPEC,
+        contract_options(&format!("http://{addr}"), 1, 5),
+    )
+    .await;
+    let failure = report
+        .failures
+        .iter()
+        .find(|f| f.operation == "GET /items/{id}")
+        .expect("a failure");
+    assert_eq!(
+        (failure.check.as_str(), failure.status),
+        ("not_a_server_error", None)
+    );
+    assert!(
+        failure.message.starts_with("no response"),
+        "{}",
+        failure.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_seed_sends_the_same_requests() {
+    let defects = Defects {
+        server_error: true,
+        schema_break: true,
+        accepts_bad_input: true,
+        ..Defects::default()
+    };
+    let run = || async {
+        let report = check_planted(defects, |o| o.seed = 99).await;
+        let requests: Vec<String> = report
+            .failures
+            .iter()
+            .map(|f| f.curl.split_once("/items").unwrap().1.to_owned())
+            .collect();
+        (requests, report.cases)
+    };
+    let (first, second) = (run().await, run().await);
+    assert!(!first.0.is_empty());
+    assert_eq!(first, second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_nothing_on_the_bundled_mock() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let report = run_contract(mock_api::spec::YAML, contract_options(mock.url(), 3, 30)).await;
+    assert_eq!(
+        report.failures.len(),
+        0,
+        "{}",
+        contract::report::terminal(&report)
+    );
+    assert_eq!(report.operations.len(), 13);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_are_pinned_for_a_known_seed() {
+    let defects = Defects {
+        server_error: true,
+        undocumented_status: true,
+        ..Defects::default()
+    };
+    let addr = planted::serve(planted::app(defects)).await;
+    let target = format!("http://{addr}");
+    let mut options = contract_options(&target, 42, 10);
+    options.workers = 1;
+    let report = run_contract(planted::SPEC, options).await;
+    let terminal = contract::report::terminal(&report).replace(&target, "http://TARGET");
+    insta::assert_snapshot!("contract_terminal", terminal);
+    let json = contract::report::json(&report).replace(&target, "http://TARGET");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    insta::assert_json_snapshot!("contract_json", json, {".elapsed_ms" => "[ms]"});
+}
+
+fn contract_cli(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(tests::binary("contract"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_exit_status_0_on_the_bundled_mock_with_reports() {
+    let dir = std::env::temp_dir().join(format!("contract-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json, junit) = (dir.join("report.json"), dir.join("junit.xml"));
+    let (code, stdout, stderr) = contract_cli(&[
+        "check",
+        "--max-examples",
+        "10",
+        "--seed",
+        "5",
+        "--report-json",
+        json.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("13 operations") && stdout.contains("0 failures; seed 5"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        (
+            report["seed"].as_u64(),
+            report["failures"].as_array().map(Vec::len)
+        ),
+        (Some(5), Some(0))
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"<testcase name="GET /api/users/{id}""#),
+        "{xml}"
+    );
+    assert!(!xml.contains("<failure"), "{xml}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_exit_status_1_on_violations_with_junit_failures() {
+    let addr = planted::serve(planted::app(Defects {
+        server_error: true,
+        ..Defects::default()
+    }))
+    .await;
+    let dir = std::env::temp_dir().join(format!("contract-cli1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("planted.yaml");
+    std::fs::write(&spec, planted::SPEC).unwrap();
+    let junit = dir.join("junit.xml");
+    let target = format!("http://{addr}");
+    let args: Vec<String> = [
+        "check",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--target",
+        &target,
+        "--seed",
+        "1",
+        "--max-examples",
+        "20",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    // The target serves on this runtime, so the CLI waits on a blocking thread.
+    let (code, stdout, _) = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        contract_cli(&args)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("not_a_server_error — POST /items")
+            && stdout.contains("reproduce: --seed 1"),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<failure") && xml.contains("not_a_server_error"),
+        "{xml}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cli_exit_status_2_on_usage_spec_and_connection_errors() {
+    let dir = std::env::temp_dir().join(format!("contract-cli2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let v31 = dir.join("v31.yaml");
+    std::fs::write(
+        &v31,
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    )
+    .unwrap();
+    let v20 = dir.join("v20.yaml");
+    std::fs::write(
+        &v20,
+        "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    )
+    .unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (&["check", "--spec", v31.to_str().unwrap()], "OpenAPI 3.1.0"),
+        (&["check", "--spec", v20.to_str().unwrap()], "OpenAPI 2.0"),
+        (
+            &["check", "--spec", "/nonexistent/spec.yaml"],
+            "reading /nonexistent/spec.yaml",
+        ),
+        (
+            &["check", "--target", "http://127.0.0.1:9"],
+            "cannot reach the target",
+        ),
+        (
+            &["check", "--checks", "not_a_check"],
+            "unknown check \"not_a_check\"",
+        ),
+        (&["check", "-H", "no-colon"], "'Name: value'"),
+    ];
+    for (args, message) in cases {
+        let (code, _, stderr) = contract_cli(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(message) && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let (code, _, _) = contract_cli(&["check", "--max-examples", "lots"]);
+    assert_eq!(code, Some(2));
+    std::fs::remove_dir_all(dir).unwrap();
+}

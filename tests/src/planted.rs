@@ -1,0 +1,232 @@
+//! A small API with its spec, correct unless told to carry planted defects, for showing that
+//! `contract` finds each defect (and nothing on the correct version).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// The contract the planted API claims to honour.
+pub const SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: planted, version: "1"}
+paths:
+  /items:
+    post:
+      operationId: createItem
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/NewItem"}
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Item"}
+        "400":
+          description: invalid
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+        "415":
+          description: not JSON
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+  /items/{id}:
+    get:
+      operationId: getItem
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer, minimum: 1, maximum: 1000}}
+      responses:
+        "200":
+          description: the item
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Item"}
+        "404":
+          description: no such item
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+components:
+  schemas:
+    NewItem:
+      type: object
+      additionalProperties: false
+      required: [name, qty]
+      properties:
+        name: {type: string, minLength: 1, maxLength: 20}
+        qty: {type: integer, minimum: 0, maximum: 100}
+    Item:
+      type: object
+      additionalProperties: false
+      required: [id, name, qty]
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        qty: {type: integer}
+    Error:
+      type: object
+      required: [error]
+      properties:
+        error: {type: string}
+"##;
+
+/// Defects to plant; all off is a correct server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Defects {
+    /// POST answers 500 when `qty` is above 50 and `name` longer than 5 characters: two
+    /// conditions, so no single boundary case finds it and the random phase must, and shrink it.
+    pub server_error: bool,
+    /// GET answers 418 (undocumented) for ids above 500.
+    pub undocumented_status: bool,
+    /// GET answers `qty` as a string for even ids.
+    pub schema_break: bool,
+    /// GET answers with `text/plain` for ids divisible by 3.
+    pub wrong_content_type: bool,
+    /// GET answers with a `password` field.
+    pub leaked_password: bool,
+    /// POST accepts any `qty`, even above the maximum of 100.
+    pub accepts_bad_input: bool,
+    /// GET takes 300 ms for ids above 900.
+    pub slow: bool,
+}
+
+struct Planted {
+    defects: Defects,
+    next_id: AtomicU64,
+}
+
+pub fn app(defects: Defects) -> Router {
+    let state = Arc::new(Planted {
+        defects,
+        next_id: AtomicU64::new(1),
+    });
+    Router::new()
+        .route("/items", post(create))
+        .route("/items/{id}", get(fetch))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({"error": message}))).into_response()
+}
+
+async fn create(
+    State(state): State<Arc<Planted>>,
+    body: Result<axum::Json<Value>, JsonRejection>,
+) -> Response {
+    let body = match body {
+        Ok(axum::Json(body)) => body,
+        Err(JsonRejection::MissingJsonContentType(_)) => {
+            return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "not JSON");
+        }
+        Err(_) => return error(StatusCode::BAD_REQUEST, "malformed JSON"),
+    };
+    let Some(object) = body.as_object() else {
+        return error(StatusCode::BAD_REQUEST, "not an object");
+    };
+    let name = object
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| (1..=20).contains(&n.chars().count()));
+    let max = if state.defects.accepts_bad_input {
+        i64::MAX
+    } else {
+        100
+    };
+    let qty = object
+        .get("qty")
+        .and_then(Value::as_i64)
+        .filter(|q| (0..=max).contains(q));
+    let (Some(name), Some(qty)) = (name, qty) else {
+        return error(StatusCode::BAD_REQUEST, "invalid item");
+    };
+    if object.keys().any(|k| k != "name" && k != "qty") {
+        return error(StatusCode::BAD_REQUEST, "unknown field");
+    }
+    if state.defects.server_error && qty > 50 && name.chars().count() > 5 {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "boom");
+    }
+    let id = state.next_id.fetch_add(1, Ordering::Relaxed);
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({"id": id, "name": name, "qty": qty})),
+    )
+        .into_response()
+}
+
+async fn fetch(
+    State(state): State<Arc<Planted>>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return error(StatusCode::NOT_FOUND, "no such item");
+    };
+    if !(1..=1000).contains(&id) {
+        return error(StatusCode::NOT_FOUND, "no such item");
+    }
+    let d = state.defects;
+    if d.slow && id > 900 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    if d.undocumented_status && id > 500 {
+        return (
+            StatusCode::IM_A_TEAPOT,
+            axum::Json(json!({"error": "teapot"})),
+        )
+            .into_response();
+    }
+    if d.wrong_content_type && id % 3 == 0 {
+        return ([(header::CONTENT_TYPE, "text/plain")], format!("item {id}")).into_response();
+    }
+    let mut item = json!({"id": id, "name": "widget", "qty": 1});
+    if d.schema_break && id % 2 == 0 {
+        item["qty"] = json!("1");
+    }
+    if d.leaked_password {
+        item["password"] = json!("hunter2");
+    }
+    axum::Json(item).into_response()
+}
+
+/// Serves a router on 127.0.0.1:0 on the current runtime; the task ends with the runtime.
+pub async fn serve(router: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+/// A target that reads each request and closes the connection without answering.
+pub async fn serve_dropping() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                if socket.readable().await.is_ok() {
+                    let _ = socket.try_read(&mut buffer);
+                }
+                // Dropping the socket closes it with nothing sent.
+            });
+        }
+    });
+    addr
+}
