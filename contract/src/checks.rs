@@ -87,6 +87,12 @@ pub fn normalize_field(name: &str) -> String {
         .collect()
 }
 
+/// The statuses that say "your input is bad", as Schemathesis counts them (plus 413).
+const REJECTIONS: [u16; 12] = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429];
+/// The 4xx statuses a server may give valid input: not authorised, no such thing, a conflict
+/// with the current state, too many requests (as Schemathesis counts them).
+const VALID_INPUT_REFUSALS: [u16; 5] = [401, 403, 404, 409, 429];
+
 /// A response as the checks see it.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -175,11 +181,18 @@ pub fn evaluate(
         ));
     }
     match &case.kind {
-        Kind::Negative(what) if (200..300).contains(&status) => {
+        Kind::Negative(what) if status < 400 => {
             found.push(Finding::new(
                 Check::NegativeDataRejection,
                 what.clone(),
                 format!("accepted invalid input ({what}) with {status}"),
+            ));
+        }
+        Kind::Negative(what) if status < 500 && !REJECTIONS.contains(&status) => {
+            found.push(Finding::new(
+                Check::NegativeDataRejection,
+                format!("{what} {status}"),
+                format!("answered invalid input ({what}) with {status}, which does not say the input was bad"),
             ));
         }
         Kind::MissingHeader(name) if (200..300).contains(&status) => {
@@ -189,7 +202,9 @@ pub fn evaluate(
                 format!("answered {status} without the required header `{name}`"),
             ));
         }
-        Kind::Positive if matches!(status, 400 | 413 | 415 | 422) => {
+        Kind::Positive
+            if (400..500).contains(&status) && !VALID_INPUT_REFUSALS.contains(&status) =>
+        {
             found.push(Finding::new(
                 Check::PositiveDataAcceptance,
                 format!("status {status}"),

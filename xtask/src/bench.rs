@@ -47,6 +47,14 @@ pub fn run(args: &[String]) -> Result<()> {
         "mock-api",
         "--example",
         "bare_axum",
+        "-p",
+        "contract",
+        "--bin",
+        "contract",
+        "-p",
+        "tests",
+        "--example",
+        "planted",
     ]))?;
     let release = root().join("target/release");
     let mock = release.join("mock-api");
@@ -112,16 +120,17 @@ pub fn run(args: &[String]) -> Result<()> {
         (runs, server.rss_kib()?)
     };
 
-    let report = render(seconds, &pins, startup, &rows, &search);
+    let contract = crate::bench_contract::run(&pins)?;
+    let report = render(seconds, &pins, startup, &rows, &search) + "\n" + &contract;
     std::fs::write(root().join("BENCHMARKS.md"), report).context("writing BENCHMARKS.md")?;
     eprintln!("wrote BENCHMARKS.md");
     Ok(())
 }
 
 /// Which cores the server and the load generator run on (`taskset -c`), when there are two.
-struct Pins {
-    server: Option<&'static str>,
-    load: Option<&'static str>,
+pub struct Pins {
+    pub server: Option<&'static str>,
+    pub load: Option<&'static str>,
     cores: usize,
 }
 
@@ -144,7 +153,7 @@ impl Pins {
     }
 }
 
-fn pinned(program: &Path, core: Option<&str>) -> Command {
+pub fn pinned(program: &Path, core: Option<&str>) -> Command {
     match core {
         Some(core) => {
             let mut command = Command::new("taskset");
@@ -156,13 +165,13 @@ fn pinned(program: &Path, core: Option<&str>) -> Command {
 }
 
 /// A server started from its binary, reading its address from the first line it prints.
-struct Server {
+pub struct Server {
     child: Child,
     addr: String,
 }
 
 impl Server {
-    fn start(program: &Path, args: &[&str], core: Option<&str>) -> Result<Server> {
+    pub fn start(program: &Path, args: &[&str], core: Option<&str>) -> Result<Server> {
         let mut child = pinned(program, core)
             .args(args)
             .stdout(Stdio::piped())
@@ -183,7 +192,7 @@ impl Server {
         Ok(Server { child, addr })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 

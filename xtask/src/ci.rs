@@ -24,5 +24,20 @@ pub fn run() -> Result<()> {
             .args(["test", "--workspace", "--locked"])
             .env("INSTA_UPDATE", "no"),
     )?;
+    // The mock honours its own contract: the checker on its default target and spec, with a
+    // fixed seed so that a failure here reproduces anywhere.
+    exec(cargo().args([
+        "run",
+        "--quiet",
+        "--locked",
+        "-p",
+        "contract",
+        "--",
+        "check",
+        "--seed",
+        "1",
+        "--max-examples",
+        "100",
+    ]))?;
     Ok(())
 }

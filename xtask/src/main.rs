@@ -3,6 +3,7 @@
 //! - `bench`: the performance figures, measured side by side, written to BENCHMARKS.md.
 
 mod bench;
+mod bench_contract;
 mod ci;
 
 use std::path::{Path, PathBuf};
@@ -12,9 +13,9 @@ use anyhow::{Context, Result, bail};
 
 const USAGE: &str = "usage: cargo xtask <ci | bench [--seconds N]>
 
-  ci      format check, clippy (warnings denied), all tests
-  bench   throughput and latency of mock-api beside a bare axum ceiling, with wrk;
-          writes BENCHMARKS.md (needs wrk: apt-get install wrk)";
+  ci      format check, clippy (warnings denied), all tests, contract check of the mock
+  bench   mock-api beside a bare axum ceiling (wrk), contract beside Schemathesis;
+          writes BENCHMARKS.md (needs wrk: apt-get install wrk; pip install schemathesis)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

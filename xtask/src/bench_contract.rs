@@ -1,0 +1,301 @@
+//! The contract half of `cargo xtask bench`: contract beside Schemathesis on the bundled mock
+//! (cases per second, same seed and examples per operation) and on the planted-defects API
+//! (what each finds).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::bench::{Pins, Server, pinned};
+use crate::root;
+
+const SEED: &str = "1";
+const EXAMPLES: &str = "100";
+
+/// One tool's run: requests sent and wall time.
+struct Run {
+    cases: u64,
+    seconds: f64,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.cases as f64 / self.seconds
+    }
+}
+
+/// Measures and compares; returns the section for BENCHMARKS.md.
+pub fn run(pins: &Pins) -> Result<String> {
+    if Command::new("schemathesis")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        bail!("schemathesis is not installed: pip install schemathesis");
+    }
+    let release = root().join("target/release");
+    let (mock, contract, planted) = (
+        release.join("mock-api"),
+        release.join("contract"),
+        release.join("examples/planted"),
+    );
+    let work = root().join("target/bench");
+    std::fs::create_dir_all(&work)?;
+    let spec = root().join("specs/mock-api.yaml");
+    // Schemathesis 4 tries to sign up through the register operation on its own and fails
+    // on a request body given by `$ref`; the check is about conformance, so it is turned off.
+    let config = work.join("schemathesis.toml");
+    std::fs::write(&config, "[auth]\nauto-signup = false\n")?;
+
+    let mut runs = Vec::new();
+    for (label, workers) in [
+        ("contract, 1 worker", Some("1")),
+        ("contract, 4 workers (default)", None),
+    ] {
+        let server = Server::start(&mock, &["--port", "0"], pins.server)?;
+        let target = server.url("");
+        let report = work.join("contract.json");
+        let mut args = vec![
+            "check",
+            "--spec",
+            path(&spec),
+            "--target",
+            &target,
+            "--seed",
+            SEED,
+            "--max-examples",
+            EXAMPLES,
+        ];
+        args.extend(["--report-json", path(&report)]);
+        if let Some(workers) = workers {
+            args.extend(["--workers", workers]);
+        }
+        let run = timed(pinned(&contract, pins.load).args(&args), |_| {
+            let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
+            report["cases"]
+                .as_u64()
+                .context("no cases in the contract report")
+        })?;
+        eprintln!("{label}: {} cases in {:.2} s", run.cases, run.seconds);
+        runs.push((label, run));
+    }
+    let schemathesis = {
+        let server = Server::start(&mock, &["--port", "0"], pins.server)?;
+        let report = work.join("schemathesis.json");
+        let run = timed(
+            pinned(Path::new("schemathesis"), pins.load).args(schemathesis_args(
+                &config,
+                &spec,
+                &server.url(""),
+                &report,
+            )),
+            |_| {
+                let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
+                report["test_cases"]["generated"]
+                    .as_u64()
+                    .context("no test_cases.generated in the Schemathesis report")
+            },
+        )?;
+        eprintln!("schemathesis: {} cases in {:.2} s", run.cases, run.seconds);
+        run
+    };
+
+    // The planted defects: what each tool finds.
+    let planted_spec = work.join("planted.yaml");
+    let server = Server::start(&planted, &[path(&planted_spec)], pins.server)?;
+    let target = server.url("");
+    let contract_report = work.join("planted-contract.json");
+    let status = pinned(&contract, pins.load)
+        .args([
+            "check",
+            "--spec",
+            path(&planted_spec),
+            "--target",
+            &target,
+            "--seed",
+            SEED,
+            "--max-examples",
+            EXAMPLES,
+        ])
+        .args(["--report-json", path(&contract_report)])
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if status.code() != Some(1) {
+        bail!("contract should find the planted defects (exit 1), exited {status}");
+    }
+    let ours: BTreeSet<(String, String)> = {
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&contract_report)?)?;
+        let failures = report["failures"]
+            .as_array()
+            .context("no failures in the report")?;
+        failures
+            .iter()
+            .map(|f| {
+                (
+                    f["check"].as_str().unwrap_or("").to_owned(),
+                    f["operation"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let st_report = work.join("planted-schemathesis.json");
+    pinned(Path::new("schemathesis"), pins.load)
+        .args(schemathesis_args(
+            &config,
+            &planted_spec,
+            &server.url(""),
+            &st_report,
+        ))
+        .output()?;
+    let theirs: BTreeSet<(String, String)> = {
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&st_report)?)?;
+        let mut found = BTreeSet::new();
+        for failure in report["failures"]
+            .as_array()
+            .context("no failures in the Schemathesis report")?
+        {
+            let check = check_name(failure["type"].as_str().unwrap_or("?"));
+            for operation in failure["operations"].as_array().into_iter().flatten() {
+                found.insert((check.clone(), operation.as_str().unwrap_or("").to_owned()));
+            }
+        }
+        found
+    };
+    let missed: Vec<_> = theirs.difference(&ours).collect();
+    eprintln!(
+        "planted: contract found {}, Schemathesis {}, contract missed {}",
+        ours.len(),
+        theirs.len(),
+        missed.len()
+    );
+
+    let mut out = String::new();
+    let _ = writeln!(out, "## contract against Schemathesis\n");
+    let version = Command::new("schemathesis")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Both check `specs/mock-api.yaml` against a fresh release `mock-api` with `--seed {SEED}` and `--max-examples {EXAMPLES}`; {version} runs `--phases examples,coverage,fuzzing --continue-on-failure` with an explicit `--config-file` (auto sign-up off). A case is one request sent (contract's count includes its probes of undocumented methods). Wall time from process start to exit, the tool pinned apart from the server.\n"
+    );
+    let _ = writeln!(out, "| tool | cases | seconds | cases/s | × Schemathesis |");
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: |");
+    for (label, run) in &runs {
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {:.2} | {:.0} | {:.1} |",
+            run.cases,
+            run.seconds,
+            run.rate(),
+            run.rate() / schemathesis.rate()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| Schemathesis | {} | {:.2} | {:.0} | 1.0 |",
+        schemathesis.cases,
+        schemathesis.seconds,
+        schemathesis.rate()
+    );
+    let _ = writeln!(
+        out,
+        "\nTarget: at least 30 times Schemathesis's cases per second.\n"
+    );
+    let _ = writeln!(out, "### Planted defects\n");
+    let _ = writeln!(
+        out,
+        "The API of `tests/src/planted.rs` with every defect but the slow one (a 500 that needs two conditions at once, an undocumented 418, a body that breaks its schema, a wrong content type, a leaked password, bad input accepted). Schemathesis's failures are named by the matching contract check.\n"
+    );
+    let _ = writeln!(out, "| check | operation | contract | Schemathesis |");
+    let _ = writeln!(out, "| --- | --- | :---: | :---: |");
+    for (check, operation) in ours.union(&theirs) {
+        let mark = |set: &BTreeSet<(String, String)>| {
+            if set.contains(&(check.clone(), operation.clone())) {
+                "found"
+            } else {
+                "—"
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| `{check}` | `{operation}` | {} | {} |",
+            mark(&ours),
+            mark(&theirs)
+        );
+    }
+    let verdict = match missed.is_empty() {
+        true => "contract finds everything Schemathesis finds.".to_owned(),
+        false => format!(
+            "contract misses {} of Schemathesis's findings.",
+            missed.len()
+        ),
+    };
+    let _ = writeln!(out, "\n{verdict}");
+    Ok(out)
+}
+
+fn schemathesis_args(config: &Path, spec: &Path, url: &str, report: &Path) -> Vec<String> {
+    [
+        "--config-file",
+        path(config),
+        "run",
+        path(spec),
+        "--url",
+        url,
+        "--seed",
+        SEED,
+        "--max-examples",
+        EXAMPLES,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--continue-on-failure",
+        "--report",
+        "json",
+        "--report-json-path",
+        path(report),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// Schemathesis's failure types, by the contract check that looks for the same thing.
+fn check_name(kind: &str) -> String {
+    match kind {
+        "ServerError" => "not_a_server_error",
+        "UndefinedStatusCode" => "status_code_conformance",
+        "UndefinedContentType" | "MalformedMediaType" => "content_type_conformance",
+        "JsonSchemaError" | "MalformedJson" => "response_schema_conformance",
+        "MissingHeaders" | "MalformedHeaders" => "response_headers_conformance",
+        "AcceptedNegativeData" => "negative_data_rejection",
+        "RejectedPositiveData" => "positive_data_acceptance",
+        "MissingHeaderNotRejected" => "missing_required_header",
+        "UnsupportedMethodResponse" => "unsupported_method",
+        "ResponseTimeExceeded" => "max_response_time",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().unwrap_or_default()
+}
+
+/// Runs a command to its end (any exit status) and reads the case count it reports.
+fn timed(
+    command: &mut Command,
+    cases: impl FnOnce(&std::process::Output) -> Result<u64>,
+) -> Result<Run> {
+    let started = Instant::now();
+    let output = command.output().context("running a checker")?;
+    let seconds = started.elapsed().as_secs_f64();
+    let cases =
+        cases(&output).with_context(|| String::from_utf8_lossy(&output.stderr).into_owned())?;
+    Ok(Run { cases, seconds })
+}
