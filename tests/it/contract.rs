@@ -435,3 +435,47 @@ fn cli_exit_status_2_on_usage_spec_and_connection_errors() {
     assert_eq!(code, Some(2));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_reads_the_spec_from_a_url_or_from_the_target() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let url = mock.url().to_owned();
+    let yaml = format!("{url}/openapi.yaml");
+    let runs: [Vec<String>; 2] = [
+        // No --spec: the target serves /openapi.json, which is used.
+        [
+            "check",
+            "--target",
+            &url,
+            "--max-examples",
+            "5",
+            "--seed",
+            "2",
+        ]
+        .map(String::from)
+        .to_vec(),
+        [
+            "check",
+            "--spec",
+            &yaml,
+            "--target",
+            &url,
+            "--max-examples",
+            "5",
+            "--seed",
+            "2",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for args in runs {
+        let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            contract_cli(&args)
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+        assert!(stderr.contains("13 operations of mock-api"), "{stderr}");
+    }
+}
