@@ -22,12 +22,15 @@ pub enum Check {
     PositiveDataAcceptance,
     MissingRequiredHeader,
     UnsupportedMethod,
+    UseAfterFree,
+    EnsureResourceAvailability,
+    IgnoredAuth,
     MaxResponseTime,
     SensitiveDataExposure,
 }
 
 impl Check {
-    pub const ALL: [Check; 11] = [
+    pub const ALL: [Check; 14] = [
         Check::NotAServerError,
         Check::StatusCodeConformance,
         Check::ContentTypeConformance,
@@ -37,6 +40,9 @@ impl Check {
         Check::PositiveDataAcceptance,
         Check::MissingRequiredHeader,
         Check::UnsupportedMethod,
+        Check::UseAfterFree,
+        Check::EnsureResourceAvailability,
+        Check::IgnoredAuth,
         Check::MaxResponseTime,
         Check::SensitiveDataExposure,
     ];
@@ -52,6 +58,9 @@ impl Check {
             Check::PositiveDataAcceptance => "positive_data_acceptance",
             Check::MissingRequiredHeader => "missing_required_header",
             Check::UnsupportedMethod => "unsupported_method",
+            Check::UseAfterFree => "use_after_free",
+            Check::EnsureResourceAvailability => "ensure_resource_availability",
+            Check::IgnoredAuth => "ignored_auth",
             Check::MaxResponseTime => "max_response_time",
             Check::SensitiveDataExposure => "sensitive_data_exposure",
         }

@@ -20,6 +20,35 @@ pub struct Case {
     /// Parameter values by location and name; strings are sent as they are.
     pub params: Vec<(Location, String, Value)>,
     pub body: Payload,
+    pub auth: AuthMode,
+}
+
+/// Which credentials a case carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// The configured ones (`-H`, or the token of `--auth-login` on protected operations).
+    #[default]
+    Normal,
+    /// None at all.
+    Missing,
+    /// A bearer token the target never issued.
+    Forged,
+}
+
+impl Case {
+    /// Sets a path parameter (replacing a generated value).
+    pub fn bind(&mut self, name: &str, value: Value) {
+        self.params
+            .retain(|(l, n, _)| !(*l == Location::Path && n == name));
+        self.params.push((Location::Path, name.to_owned(), value));
+    }
+
+    pub fn path_param(&self, name: &str) -> Option<&Value> {
+        self.params
+            .iter()
+            .find(|(l, n, _)| *l == Location::Path && n == name)
+            .map(|(_, _, v)| v)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -501,11 +530,26 @@ pub fn canonical(schemas: &Schemas, schema: &Value, ascii: bool) -> Value {
 pub struct Plan<'a> {
     schemas: &'a Schemas,
     operation: &'a Operation,
+    /// Real values for path parameters, captured from the target's responses.
+    pool: Vec<(String, Vec<Value>)>,
 }
 
 impl<'a> Plan<'a> {
     pub fn new(schemas: &'a Schemas, operation: &'a Operation) -> Plan<'a> {
-        Plan { schemas, operation }
+        Plan {
+            schemas,
+            operation,
+            pool: Vec::new(),
+        }
+    }
+
+    /// Path parameters draw from these values most of the time (ids the target really has).
+    pub fn with_pool(mut self, pool: Vec<(String, Vec<Value>)>) -> Plan<'a> {
+        self.pool = pool
+            .into_iter()
+            .filter(|(_, values)| !values.is_empty())
+            .collect();
+        self
     }
 
     fn params(&self) -> impl Iterator<Item = &'a Param> + use<'a> {
@@ -526,7 +570,19 @@ impl<'a> Plan<'a> {
                 depth: 0,
             };
             let (location, name) = (param.location, param.name.clone());
-            let value = valid(ctx, &param.schema).prop_map(move |v| (location, name.clone(), v));
+            let generated = valid(ctx, &param.schema);
+            let pooled = self
+                .pool
+                .iter()
+                .find(|(n, _)| *n == param.name && location == Location::Path);
+            let values = match pooled {
+                Some((_, values)) => {
+                    prop_oneof![3 => proptest::sample::select(values.clone()), 1 => generated]
+                        .boxed()
+                }
+                None => generated,
+            };
+            let value = values.prop_map(move |v| (location, name.clone(), v));
             params.push(match param.required {
                 true => value.prop_map(Some).boxed(),
                 false => proptest::option::of(value).boxed(),
@@ -548,6 +604,7 @@ impl<'a> Plan<'a> {
                 kind: Kind::Positive,
                 params: params.into_iter().flatten().collect(),
                 body,
+                auth: AuthMode::Normal,
             })
             .boxed()
     }
@@ -558,7 +615,14 @@ impl<'a> Plan<'a> {
             .params()
             .filter(|p| p.required)
             .map(|p| {
-                let value = p.examples.first().cloned().unwrap_or_else(|| {
+                let pooled = self
+                    .pool
+                    .iter()
+                    .find(|(n, _)| *n == p.name && p.location == Location::Path);
+                let value = pooled
+                    .and_then(|(_, values)| values.last().cloned())
+                    .or_else(|| p.examples.first().cloned());
+                let value = value.unwrap_or_else(|| {
                     canonical(self.schemas, &p.schema, p.location == Location::Header)
                 });
                 (p.location, p.name.clone(), value)
@@ -577,6 +641,7 @@ impl<'a> Plan<'a> {
             kind: Kind::Positive,
             params,
             body,
+            auth: AuthMode::Normal,
         }
     }
 

@@ -7,17 +7,22 @@
 //! - [`generate`]: test cases: examples, boundaries, random valid data, single-constraint
 //!   violations;
 //! - [`checks`]: what is wrong with one exchange;
-//! - [`runner`]: sending cases, shrinking failures, deduplicating them;
+//! - [`auth`]: the declarative login and its token;
+//! - [`stateful`]: sequences along the spec's links (or inferred ones), with the checks
+//!   that need state;
+//! - [`runner`]: the phases in order, sending cases, shrinking failures, deduplicating them;
 //! - [`report`]: terminal, JSON and JUnit output.
 //!
 //! The target is a black box over HTTP: nothing here knows any particular API.
 
+pub mod auth;
 pub mod checks;
 pub mod generate;
 pub mod report;
 pub mod runner;
 pub mod schema;
 pub mod spec;
+pub mod stateful;
 
 pub use checks::Check;
-pub use runner::{Options, Report, run};
+pub use runner::{Options, Report, RunError, run};

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use contract::auth::{Auth, Login};
 use contract::checks::{self, Check, Settings};
 use contract::{Options, report, spec};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -67,6 +68,24 @@ struct CheckArgs {
     /// ignoring case, `_` and `-`) [default: password, password_hash, passwd, secret].
     #[arg(long = "sensitive-field", value_name = "NAME")]
     sensitive_fields: Vec<String>,
+    /// Reset the target before each stateful sequence, e.g. 'POST /__admin/reset', so
+    /// sequences are independent and reproducible from the seed.
+    #[arg(long, value_name = "'METHOD /path'")]
+    reset: Option<String>,
+    /// Log in with this operation, e.g. 'POST /api/auth/login', and send its token as
+    /// `Authorization: Bearer` to protected operations (logging in again if it is refused).
+    #[arg(long, value_name = "'METHOD /path'")]
+    auth_login: Option<String>,
+    /// The JSON body of the login request.
+    #[arg(long, value_name = "JSON", requires = "auth_login")]
+    auth_body: Option<String>,
+    /// Where the token is in the login's JSON answer [default: /token].
+    #[arg(long, value_name = "POINTER", requires = "auth_login")]
+    auth_token: Option<String>,
+    /// A YAML or JSON file with settings: `reset: 'POST /path'` and
+    /// `auth: {login: 'POST /path', body: {...}, token: /token}`; flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Write the report as JSON.
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
@@ -141,7 +160,18 @@ async fn check(args: CheckArgs) -> Result<bool> {
         api.title,
         api.version
     );
+    let config = read_config(args.config.as_deref())?;
+    let reset = match args.reset.as_deref().or(config.reset.as_deref()) {
+        Some(reset) => {
+            let login = Login::parse(reset, serde_json::Value::Null, "")
+                .map_err(|e| anyhow::anyhow!("--reset: {e}"))?;
+            Some((login.method, login.path))
+        }
+        None => None,
+    };
+    let auth = Arc::new(Auth::new(login(&args, &config)?));
     let options = Arc::new(Options {
+        reset,
         target,
         max_examples: args.max_examples,
         seed,
@@ -152,11 +182,11 @@ async fn check(args: CheckArgs) -> Result<bool> {
     });
     let bar = progress_bar(api.operations.len() as u64);
     let ticker = bar.clone();
-    let result = contract::run(api, options, move |operation| {
+    let result = contract::run(api, options, auth, move |operation| {
         ticker.set_message(operation.to_owned());
         ticker.inc(1);
     })
-    .await;
+    .await?;
     bar.finish_and_clear();
     print!("{}", report::terminal(&result));
     println!("{}", report::timing(&result));
@@ -169,6 +199,58 @@ async fn check(args: CheckArgs) -> Result<bool> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(result.failures.is_empty())
+}
+
+/// Settings from `--config`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    reset: Option<String>,
+    auth: Option<AuthConfig>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthConfig {
+    login: String,
+    #[serde(default)]
+    body: serde_json::Value,
+    token: Option<String>,
+}
+
+fn read_config(path: Option<&std::path::Path>) -> Result<Config> {
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    yaml_serde::from_str(&text).with_context(|| format!("{} is not a valid config", path.display()))
+}
+
+/// The login from the flags, else from the config file.
+fn login(args: &CheckArgs, config: &Config) -> Result<Option<Login>> {
+    let from_config = config.auth.as_ref();
+    let Some(operation) = args
+        .auth_login
+        .as_deref()
+        .or(from_config.map(|a| a.login.as_str()))
+    else {
+        return Ok(None);
+    };
+    let body = match &args.auth_body {
+        Some(body) => serde_json::from_str(body).context("--auth-body is not JSON")?,
+        None => from_config
+            .map(|a| a.body.clone())
+            .unwrap_or(serde_json::Value::Null),
+    };
+    let token = args
+        .auth_token
+        .as_deref()
+        .or(from_config.and_then(|a| a.token.as_deref()))
+        .unwrap_or("/token");
+    Login::parse(operation, body, token)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("--auth-login: {e}"))
 }
 
 fn settings(args: &CheckArgs) -> Result<Settings> {

@@ -39,6 +39,30 @@ pub fn terminal(report: &Report) -> String {
             operation.operation, operation.cases, statuses
         );
     }
+    let gaps: Vec<String> = report
+        .operations
+        .iter()
+        .filter(|o| !o.succeeded || !o.never_seen.is_empty())
+        .map(|o| {
+            let mut notes = Vec::new();
+            if !o.succeeded {
+                notes.push("never answered 2xx".to_owned());
+            }
+            if !o.never_seen.is_empty() {
+                notes.push(format!(
+                    "documented but never seen: {}",
+                    o.never_seen.join(", ")
+                ));
+            }
+            format!("  {:<width$}  {}", o.operation, notes.join("; "))
+        })
+        .collect();
+    if !gaps.is_empty() {
+        let _ = writeln!(out, "\nSpec coverage gaps\n");
+        for gap in gaps {
+            let _ = writeln!(out, "{gap}");
+        }
+    }
     if !report.failures.is_empty() {
         let _ = writeln!(out, "\nFailures\n");
         for (number, failure) in report.failures.iter().enumerate() {
@@ -51,7 +75,17 @@ pub fn terminal(report: &Report) -> String {
             );
             let _ = writeln!(out, "   {}", failure.message);
             let _ = writeln!(out, "   case: {}", failure.case);
-            let _ = writeln!(out, "   request: {}", failure.curl);
+            match failure.sequence.len() {
+                0 | 1 => {
+                    let _ = writeln!(out, "   request: {}", failure.curl);
+                }
+                _ => {
+                    let _ = writeln!(out, "   sequence (run in order; the last request fails):");
+                    for (step, curl) in failure.sequence.iter().enumerate() {
+                        let _ = writeln!(out, "     {}. {curl}", step + 1);
+                    }
+                }
+            }
             let response = match failure.status {
                 Some(status) => format!("{status} {}", failure.response_excerpt),
                 None => format!("none ({})", failure.response_excerpt),

@@ -1,29 +1,37 @@
-//! Driving a target: for each operation, the coverage cases, then random valid and invalid
-//! cases under proptest, which shrinks each failure to a minimal request and, because known
-//! failures no longer count, goes on to find the next distinct one.
+//! Driving a target. In order: log in (if configured); check that protected operations refuse
+//! missing and forged credentials; run stateful sequences along the spec's links (see
+//! [`crate::stateful`]), which also capture real ids; then, per operation and in parallel, the
+//! coverage cases and random valid and invalid cases under proptest, which shrinks each
+//! failure to a minimal request and, because known failures no longer count, goes on to find
+//! the next distinct one.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use proptest::sample::Index;
+use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Serialize;
+use serde_json::Value;
 use tokio::runtime::Handle;
 
+use crate::auth::Auth;
 use crate::checks::{self, Check, Finding, Outcome, Response, Settings};
-use crate::generate::{Case, Kind, Payload, Plan, param_text};
+use crate::generate::{AuthMode, Case, Kind, Payload, Plan, param_text};
 use crate::spec::{Api, Location, Operation};
+use crate::stateful;
 
 /// How a run is configured.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The base URL; operation paths are appended to it.
     pub target: String,
-    /// Random cases per operation, for valid and for invalid input each.
+    /// Random cases per operation, for valid and for invalid input each; half as many
+    /// random stateful sequences.
     pub max_examples: u32,
     pub seed: u64,
     pub settings: Settings,
@@ -32,6 +40,8 @@ pub struct Options {
     /// Operations checked at once.
     pub workers: usize,
     pub request_timeout: Duration,
+    /// Sent before each stateful sequence, so that sequences are independent (`--reset`).
+    pub reset: Option<(Method, String)>,
 }
 
 /// A request as sent, kept for the report.
@@ -70,7 +80,7 @@ fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// One distinct defect, with the smallest request that shows it.
+/// One distinct defect, with the smallest request (or sequence) that shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
     pub check: String,
@@ -80,13 +90,17 @@ pub struct Failure {
     pub case: String,
     pub request: SentRequest,
     pub curl: String,
+    /// For a failure found by a stateful sequence: every request of the (shrunk) sequence up
+    /// to the failing one, as curl lines to run in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sequence: Vec<String>,
     /// `None` when no response came back.
     pub status: Option<u16>,
     pub response_excerpt: String,
     pub seed: u64,
 }
 
-/// What happened to one operation.
+/// What happened to one operation, and how much of its documented behaviour was seen.
 #[derive(Debug, Clone, Serialize)]
 pub struct OperationReport {
     pub operation: String,
@@ -97,6 +111,13 @@ pub struct OperationReport {
     pub statuses: BTreeMap<u16, u64>,
     pub transport_errors: u64,
     pub failures: usize,
+    /// The statuses the spec documents (`200`, `4XX`, `default`).
+    pub documented: Vec<String>,
+    /// Documented statuses never produced (ranges and `default` count as seen when any
+    /// status they cover was).
+    pub never_seen: Vec<String>,
+    /// Whether it ever answered 2xx.
+    pub succeeded: bool,
 }
 
 /// The result of a run.
@@ -108,29 +129,80 @@ pub struct Report {
     pub checks: Vec<String>,
     pub operations: Vec<OperationReport>,
     pub failures: Vec<Failure>,
+    /// Requests sent, probes of undocumented methods included.
     pub cases: u64,
     /// Wall time of the run, in milliseconds.
     pub elapsed_ms: u64,
 }
 
-/// Distinct failures an operation may report per kind of case, so that a badly broken
-/// server cannot keep the run going for ever.
-const MAX_FAILURES_PER_PHASE: usize = 20;
+/// Distinct failures an operation may report per phase, so that a badly broken server
+/// cannot keep the run going for ever.
+pub(crate) const MAX_FAILURES_PER_PHASE: usize = 20;
 /// The longest excerpt of a response body kept in the report.
 const EXCERPT: usize = 300;
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Login(String),
+}
 
 /// Checks every operation of `api` against the target.
 pub async fn run(
     api: Arc<Api>,
     options: Arc<Options>,
+    auth: Arc<Auth>,
     progress: impl Fn(&str) + Send + Sync + 'static,
-) -> Report {
+) -> Result<Report, RunError> {
     let started = Instant::now();
     let client = reqwest::Client::builder()
         .timeout(options.request_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a client with a timeout and no redirects");
+    auth.log_in(&client, &options.target)
+        .await
+        .map_err(RunError::Login)?;
+    let stats = Arc::new(Mutex::new(
+        api.operations
+            .iter()
+            .map(OperationReport::new)
+            .collect::<Vec<_>>(),
+    ));
+    let known: Arc<Mutex<BTreeSet<Key>>> = Arc::default();
+
+    // The stateful phases run first, one sequence at a time, and leave real ids behind.
+    let (pool, mut failures, leftovers) = {
+        let (api, options, client, auth, stats) = (
+            api.clone(),
+            options.clone(),
+            client.clone(),
+            auth.clone(),
+            stats.clone(),
+        );
+        let known = known.clone();
+        let handle = Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let ctx = Context {
+                api: &api,
+                options: &options,
+                client: &client,
+                handle,
+                auth: &auth,
+                stats: &stats,
+                known: &known,
+            };
+            let mut failures = stateful::ignored_auth(&ctx);
+            let outcomes = stateful::sequences(&ctx);
+            failures.extend(outcomes.failures);
+            (outcomes.pool, failures, outcomes.leftovers)
+        })
+        .await
+        .expect("the stateful phase does not panic")
+    };
+    let pool = Arc::new(pool);
+
     let progress = Arc::new(progress);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.workers.max(1)));
     let mut tasks = Vec::new();
@@ -141,6 +213,7 @@ pub async fn run(
             client.clone(),
             progress.clone(),
         );
+        let (auth, stats, pool, known) = (auth.clone(), stats.clone(), pool.clone(), known.clone());
         let permit = semaphore
             .clone()
             .acquire_owned()
@@ -149,53 +222,71 @@ pub async fn run(
         let handle = Handle::current();
         tasks.push(tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut driver = Driver {
+            let ctx = Context {
                 api: &api,
                 options: &options,
                 client: &client,
                 handle,
-                index,
-                report: OperationReport::new(&api.operations[index]),
-                failures: Vec::new(),
+                auth: &auth,
+                stats: &stats,
+                known: &known,
             };
-            driver.check_operation();
+            let found = check_operation(&ctx, index, &pool);
             progress(&api.operations[index].label());
-            (driver.report, driver.failures)
+            found
         }));
     }
-    let mut operations = Vec::new();
-    let mut failures = Vec::new();
     for task in tasks {
-        let (report, found) = task.await.expect("an operation's checks do not panic");
-        operations.push(report);
-        failures.extend(found);
+        failures.extend(task.await.expect("an operation's checks do not panic"));
     }
-    // Undocumented methods, once per path.
+    // What only a sequence showed (a 500 on a resource that exists, say), if nothing else did.
+    for (key, failure) in leftovers {
+        if known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key)
+        {
+            failures.push(failure);
+        }
+    }
+    let mut probes = 0;
     if options.settings.enabled.contains(&Check::UnsupportedMethod) {
+        let (api, options, client, auth, stats) = (
+            api.clone(),
+            options.clone(),
+            client.clone(),
+            auth.clone(),
+            stats.clone(),
+        );
+        let known = known.clone();
         let handle = Handle::current();
-        let (api2, options2, client2) = (api.clone(), options.clone(), client.clone());
-        let (reports, found) = tokio::task::spawn_blocking(move || {
-            unsupported_methods(&api2, &options2, &client2, handle)
+        let (sent, found) = tokio::task::spawn_blocking(move || {
+            let ctx = Context {
+                api: &api,
+                options: &options,
+                client: &client,
+                handle,
+                auth: &auth,
+                stats: &stats,
+                known: &known,
+            };
+            unsupported_methods(&ctx)
         })
         .await
         .expect("method probes do not panic");
-        for (index, cases, status) in reports {
-            operations[index].cases += cases;
-            *operations[index].statuses.entry(status).or_default() += 1;
-        }
-        for failure in &found {
-            if let Some(index) = api
-                .operations
-                .iter()
-                .position(|o| failure.operation.ends_with(&format!(" {}", o.path)))
-            {
-                operations[index].failures += 1;
-            }
-        }
+        probes = sent;
         failures.extend(found);
     }
-    let cases = operations.iter().map(|o| o.cases).sum();
-    Report {
+    let mut operations = std::mem::take(&mut *stats.lock().unwrap_or_else(PoisonError::into_inner));
+    for (report, operation) in operations.iter_mut().zip(&api.operations) {
+        report.failures = failures
+            .iter()
+            .filter(|f| f.operation == report.operation)
+            .count();
+        report.finish(operation);
+    }
+    let cases = operations.iter().map(|o| o.cases).sum::<u64>() + probes;
+    Ok(Report {
         target: options.target.clone(),
         seed: options.seed,
         max_examples: options.max_examples,
@@ -209,7 +300,7 @@ pub async fn run(
         failures,
         cases,
         elapsed_ms: started.elapsed().as_millis() as u64,
-    }
+    })
 }
 
 impl OperationReport {
@@ -221,19 +312,172 @@ impl OperationReport {
             statuses: BTreeMap::new(),
             transport_errors: 0,
             failures: 0,
+            documented: operation.documented_statuses(),
+            never_seen: Vec::new(),
+            succeeded: false,
+        }
+    }
+
+    /// Works out the spec coverage from the statuses seen.
+    fn finish(&mut self, operation: &Operation) {
+        use crate::spec::StatusKey;
+        self.succeeded = self.statuses.keys().any(|s| (200..300).contains(s));
+        let seen = |key: &StatusKey| match key {
+            StatusKey::Code(code) => self.statuses.contains_key(code),
+            StatusKey::Range(class) => self.statuses.keys().any(|s| s / 100 == *class),
+            // `default` covers whatever no other entry documents.
+            StatusKey::Default => self.statuses.keys().any(|s| {
+                !operation
+                    .responses
+                    .iter()
+                    .any(|(k, _)| matches!(k, StatusKey::Code(c) if c == s))
+            }),
+        };
+        self.never_seen = operation
+            .responses
+            .iter()
+            .filter(|(k, _)| !seen(k))
+            .map(|(k, _)| k.to_string())
+            .collect();
+    }
+}
+
+/// What identifies one defect: the operation, the check, and the check's key.
+pub(crate) type Key = (String, Check, String);
+
+/// What every phase needs to send cases and judge them.
+pub(crate) struct Context<'a> {
+    pub api: &'a Api,
+    pub options: &'a Options,
+    pub client: &'a reqwest::Client,
+    pub handle: Handle,
+    pub auth: &'a Auth,
+    pub stats: &'a Mutex<Vec<OperationReport>>,
+    /// Every defect reported so far, by any phase: each is reported once.
+    pub known: &'a Mutex<BTreeSet<Key>>,
+}
+
+impl Context<'_> {
+    pub fn is_known(&self, key: &Key) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(key)
+    }
+
+    /// Remembers a defect; true when it was new.
+    pub fn learn(&self, key: Key) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key)
+    }
+
+    /// Sends a case for an operation. A protected operation that answers 401 to the login's
+    /// token gets a fresh login and the case once more (a logout may have revoked the token).
+    pub fn send(&self, index: usize, case: &Case) -> (SentRequest, Outcome) {
+        let operation = &self.api.operations[index];
+        let mut attempt = self.send_once(operation, case);
+        let token_refused = matches!(&attempt.1, Outcome::Response(r) if r.status == 401);
+        if token_refused
+            && operation.secured
+            && case.auth == AuthMode::Normal
+            && self.auth.can_log_in()
+        {
+            let fresh = self
+                .handle
+                .block_on(self.auth.log_in(self.client, &self.options.target));
+            if fresh.is_ok() {
+                attempt = self.send_once(operation, case);
+            }
+        }
+        let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
+        stats[index].cases += 1;
+        match &attempt.1 {
+            Outcome::Response(response) => {
+                *stats[index].statuses.entry(response.status).or_default() += 1
+            }
+            Outcome::Transport(_) => stats[index].transport_errors += 1,
+        }
+        attempt
+    }
+
+    fn send_once(&self, operation: &Operation, case: &Case) -> (SentRequest, Outcome) {
+        let (request, built) = build(self.options, self.auth, operation, case);
+        let outcome = match built {
+            Some(built) => self.handle.block_on(send(self.client, built)),
+            None => Outcome::Transport("the request could not be built".to_owned()),
+        };
+        (request, outcome)
+    }
+
+    /// The stateless checks on one exchange.
+    pub fn check(&self, index: usize, case: &Case, outcome: &Outcome) -> Vec<Finding> {
+        checks::evaluate(
+            &self.options.settings,
+            &self.api.schemas,
+            &self.api.operations[index],
+            case,
+            outcome,
+        )
+    }
+
+    /// Sends the configured reset request, if any.
+    pub fn reset(&self) {
+        if let Some((method, path)) = &self.options.reset {
+            let url = format!("{}{path}", self.options.target.trim_end_matches('/'));
+            let _ = self
+                .handle
+                .block_on(self.client.request(method.clone(), url).send());
+        }
+    }
+
+    pub fn failure(
+        &self,
+        operation: &str,
+        case: &Case,
+        (request, outcome): (&SentRequest, &Outcome),
+        finding: Finding,
+        sequence: &[SentRequest],
+    ) -> Failure {
+        let (status, response_excerpt) = match outcome {
+            Outcome::Response(response) => (Some(response.status), excerpt(&response.body)),
+            Outcome::Transport(error) => (None, error.clone()),
+        };
+        Failure {
+            check: finding.check.name().to_owned(),
+            operation: operation.to_owned(),
+            message: finding.message,
+            case: case.kind.to_string(),
+            curl: request.curl(),
+            request: request.clone(),
+            sequence: sequence.iter().map(SentRequest::curl).collect(),
+            status,
+            response_excerpt,
+            seed: self.options.seed,
         }
     }
 }
 
 /// Checks one operation, on a blocking thread (proptest drives its test synchronously).
-struct Driver<'a> {
-    api: &'a Api,
-    options: &'a Options,
-    client: &'a reqwest::Client,
-    handle: Handle,
-    index: usize,
-    report: OperationReport,
-    failures: Vec<Failure>,
+fn check_operation(ctx: &Context<'_>, index: usize, pool: &stateful::Pool) -> Vec<Failure> {
+    let operation = &ctx.api.operations[index];
+    let plan =
+        Plan::new(&ctx.api.schemas, operation).with_pool(stateful::pool_for(pool, operation));
+    let label = operation.label();
+    let mut failures = Vec::new();
+    for case in plan.coverage() {
+        let exchange = ctx.send(index, &case);
+        for finding in ctx.check(index, &case, &exchange.1) {
+            if ctx.learn((label.clone(), finding.check, finding.key.clone())) {
+                failures.push(ctx.failure(&label, &case, (&exchange.0, &exchange.1), finding, &[]));
+            }
+        }
+    }
+    for phase in [Phase::Valid, Phase::Invalid] {
+        fuzz(ctx, index, &plan, phase, &mut failures);
+    }
+    failures
 }
 
 /// The kinds of random cases.
@@ -243,178 +487,121 @@ enum Phase {
     Invalid = 2,
 }
 
-impl<'a> Driver<'a> {
-    /// The operation, borrowed from the API rather than from the driver, so the driver can
-    /// change its counters while a plan for the operation is alive.
-    fn operation(&self) -> &'a Operation {
-        &self.api.operations[self.index]
-    }
-
-    fn check_operation(&mut self) {
-        let plan = Plan::new(&self.api.schemas, self.operation());
-        let mut known: BTreeSet<(Check, String)> = BTreeSet::new();
-        for case in plan.coverage() {
-            let (request, outcome, findings) = self.exchange(&case);
-            for finding in findings {
-                if known.insert((finding.check, finding.key.clone())) {
-                    self.record(&case, &request, &outcome, finding);
-                }
-            }
-        }
-        for phase in [Phase::Valid, Phase::Invalid] {
-            self.fuzz(&plan, phase, &mut known);
-        }
-        self.report.failures = self.failures.len();
-    }
-
-    /// Random cases of one phase, shrinking each new failure and going on after it.
-    fn fuzz(&mut self, plan: &Plan<'_>, phase: Phase, known: &mut BTreeSet<(Check, String)>) {
-        let strategy = (plan.positive(), proptest::arbitrary::any::<Index>());
-        let mut budget = self.options.max_examples;
-        for round in 0..MAX_FAILURES_PER_PHASE {
-            if budget == 0 {
-                return;
-            }
-            let config = Config {
-                cases: budget,
-                failure_persistence: None,
-                max_shrink_iters: 512,
-                max_local_rejects: 65_536,
-                max_global_rejects: 65_536,
-                ..Config::default()
-            };
-            let seed = case_seed(self.options.seed, self.index, phase as u64, round as u64);
-            let mut runner =
-                TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
-            // The first new finding of the round becomes its target: shrinking keeps to it.
-            let target: RefCell<Option<(Check, String)>> = RefCell::new(None);
-            let ran = RefCell::new(0u32);
-            let this = RefCell::new(&mut *self);
-            let result = runner.run(&strategy, |(base, index)| {
-                let Some(case) = pick(plan, phase, base, index) else {
-                    return Ok(());
-                };
-                let mut driver = this.borrow_mut();
-                let (_, _, findings) = driver.exchange(&case);
-                if target.borrow().is_none() {
-                    *ran.borrow_mut() += 1;
-                }
-                let mut target = target.borrow_mut();
-                let hit = findings.iter().find(|f| match &*target {
-                    Some((check, key)) => f.check == *check && &f.key == key,
-                    None => !known.contains(&(f.check, f.key.clone())),
-                });
-                match hit {
-                    Some(finding) => {
-                        target.get_or_insert((finding.check, finding.key.clone()));
-                        Err(TestCaseError::fail(finding.message.clone()))
-                    }
-                    None => Ok(()),
-                }
-            });
-            budget = budget.saturating_sub(ran.into_inner());
-            match result {
-                Ok(()) | Err(TestError::Abort(_)) => return,
-                Err(TestError::Fail(_, (base, index))) => {
-                    let Some(case) = pick(plan, phase, base, index) else {
-                        return;
-                    };
-                    let wanted = target.into_inner();
-                    // Send the minimal case once more to capture its response for the report.
-                    let (request, outcome, findings) = self.exchange(&case);
-                    let mut recorded = false;
-                    for finding in findings {
-                        let key = (finding.check, finding.key.clone());
-                        if known.insert(key.clone()) {
-                            recorded |= Some(&key) == wanted.as_ref();
-                            self.record(&case, &request, &outcome, finding);
-                        }
-                    }
-                    // A flaky failure that did not show again is still known, so the run moves on.
-                    if let (false, Some(key)) = (recorded, wanted) {
-                        known.insert(key);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Sends a case and runs the checks on what came back.
-    fn exchange(&mut self, case: &Case) -> (SentRequest, Outcome, Vec<Finding>) {
-        let operation = self.operation();
-        let (request, built) = build(self.options, operation, case);
-        let outcome = match built {
-            Some(built) => self.handle.block_on(send(self.client, built)),
-            None => Outcome::Transport("the request could not be built".to_owned()),
-        };
-        self.report.cases += 1;
-        match &outcome {
-            Outcome::Response(response) => {
-                *self.report.statuses.entry(response.status).or_default() += 1
-            }
-            Outcome::Transport(_) => self.report.transport_errors += 1,
-        }
-        let findings = checks::evaluate(
-            &self.options.settings,
-            &self.api.schemas,
-            operation,
-            case,
-            &outcome,
-        );
-        (request, outcome, findings)
-    }
-
-    fn record(&mut self, case: &Case, request: &SentRequest, outcome: &Outcome, finding: Finding) {
-        self.failures.push(failure(
-            self.options,
-            &self.operation().label(),
-            &case.kind,
-            request,
-            outcome,
-            finding,
-        ));
+/// proptest's settings for a budget of cases: no files written, generous rejections, and
+/// at most `shrink` simplification steps.
+pub(crate) fn proptest_config(cases: u32, shrink: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: shrink,
+        max_local_rejects: 65_536,
+        max_global_rejects: 65_536,
+        ..Config::default()
     }
 }
 
-fn failure(
-    options: &Options,
-    operation: &str,
-    kind: &Kind,
-    request: &SentRequest,
-    outcome: &Outcome,
-    finding: Finding,
-) -> Failure {
-    let (status, response_excerpt) = match outcome {
-        Outcome::Response(response) => (Some(response.status), excerpt(&response.body)),
-        Outcome::Transport(error) => (None, error.clone()),
+/// Random cases of one phase, shrinking each new failure and going on after it.
+fn fuzz(
+    ctx: &Context<'_>,
+    index: usize,
+    plan: &Plan<'_>,
+    phase: Phase,
+    failures: &mut Vec<Failure>,
+) {
+    let label = ctx.api.operations[index].label();
+    // Only invalid cases use the index (which violation to pick); a valid case without one
+    // has nothing to shrink in vain.
+    let strategy = match phase {
+        Phase::Valid => plan.positive().prop_map(|case| (case, None)).boxed(),
+        Phase::Invalid => (plan.positive(), proptest::arbitrary::any::<Index>())
+            .prop_map(|(c, i)| (c, Some(i)))
+            .boxed(),
     };
-    Failure {
-        check: finding.check.name().to_owned(),
-        operation: operation.to_owned(),
-        message: finding.message,
-        case: kind.to_string(),
-        curl: request.curl(),
-        request: request.clone(),
-        status,
-        response_excerpt,
-        seed: options.seed,
+    let mut budget = ctx.options.max_examples;
+    for round in 0..MAX_FAILURES_PER_PHASE {
+        if budget == 0 {
+            return;
+        }
+        let seed = case_seed(ctx.options.seed, index, phase as u64, round as u64);
+        let mut runner = TestRunner::new_with_rng(
+            proptest_config(budget, 512),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        // The first new finding of the round becomes its target: shrinking keeps to it.
+        let target: RefCell<Option<Key>> = RefCell::new(None);
+        // The last case that failed on the target: once shrinking ends, the minimal one.
+        let last: RefCell<Option<(Case, SentRequest, Outcome, Finding)>> = RefCell::new(None);
+        let ran = RefCell::new(0u32);
+        let result = runner.run(&strategy, |(base, choice)| {
+            let Some(case) = pick(plan, phase, base, choice) else {
+                return Ok(());
+            };
+            let (request, outcome) = ctx.send(index, &case);
+            let findings = ctx.check(index, &case, &outcome);
+            let keyed: Vec<(Key, String)> = findings
+                .iter()
+                .map(|f| ((label.clone(), f.check, f.key.clone()), f.message.clone()))
+                .collect();
+            if target.borrow().is_none() {
+                *ran.borrow_mut() += 1;
+            }
+            let verdict = hit(&target, &|key| ctx.is_known(key), &keyed);
+            if verdict.is_err() {
+                let wanted = target.borrow().clone();
+                let finding = findings
+                    .into_iter()
+                    .find(|f| Some((label.clone(), f.check, f.key.clone())) == wanted);
+                *last.borrow_mut() = finding.map(|f| (case, request, outcome, f));
+            }
+            verdict
+        });
+        budget = budget.saturating_sub(ran.into_inner());
+        match (result, target.into_inner(), last.into_inner()) {
+            (Err(TestError::Fail(..)), Some(key), Some((case, request, outcome, finding))) => {
+                if ctx.learn(key) {
+                    failures.push(ctx.failure(&label, &case, (&request, &outcome), finding, &[]));
+                }
+            }
+            _ => return,
+        }
+    }
+}
+
+/// The verdict of one proptest case: it fails on the round's target finding, or on the first
+/// finding not yet known (which becomes the target).
+pub(crate) fn hit(
+    target: &RefCell<Option<Key>>,
+    is_known: &dyn Fn(&Key) -> bool,
+    findings: &[(Key, String)],
+) -> Result<(), TestCaseError> {
+    let mut target = target.borrow_mut();
+    let found = findings.iter().find(|(key, _)| match &*target {
+        Some(wanted) => key == wanted,
+        None => !is_known(key),
+    });
+    match found {
+        Some((key, message)) => {
+            target.get_or_insert_with(|| key.clone());
+            Err(TestCaseError::fail(message.clone()))
+        }
+        None => Ok(()),
     }
 }
 
 /// The case a phase makes from a random valid base: the base itself, or one of its
 /// single-constraint violations.
-fn pick(plan: &Plan<'_>, phase: Phase, base: Case, index: Index) -> Option<Case> {
-    match phase {
-        Phase::Valid => Some(base),
-        Phase::Invalid => {
+fn pick(plan: &Plan<'_>, phase: Phase, base: Case, index: Option<Index>) -> Option<Case> {
+    match (phase, index) {
+        (Phase::Invalid, Some(index)) => {
             let negatives = plan.negatives(&base);
             (!negatives.is_empty()).then(|| negatives[index.index(negatives.len())].clone())
         }
+        _ => Some(base),
     }
 }
 
 /// 32 bytes of seed for one operation, phase and round, from the run's seed (SplitMix64).
-fn case_seed(seed: u64, operation: usize, phase: u64, round: u64) -> [u8; 32] {
+pub(crate) fn case_seed(seed: u64, operation: usize, phase: u64, round: u64) -> [u8; 32] {
     let mut state = seed
         ^ (operation as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ (phase << 56)
@@ -430,23 +617,45 @@ fn case_seed(seed: u64, operation: usize, phase: u64, round: u64) -> [u8; 32] {
     out
 }
 
+/// The token sent when a case forges credentials.
+const FORGED_TOKEN: &str = "Bearer forged-0000000000000000000000000000000000000000";
+
 /// The request for a case: what the report shows and what reqwest sends (`None` when a
 /// header value cannot be sent at all).
 fn build(
     options: &Options,
+    auth: &Auth,
     operation: &Operation,
     case: &Case,
 ) -> (SentRequest, Option<reqwest::Request>) {
     let mut path = operation.path.clone();
     let mut query: Vec<(String, String)> = Vec::new();
     let mut headers: Vec<(String, String)> = options.headers.clone();
+    let is_authorization =
+        |(name, _): &(String, String)| name.eq_ignore_ascii_case("authorization");
+    match case.auth {
+        AuthMode::Normal => {
+            if let (true, Some(token), false) = (
+                operation.secured,
+                auth.header(),
+                headers.iter().any(is_authorization),
+            ) {
+                headers.push(("Authorization".to_owned(), token));
+            }
+        }
+        AuthMode::Missing => headers.retain(|h| !is_authorization(h)),
+        AuthMode::Forged => {
+            headers.retain(|h| !is_authorization(h));
+            headers.push(("Authorization".to_owned(), FORGED_TOKEN.to_owned()));
+        }
+    }
     for (location, name, value) in &case.params {
         match location {
             Location::Path => {
-                path = path.replace(&format!("{{{name}}}"), &encode_segment(&param_text(value)))
+                path = path.replace(&format!("{{{name}}}"), &encode(&param_text(value)))
             }
             Location::Query => match value {
-                serde_json::Value::Array(items) => {
+                Value::Array(items) => {
                     query.extend(items.iter().map(|v| (name.clone(), param_text(v))))
                 }
                 _ => query.push((name.clone(), param_text(value))),
@@ -459,7 +668,7 @@ fn build(
     if !query.is_empty() {
         let encoded: Vec<String> = query
             .iter()
-            .map(|(n, v)| format!("{}={}", encode_query(n), encode_query(v)))
+            .map(|(n, v)| format!("{}={}", encode(n), encode(v)))
             .collect();
         url = format!("{url}?{}", encoded.join("&"));
     }
@@ -556,27 +765,21 @@ fn describe(error: &reqwest::Error) -> String {
 }
 
 /// Sends every method a path does not document and expects 405 with an `Allow` header.
-/// Returns, per probe, the operation it is counted under and the status; and the failures.
-fn unsupported_methods(
-    api: &Api,
-    options: &Options,
-    client: &reqwest::Client,
-    handle: Handle,
-) -> (Vec<(usize, u64, u16)>, Vec<Failure>) {
-    let mut counted = Vec::new();
+/// Returns how many probes were sent, and the failures.
+fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
+    let mut sent = 0;
     let mut failures = Vec::new();
-    let mut paths: Vec<&str> = api.operations.iter().map(|o| o.path.as_str()).collect();
+    let mut paths: Vec<&str> = ctx.api.operations.iter().map(|o| o.path.as_str()).collect();
     paths.dedup();
     for path in paths {
-        let documented: Vec<&Operation> =
-            api.operations.iter().filter(|o| o.path == path).collect();
-        let index = api
+        let documented: Vec<&Operation> = ctx
+            .api
             .operations
             .iter()
-            .position(|o| o.path == path)
-            .unwrap_or(0);
+            .filter(|o| o.path == path)
+            .collect();
         // Path parameters from the simplest valid case of a documented operation.
-        let base = Plan::new(&api.schemas, documented[0]).base();
+        let base = Plan::new(&ctx.api.schemas, documented[0]).base();
         let params: Vec<_> = base
             .params
             .into_iter()
@@ -595,16 +798,19 @@ fn unsupported_methods(
             let probe = Operation {
                 method: method.clone(),
                 body: None,
+                secured: false,
                 ..documented[0].clone()
             };
             let case = Case {
                 kind: Kind::Positive,
                 params: params.clone(),
                 body: Payload::None,
+                auth: AuthMode::Normal,
             };
-            let (request, built) = build(options, &probe, &case);
+            let (request, built) = build(ctx.options, ctx.auth, &probe, &case);
             let Some(built) = built else { continue };
-            let outcome = handle.block_on(send(client, built));
+            let outcome = ctx.handle.block_on(send(ctx.client, built));
+            sent += 1;
             let problem = match &outcome {
                 Outcome::Transport(error) => Some(format!("no response: {error}")),
                 Outcome::Response(r) if r.status != 405 => Some(format!(
@@ -616,27 +822,23 @@ fn unsupported_methods(
                 ),
                 Outcome::Response(_) => None,
             };
-            if let Outcome::Response(r) = &outcome {
-                counted.push((index, 1, r.status));
-            }
             if let Some(message) = problem {
                 let finding = Finding {
                     check: Check::UnsupportedMethod,
                     key: method.to_string(),
                     message,
                 };
-                failures.push(failure(
-                    options,
+                failures.push(ctx.failure(
                     &format!("{method} {path}"),
-                    &case.kind,
-                    &request,
-                    &outcome,
+                    &case,
+                    (&request, &outcome),
                     finding,
+                    &[],
                 ));
             }
         }
     }
-    (counted, failures)
+    (sent, failures)
 }
 
 fn excerpt(body: &[u8]) -> String {
@@ -647,8 +849,9 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
-/// Percent-encodes a path segment: everything but RFC 3986's unreserved characters.
-fn encode_segment(text: &str) -> String {
+/// Percent-encodes a path segment or query part: everything but RFC 3986's unreserved
+/// characters.
+fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {
@@ -659,10 +862,6 @@ fn encode_segment(text: &str) -> String {
         }
     }
     out
-}
-
-fn encode_query(text: &str) -> String {
-    encode_segment(text)
 }
 
 #[cfg(test)]

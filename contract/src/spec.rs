@@ -72,9 +72,20 @@ pub struct Body {
     pub accepts: Vec<String>,
 }
 
+/// An OpenAPI link: values from a response that feed parameters of another operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkSpec {
+    /// The index of the target operation in [`Api::operations`].
+    pub target: usize,
+    /// Parameter name and runtime expression (`$response.body#/id`, `$request.path.id`, ...).
+    pub parameters: Vec<(String, String)>,
+}
+
 /// What a documented response allows.
 #[derive(Debug, Clone)]
 pub struct ResponseSpec {
+    /// Links from this response, explicit in the spec.
+    pub links: Vec<LinkSpec>,
     /// Media types with their schemas (`None`: any body).
     pub content: Vec<(String, Option<Value>)>,
     /// Header name, whether it is required, and its schema.
@@ -209,6 +220,7 @@ pub fn from_value(doc: Value) -> Result<Api, SpecError> {
             });
         }
     }
+    link_operations(&openapi, &schemas, &mut operations)?;
     // Compile every schema now, so a broken one is a clear error before any request is sent.
     for operation in &operations {
         for param in &operation.params {
@@ -339,7 +351,88 @@ fn to_response(
         };
         headers.push((name.clone(), header.required, schema));
     }
-    Ok(ResponseSpec { content, headers })
+    Ok(ResponseSpec {
+        content,
+        headers,
+        links: Vec::new(),
+    })
+}
+
+/// The links of each response, resolved to operation indexes once all operations are known.
+fn link_operations(
+    openapi: &OpenAPI,
+    schemas: &Schemas,
+    operations: &mut [Operation],
+) -> Result<(), SpecError> {
+    let mut by_id = std::collections::HashMap::new();
+    for (index, operation) in operations.iter().enumerate() {
+        if let Some(id) = &operation.operation_id {
+            by_id.insert(id.clone(), index);
+        }
+    }
+    let mut index = 0;
+    for (path, item) in openapi.paths.iter() {
+        let item = resolve(schemas, item, "paths")?;
+        for (_, operation) in item.iter() {
+            let mut all = Vec::new();
+            for (status, response) in &operation.responses.responses {
+                let response = resolve(schemas, response, "responses")?;
+                let key = match status {
+                    StatusCode::Code(code) => StatusKey::Code(*code),
+                    StatusCode::Range(class) => StatusKey::Range(*class),
+                };
+                let mut links = Vec::new();
+                for (name, link) in &response.links {
+                    let link = resolve(schemas, link, "links")?;
+                    let target = match &link.operation {
+                        openapiv3::LinkOperation::OperationId(id) => by_id.get(id).copied(),
+                        openapiv3::LinkOperation::OperationRef(reference) => {
+                            operation_by_ref(reference, operations)
+                        }
+                    };
+                    let Some(target) = target else {
+                        return Err(SpecError::Structure(format!(
+                            "link {name} of {} {path} names an operation that does not exist",
+                            operations[index].method
+                        )));
+                    };
+                    let parameters = link
+                        .parameters
+                        .iter()
+                        .filter_map(|(param, expr)| {
+                            Some((
+                                param.rsplit('.').next()?.to_owned(),
+                                expr.as_str()?.to_owned(),
+                            ))
+                        })
+                        .collect();
+                    links.push(LinkSpec { target, parameters });
+                }
+                all.push((key, links));
+            }
+            for (key, links) in all {
+                if let Some((_, spec)) = operations[index]
+                    .responses
+                    .iter_mut()
+                    .find(|(k, _)| *k == key)
+                {
+                    spec.links = links;
+                }
+            }
+            index += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `#/paths/~1things~1{id}/get` to the index of that operation.
+fn operation_by_ref(reference: &str, operations: &[Operation]) -> Option<usize> {
+    let rest = reference.strip_prefix("#/paths/")?;
+    let (path, method) = rest.rsplit_once('/')?;
+    let path = path.replace("~1", "/").replace("~0", "~");
+    operations
+        .iter()
+        .position(|o| o.path == path && o.method.as_str().eq_ignore_ascii_case(method))
 }
 
 fn to_value<T: serde::Serialize>(item: &T) -> Value {

@@ -8,4 +8,5 @@ mod contract;
 mod errors;
 mod snapshots;
 mod spec;
+mod stateful;
 mod users;

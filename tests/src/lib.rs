@@ -1,9 +1,10 @@
 //! Helpers for the integration tests: a client for a spawned mock API that checks every
 //! response it receives against `specs/mock-api.yaml`, so the server and its contract cannot
-//! drift apart without a test failing; and [`planted`], a small API with defects to plant,
-//! for the tests of the contract checker.
+//! drift apart without a test failing; and [`planted`] and [`things`], small APIs with
+//! defects to plant, for the tests of the contract checker.
 
 pub mod planted;
+pub mod things;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -332,11 +333,23 @@ pub fn contract_options(target: &str, seed: u64, max_examples: u32) -> contract:
         headers: Vec::new(),
         workers: 2,
         request_timeout: std::time::Duration::from_secs(5),
+        reset: None,
     }
 }
 
 /// Runs the contract checker in-process against `target` with `spec`.
 pub async fn run_contract(spec: &str, options: contract::Options) -> contract::Report {
+    run_contract_with(spec, options, contract::auth::Auth::default()).await
+}
+
+/// The same, with credentials.
+pub async fn run_contract_with(
+    spec: &str,
+    options: contract::Options,
+    auth: contract::auth::Auth,
+) -> contract::Report {
     let api = contract::spec::parse(spec).expect("the spec parses");
-    contract::run(Arc::new(api), Arc::new(options), |_| {}).await
+    contract::run(Arc::new(api), Arc::new(options), Arc::new(auth), |_| {})
+        .await
+        .expect("the run starts")
 }

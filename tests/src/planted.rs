@@ -47,7 +47,7 @@ paths:
     get:
       operationId: getItem
       parameters:
-        - {name: id, in: path, required: true, schema: {type: integer, minimum: 1, maximum: 1000}}
+        - {name: id, in: path, required: true, schema: {type: integer, minimum: 1, maximum: 1000000}}
       responses:
         "200":
           description: the item
@@ -89,7 +89,7 @@ pub struct Defects {
     /// POST answers 500 when `qty` is above 50 and `name` longer than 5 characters: two
     /// conditions, so no single boundary case finds it and the random phase must, and shrink it.
     pub server_error: bool,
-    /// GET answers 418 (undocumented) for ids above 500.
+    /// GET answers 418 (undocumented) for ids from 501 to 1000.
     pub undocumented_status: bool,
     /// GET answers `qty` as a string for even ids.
     pub schema_break: bool,
@@ -99,19 +99,24 @@ pub struct Defects {
     pub leaked_password: bool,
     /// POST accepts any `qty`, even above the maximum of 100.
     pub accepts_bad_input: bool,
-    /// GET takes 300 ms for ids above 900.
+    /// GET takes 120 ms for ids from 901 to 1000.
     pub slow: bool,
 }
+
+/// Items 1 to 1000 are a fixed catalogue; created items get ids from 1001 on.
+const CATALOGUE: i64 = 1000;
 
 struct Planted {
     defects: Defects,
     next_id: AtomicU64,
+    created: std::sync::Mutex<std::collections::BTreeMap<i64, Value>>,
 }
 
 pub fn app(defects: Defects) -> Router {
     let state = Arc::new(Planted {
         defects,
-        next_id: AtomicU64::new(1),
+        next_id: AtomicU64::new(CATALOGUE as u64 + 1),
+        created: Default::default(),
     });
     Router::new()
         .route("/items", post(create))
@@ -159,12 +164,10 @@ async fn create(
     if state.defects.server_error && qty > 50 && name.chars().count() > 5 {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "boom");
     }
-    let id = state.next_id.fetch_add(1, Ordering::Relaxed);
-    (
-        StatusCode::CREATED,
-        axum::Json(json!({"id": id, "name": name, "qty": qty})),
-    )
-        .into_response()
+    let id = state.next_id.fetch_add(1, Ordering::Relaxed) as i64;
+    let item = json!({"id": id, "name": name, "qty": qty});
+    state.created.lock().unwrap().insert(id, item.clone());
+    (StatusCode::CREATED, axum::Json(item)).into_response()
 }
 
 async fn fetch(
@@ -174,14 +177,15 @@ async fn fetch(
     let Ok(Path(id)) = id else {
         return error(StatusCode::NOT_FOUND, "no such item");
     };
-    if !(1..=1000).contains(&id) {
+    let created = state.created.lock().unwrap().get(&id).cloned();
+    if !(1..=CATALOGUE).contains(&id) && created.is_none() {
         return error(StatusCode::NOT_FOUND, "no such item");
     }
     let d = state.defects;
-    if d.slow && id > 900 {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    if d.slow && (901..=CATALOGUE).contains(&id) {
+        tokio::time::sleep(Duration::from_millis(120)).await;
     }
-    if d.undocumented_status && id > 500 {
+    if d.undocumented_status && (501..=CATALOGUE).contains(&id) {
         return (
             StatusCode::IM_A_TEAPOT,
             axum::Json(json!({"error": "teapot"})),
@@ -191,7 +195,7 @@ async fn fetch(
     if d.wrong_content_type && id % 3 == 0 {
         return ([(header::CONTENT_TYPE, "text/plain")], format!("item {id}")).into_response();
     }
-    let mut item = json!({"id": id, "name": "widget", "qty": 1});
+    let mut item = created.unwrap_or_else(|| json!({"id": id, "name": "widget", "qty": 1}));
     if d.schema_break && id % 2 == 0 {
         item["qty"] = json!("1");
     }

@@ -25,7 +25,8 @@ pub fn run() -> Result<()> {
             .env("INSTA_UPDATE", "no"),
     )?;
     // The mock honours its own contract: the checker on its default target and spec, with a
-    // fixed seed so that a failure here reproduces anywhere.
+    // fixed seed so that a failure here reproduces anywhere, a reset before each sequence,
+    // and a login so that the protected operations are exercised too.
     exec(cargo().args([
         "run",
         "--quiet",
@@ -38,6 +39,12 @@ pub fn run() -> Result<()> {
         "1",
         "--max-examples",
         "100",
+        "--reset",
+        "POST /__admin/reset",
+        "--auth-login",
+        "POST /api/auth/login",
+        "--auth-body",
+        r#"{"email": "user@example.com", "password": "user123"}"#,
     ]))?;
     Ok(())
 }

@@ -1,0 +1,946 @@
+//! Testing between calls. Operations are joined by the spec's OpenAPI links or, where an
+//! operation has none, by links inferred from the structure (a `POST /things` answering an
+//! `id` feeds the `{param}` of `/things/{param}`; a list of objects with ids feeds it too).
+//! Along those links it runs a walk per creating operation (create, read, update, delete)
+//! and random sequences under proptest, probing after each step:
+//! - after a DELETE succeeds, every operation on that resource must answer 404
+//!   (`use_after_free`);
+//! - after a create, the linked read must find it, and after an update the read must carry
+//!   every field the update returned (`ensure_resource_availability`).
+//!
+//! A failing sequence is shrunk to its fewest steps. The ids it captured are handed to the
+//! other phases, so `GET /things/{id}` also sees ids that exist.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use proptest::collection::vec;
+use proptest::strategy::{Strategy, Union};
+use proptest::test_runner::{RngAlgorithm, TestError, TestRng, TestRunner};
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::checks::{Check, Finding, Outcome};
+use crate::generate::{AuthMode, Case, Plan};
+use crate::runner::{
+    Context, Failure, Key, MAX_FAILURES_PER_PHASE, SentRequest, case_seed, hit, proptest_config,
+};
+use crate::schema::Schemas;
+use crate::spec::{Api, LinkSpec, Location, Operation, StatusKey};
+
+/// Values captured from responses, by (path template, parameter name); newest last.
+pub type Pool = BTreeMap<(String, String), Vec<Value>>;
+
+/// The pooled values for an operation's path parameters.
+pub fn pool_for(pool: &Pool, operation: &Operation) -> Vec<(String, Vec<Value>)> {
+    path_params(operation)
+        .filter_map(|name| {
+            pool.get(&(operation.path.clone(), name.clone()))
+                .map(|values| (name, values.clone()))
+        })
+        .collect()
+}
+
+fn path_params(operation: &Operation) -> impl Iterator<Item = String> + '_ {
+    operation
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Path)
+        .map(|p| p.name.clone())
+}
+
+/// Most steps in a random sequence.
+const MAX_STEPS: usize = 5;
+/// Simplifications tried on a failing random sequence: each one sends a whole sequence.
+const SEQUENCE_SHRINK_STEPS: u32 = 64;
+
+/// Protected operations must refuse a request without credentials and one with a forged
+/// token (`ignored_auth`).
+pub(crate) fn ignored_auth(ctx: &Context<'_>) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    if !ctx.options.settings.enabled.contains(&Check::IgnoredAuth) {
+        return failures;
+    }
+    for (index, operation) in ctx
+        .api
+        .operations
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.secured)
+    {
+        let base = Plan::new(&ctx.api.schemas, operation).base();
+        for (mode, what) in [
+            (AuthMode::Missing, "without credentials"),
+            (AuthMode::Forged, "with a forged token"),
+        ] {
+            let case = Case {
+                auth: mode,
+                ..base.clone()
+            };
+            let (request, outcome) = ctx.send(index, &case);
+            if let Outcome::Response(response) = &outcome
+                && response.status < 400
+            {
+                let finding = Finding {
+                    check: Check::IgnoredAuth,
+                    key: what.to_owned(),
+                    message: format!("a protected operation answered {} {what}", response.status),
+                };
+                if ctx.learn((operation.label(), finding.check, finding.key.clone())) {
+                    failures.push(ctx.failure(
+                        &operation.label(),
+                        &case,
+                        (&request, &outcome),
+                        finding,
+                        &[],
+                    ));
+                }
+            }
+        }
+    }
+    failures
+}
+
+/// What the sequences found.
+pub(crate) struct Outcomes {
+    /// The ids left on the target for the other phases.
+    pub pool: Pool,
+    /// Failures of the stateful checks, each with its shrunk sequence.
+    pub failures: Vec<Failure>,
+    /// Failures of stateless checks seen along the way. They are left to the per-operation
+    /// phases, which shrink single requests better, and reported only if those never see them.
+    pub leftovers: BTreeMap<Key, Failure>,
+}
+
+/// Whether a check needs a sequence to fail: only those steer and shrink sequences.
+fn needs_state(check: Check) -> bool {
+    matches!(
+        check,
+        Check::UseAfterFree | Check::EnsureResourceAvailability
+    )
+}
+
+/// Runs the walks and the random sequences.
+pub(crate) fn sequences(ctx: &Context<'_>) -> Outcomes {
+    let graph = Graph::new(ctx.api);
+    let mut outcomes = Outcomes {
+        pool: Pool::new(),
+        failures: Vec::new(),
+        leftovers: BTreeMap::new(),
+    };
+    let enabled = [Check::UseAfterFree, Check::EnsureResourceAvailability];
+    if !graph.is_empty()
+        && enabled
+            .iter()
+            .any(|c| ctx.options.settings.enabled.contains(c))
+    {
+        for steps in graph.walks(ctx) {
+            shrink_and_record(ctx, &graph, steps, &mut outcomes);
+        }
+        random_sequences(ctx, &graph, &mut outcomes);
+    }
+    outcomes.pool = seed_pool(ctx, &graph);
+    outcomes
+}
+
+/// Keeps the stateless failures a run saw, the first of each.
+fn keep_leftovers(ctx: &Context<'_>, run: &Run<'_, '_>, leftovers: &mut BTreeMap<Key, Failure>) {
+    for found in run.found.iter().filter(|f| !needs_state(f.finding.check)) {
+        leftovers.entry(found.key()).or_insert_with(|| {
+            let sequence = &run.requests[..found.sent.min(run.requests.len())];
+            ctx.failure(
+                &found.operation,
+                &found.case,
+                (&found.request, &found.outcome),
+                found.finding.clone(),
+                sequence,
+            )
+        });
+    }
+}
+
+/// Ids for the other phases: after a reset (if any), one create per creating operation and
+/// one read of every list.
+fn seed_pool(ctx: &Context<'_>, graph: &Graph) -> Pool {
+    ctx.reset();
+    let mut run = Run::new(ctx, graph);
+    for index in 0..ctx.api.operations.len() {
+        if !graph.links[index].is_empty() || !graph.feeds[index].is_empty() {
+            let operation = &ctx.api.operations[index];
+            if operation.method == Method::DELETE {
+                continue;
+            }
+            let case = sample_case(ctx, index, 0);
+            run.step(index, case, &|_: &Key| false, false);
+        }
+    }
+    run.store
+}
+
+/// A random valid case for an operation, the same for the same seed.
+fn sample_case(ctx: &Context<'_>, index: usize, salt: u64) -> Case {
+    let plan = Plan::new(&ctx.api.schemas, &ctx.api.operations[index]);
+    let seed = case_seed(ctx.options.seed, index, 4, salt);
+    let mut runner = TestRunner::new_with_rng(
+        proptest_config(1, 0),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    );
+    match plan.positive().new_tree(&mut runner) {
+        Ok(tree) => proptest::strategy::ValueTree::current(&tree),
+        Err(_) => plan.base(),
+    }
+}
+
+/// Runs a failing sequence again without each step in turn, keeping every removal after
+/// which the same failure still shows, then records what is left.
+fn shrink_and_record(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    steps: Vec<(usize, Case)>,
+    outcomes: &mut Outcomes,
+) {
+    for _ in 0..MAX_FAILURES_PER_PHASE {
+        let first_new = |key: &Key| needs_state(key.1) && !ctx.is_known(key);
+        let mut best = Run::execute(ctx, graph, &steps, &first_new);
+        keep_leftovers(ctx, &best, &mut outcomes.leftovers);
+        let Some(found) = best.found.iter().find(|f| first_new(&f.key())) else {
+            return;
+        };
+        let (key, step) = (found.key(), found.step);
+        let same = |k: &Key| *k == key;
+        let mut minimal: Vec<(usize, Case)> = steps[..=step].to_vec();
+        let mut i = 0;
+        while i < minimal.len() && minimal.len() > 1 {
+            let mut candidate = minimal.clone();
+            candidate.remove(i);
+            let run = Run::execute(ctx, graph, &candidate, &same);
+            if run.found.iter().any(|f| same(&f.key())) {
+                (minimal, best) = (candidate, run);
+            } else {
+                i += 1;
+            }
+        }
+        // The smallest run that still showed it (at worst the first one) is the evidence.
+        if ctx.learn(key.clone())
+            && let Some(found) = best.found.into_iter().find(|f| same(&f.key()))
+        {
+            outcomes
+                .failures
+                .push(found.into_failure(ctx, &best.requests));
+        }
+    }
+}
+
+/// Random sequences of operations, shrunk by proptest to the fewest steps.
+fn random_sequences(ctx: &Context<'_>, graph: &Graph, outcomes: &mut Outcomes) {
+    let steps = Union::new(
+        ctx.api
+            .operations
+            .iter()
+            .enumerate()
+            .map(|(index, operation)| {
+                Plan::new(&ctx.api.schemas, operation)
+                    .positive()
+                    .prop_map(move |case| (index, case))
+                    .boxed()
+            }),
+    );
+    let strategy = vec(steps, 1..=MAX_STEPS);
+    let mut budget = (ctx.options.max_examples / 2).max(10);
+    for round in 0..MAX_FAILURES_PER_PHASE {
+        if budget == 0 {
+            return;
+        }
+        let seed = case_seed(ctx.options.seed, usize::MAX, 3, round as u64);
+        let mut runner = TestRunner::new_with_rng(
+            proptest_config(budget, SEQUENCE_SHRINK_STEPS),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let target: RefCell<Option<Key>> = RefCell::new(None);
+        // The last sequence that failed on the target: once shrinking ends, the shortest.
+        let last: RefCell<Option<Failure>> = RefCell::new(None);
+        let ran = RefCell::new(0u32);
+        let leftovers = RefCell::new(std::mem::take(&mut outcomes.leftovers));
+        let result = runner.run(&strategy, |steps| {
+            let wanted = target.borrow().clone();
+            let stop = |key: &Key| match &wanted {
+                Some(wanted) => key == wanted,
+                None => needs_state(key.1) && !ctx.is_known(key),
+            };
+            let run = Run::execute(ctx, graph, &steps, &stop);
+            keep_leftovers(ctx, &run, &mut leftovers.borrow_mut());
+            if target.borrow().is_none() {
+                *ran.borrow_mut() += 1;
+            }
+            let findings: Vec<(Key, String)> = run
+                .found
+                .iter()
+                .filter(|f| needs_state(f.finding.check))
+                .map(|f| (f.key(), f.finding.message.clone()))
+                .collect();
+            let verdict = hit(&target, &|key| ctx.is_known(key), &findings);
+            if verdict.is_err() {
+                let wanted = target.borrow().clone();
+                let Run {
+                    found, requests, ..
+                } = run;
+                let found = found.into_iter().find(|f| Some(f.key()) == wanted);
+                *last.borrow_mut() = found.map(|f| f.into_failure(ctx, &requests));
+            }
+            verdict
+        });
+        budget = budget.saturating_sub(ran.into_inner());
+        outcomes.leftovers = leftovers.into_inner();
+        match (result, target.into_inner(), last.into_inner()) {
+            (Err(TestError::Fail(..)), Some(key), Some(failure)) => {
+                if ctx.learn(key) {
+                    outcomes.failures.push(failure);
+                }
+            }
+            _ => return,
+        }
+    }
+}
+
+/// How operations feed each other.
+struct Graph {
+    /// Links out of each operation's 2xx responses.
+    links: Vec<Vec<LinkSpec>>,
+    /// Lists in each operation's 2xx responses whose items carry ids of another path.
+    feeds: Vec<Vec<Feed>>,
+}
+
+/// Ids in a list response: `array` points at the list, `field` at the id within an item.
+#[derive(Debug, Clone)]
+struct Feed {
+    target_path: String,
+    param: String,
+    array: String,
+    field: String,
+}
+
+impl Graph {
+    fn new(api: &Api) -> Graph {
+        let mut links = Vec::new();
+        let mut feeds = Vec::new();
+        for operation in &api.operations {
+            let explicit: Vec<LinkSpec> = success_responses(operation)
+                .flat_map(|r| r.links.iter().cloned())
+                .collect();
+            links.push(match explicit.is_empty() {
+                true => inferred_links(api, operation),
+                false => explicit,
+            });
+            feeds.push(inferred_feeds(api, operation));
+        }
+        Graph { links, feeds }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.links.iter().all(Vec::is_empty)
+    }
+
+    /// A walk per operation with links: it, then each linked operation (reads first,
+    /// deletes last), each bound to what the first step created.
+    fn walks(&self, ctx: &Context<'_>) -> Vec<Vec<(usize, Case)>> {
+        let api = ctx.api;
+        let mut walks = Vec::new();
+        for (index, links) in self.links.iter().enumerate() {
+            let mut targets: Vec<usize> = links
+                .iter()
+                .map(|l| l.target)
+                .filter(|t| *t != index)
+                .collect();
+            targets.sort_by_key(|t| match api.operations[*t].method {
+                Method::GET => 0,
+                Method::DELETE => 2,
+                _ => 1,
+            });
+            targets.dedup();
+            if targets.is_empty() {
+                continue;
+            }
+            let mut steps = vec![(index, sample_case(ctx, index, 1))];
+            steps.extend(
+                targets
+                    .into_iter()
+                    .map(|t| (t, Plan::new(&api.schemas, &api.operations[t]).base())),
+            );
+            walks.push(steps);
+        }
+        walks
+    }
+}
+
+fn success_responses(operation: &Operation) -> impl Iterator<Item = &crate::spec::ResponseSpec> {
+    operation
+        .responses
+        .iter()
+        .filter(|(key, _)| match key {
+            StatusKey::Code(code) => (200..300).contains(code),
+            StatusKey::Range(class) => *class == 2,
+            StatusKey::Default => false,
+        })
+        .map(|(_, spec)| spec)
+}
+
+fn json_schema(response: &crate::spec::ResponseSpec) -> Option<&Value> {
+    response
+        .content
+        .iter()
+        .find(|(media, _)| media.contains("json"))
+        .and_then(|(_, schema)| schema.as_ref())
+}
+
+/// Operations on `path/{param}`: the items of the collection at `path`.
+fn item_operations<'a>(api: &'a Api, path: &'a str) -> impl Iterator<Item = (usize, String)> + 'a {
+    api.operations
+        .iter()
+        .enumerate()
+        .filter_map(move |(index, operation)| {
+            let rest = operation.path.strip_prefix(path)?.strip_prefix('/')?;
+            let param = rest.strip_prefix('{')?.strip_suffix('}')?;
+            (!param.contains('/')).then(|| (index, param.to_owned()))
+        })
+}
+
+/// Where an object schema keeps its id: `/id`, or `/<property>/id` one level down.
+fn id_pointer(schemas: &Schemas, schema: &Value) -> Option<String> {
+    let resolved = schemas.resolve(schema);
+    let properties = resolved.get("properties")?.as_object()?;
+    if properties.contains_key("id") {
+        return Some("/id".to_owned());
+    }
+    properties.iter().find_map(|(name, property)| {
+        let inner = schemas.resolve(property).get("properties")?.as_object()?;
+        inner.contains_key("id").then(|| format!("/{name}/id"))
+    })
+}
+
+/// A POST on a collection whose answer has an id links to the operations on its items.
+fn inferred_links(api: &Api, operation: &Operation) -> Vec<LinkSpec> {
+    if operation.method != Method::POST {
+        return Vec::new();
+    }
+    let Some(pointer) = success_responses(operation)
+        .filter_map(json_schema)
+        .find_map(|s| id_pointer(&api.schemas, s))
+    else {
+        return Vec::new();
+    };
+    item_operations(api, &operation.path)
+        .map(|(target, param)| LinkSpec {
+            target,
+            parameters: vec![(param, format!("$response.body#{pointer}"))],
+        })
+        .collect()
+}
+
+/// A GET on a collection whose answer lists objects with ids feeds the operations on items.
+fn inferred_feeds(api: &Api, operation: &Operation) -> Vec<Feed> {
+    if operation.method != Method::GET {
+        return Vec::new();
+    }
+    let schemas = &api.schemas;
+    let Some(schema) = success_responses(operation).find_map(json_schema) else {
+        return Vec::new();
+    };
+    let resolved = schemas.resolve(schema);
+    let list = |array: String, items: &Value| {
+        id_pointer(schemas, items)
+            .filter(|p| p == "/id")
+            .map(|field| (array, field))
+    };
+    let found = match resolved.get("type").and_then(Value::as_str) {
+        Some("array") => resolved
+            .get("items")
+            .and_then(|items| list(String::new(), items)),
+        _ => resolved
+            .get("properties")
+            .and_then(Value::as_object)
+            .and_then(|properties| {
+                properties.iter().find_map(|(name, property)| {
+                    let property = schemas.resolve(property);
+                    let items = property.get("items")?;
+                    list(format!("/{name}"), items)
+                })
+            }),
+    };
+    let Some((array, field)) = found else {
+        return Vec::new();
+    };
+    item_operations(api, &operation.path)
+        .map(|(index, param)| Feed {
+            target_path: api.operations[index].path.clone(),
+            param,
+            array: array.clone(),
+            field: field.clone(),
+        })
+        .collect()
+}
+
+/// A finding of a sequence, with what showed it.
+struct Found {
+    finding: Finding,
+    operation: String,
+    case: Case,
+    request: SentRequest,
+    outcome: Outcome,
+    /// The step of the sequence it showed in, and how many requests had been sent by then.
+    step: usize,
+    sent: usize,
+}
+
+impl Found {
+    fn key(&self) -> Key {
+        (
+            self.operation.clone(),
+            self.finding.check,
+            self.finding.key.clone(),
+        )
+    }
+
+    fn into_failure(self, ctx: &Context<'_>, requests: &[SentRequest]) -> Failure {
+        let sequence = &requests[..self.sent.min(requests.len())];
+        ctx.failure(
+            &self.operation,
+            &self.case,
+            (&self.request, &self.outcome),
+            self.finding,
+            sequence,
+        )
+    }
+}
+
+/// One execution of a sequence.
+struct Run<'c, 'a> {
+    ctx: &'c Context<'a>,
+    graph: &'c Graph,
+    store: Pool,
+    requests: Vec<SentRequest>,
+    found: Vec<Found>,
+    step: usize,
+}
+
+impl<'c, 'a> Run<'c, 'a> {
+    fn new(ctx: &'c Context<'a>, graph: &'c Graph) -> Run<'c, 'a> {
+        Run {
+            ctx,
+            graph,
+            store: Pool::new(),
+            requests: Vec::new(),
+            found: Vec::new(),
+            step: 0,
+        }
+    }
+
+    /// Resets the target (if configured) and runs the steps, stopping at the first finding
+    /// for which `stop` is true.
+    fn execute(
+        ctx: &'c Context<'a>,
+        graph: &'c Graph,
+        steps: &[(usize, Case)],
+        stop: &dyn Fn(&Key) -> bool,
+    ) -> Run<'c, 'a> {
+        ctx.reset();
+        let mut run = Run::new(ctx, graph);
+        for (step, (index, case)) in steps.iter().enumerate() {
+            run.step = step;
+            if run.step(*index, case.clone(), stop, true) {
+                break;
+            }
+        }
+        run
+    }
+
+    /// Sends one step (bound to what earlier steps captured) and its probes; true when a
+    /// finding for which `stop` is true showed.
+    fn step(
+        &mut self,
+        index: usize,
+        mut case: Case,
+        stop: &dyn Fn(&Key) -> bool,
+        probe: bool,
+    ) -> bool {
+        let operation = &self.ctx.api.operations[index];
+        for name in path_params(operation) {
+            if let Some(value) = self
+                .store
+                .get(&(operation.path.clone(), name.clone()))
+                .and_then(|v| v.last())
+            {
+                case.bind(&name, value.clone());
+            }
+        }
+        let (request, outcome) = self.send(index, &case);
+        let findings = self.ctx.check(index, &case, &outcome);
+        if self.note(findings, index, &case, &request, &outcome, stop) {
+            return true;
+        }
+        let Outcome::Response(response) = &outcome else {
+            return false;
+        };
+        if !(200..300).contains(&response.status) {
+            return false;
+        }
+        let body: Option<Value> = serde_json::from_slice(&response.body).ok();
+        self.capture(index, &case, response, body.as_ref());
+        if !probe {
+            return false;
+        }
+        match operation.method {
+            Method::DELETE => self.probe_deleted(index, &case, stop),
+            Method::PUT | Method::PATCH => {
+                self.probe_updated(index, &case, body.as_ref(), stop)
+                    || self.probe_created(index, stop)
+            }
+            _ => self.probe_created(index, stop),
+        }
+    }
+
+    fn send(&mut self, index: usize, case: &Case) -> (SentRequest, Outcome) {
+        let exchange = self.ctx.send(index, case);
+        self.requests.push(exchange.0.clone());
+        exchange
+    }
+
+    /// Keeps the enabled findings; true when one of them stops the sequence.
+    fn note(
+        &mut self,
+        findings: Vec<Finding>,
+        index: usize,
+        case: &Case,
+        request: &SentRequest,
+        outcome: &Outcome,
+        stop: &dyn Fn(&Key) -> bool,
+    ) -> bool {
+        let mut stopped = false;
+        let operation = self.ctx.api.operations[index].label();
+        for finding in findings
+            .into_iter()
+            .filter(|f| self.ctx.options.settings.enabled.contains(&f.check))
+        {
+            stopped |= stop(&(operation.clone(), finding.check, finding.key.clone()));
+            self.found.push(Found {
+                finding,
+                operation: operation.clone(),
+                case: case.clone(),
+                request: request.clone(),
+                outcome: outcome.clone(),
+                step: self.step,
+                sent: self.requests.len(),
+            });
+        }
+        stopped
+    }
+
+    /// Stores what the links and lists of a 2xx response give.
+    fn capture(
+        &mut self,
+        index: usize,
+        case: &Case,
+        response: &crate::checks::Response,
+        body: Option<&Value>,
+    ) {
+        let api = self.ctx.api;
+        for link in &self.graph.links[index] {
+            let target = &api.operations[link.target];
+            for (param, expression) in &link.parameters {
+                if let Some(value) = evaluate(expression, case, response, body) {
+                    let values = self
+                        .store
+                        .entry((target.path.clone(), param.clone()))
+                        .or_default();
+                    if !values.contains(&value) {
+                        values.push(value);
+                    }
+                }
+            }
+        }
+        for feed in &self.graph.feeds[index] {
+            let items = body
+                .and_then(|b| b.pointer(&feed.array))
+                .and_then(Value::as_array);
+            for item in items.into_iter().flatten() {
+                if let Some(id) = item.pointer(&feed.field) {
+                    let values = self
+                        .store
+                        .entry((feed.target_path.clone(), feed.param.clone()))
+                        .or_default();
+                    if !values.contains(id) {
+                        values.push(id.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a DELETE succeeded, every operation on the same resource must answer 404.
+    fn probe_deleted(&mut self, index: usize, deleted: &Case, stop: &dyn Fn(&Key) -> bool) -> bool {
+        let api = self.ctx.api;
+        let operation = &api.operations[index];
+        for name in path_params(operation) {
+            if let (Some(values), Some(value)) = (
+                self.store.get_mut(&(operation.path.clone(), name.clone())),
+                deleted.path_param(&name),
+            ) {
+                values.retain(|v| v != value);
+            }
+        }
+        let same_path: Vec<usize> = (0..api.operations.len())
+            .filter(|i| api.operations[*i].path == operation.path)
+            .collect();
+        for probe in same_path {
+            let mut case = Plan::new(&api.schemas, &api.operations[probe]).base();
+            for name in path_params(operation) {
+                if let Some(value) = deleted.path_param(&name) {
+                    case.bind(&name, value.clone());
+                }
+            }
+            let (request, outcome) = self.send(probe, &case);
+            let mut findings = self.ctx.check(probe, &case, &outcome);
+            if let Outcome::Response(response) = &outcome
+                && response.status < 400
+            {
+                let label = api.operations[probe].label();
+                findings.push(Finding {
+                    check: Check::UseAfterFree,
+                    key: format!("{} then {label}", operation.label()),
+                    message: format!(
+                        "after {} succeeded, {label} still answered {}",
+                        operation.label(),
+                        response.status
+                    ),
+                });
+            }
+            if self.note(findings, probe, &case, &request, &outcome, stop) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// After a create (any 2xx with links to a GET), the linked GET must find the resource.
+    fn probe_created(&mut self, index: usize, stop: &dyn Fn(&Key) -> bool) -> bool {
+        let api = self.ctx.api;
+        let reads: Vec<&LinkSpec> = self.graph.links[index]
+            .iter()
+            .filter(|l| api.operations[l.target].method == Method::GET)
+            .collect();
+        for link in reads {
+            let target = &api.operations[link.target];
+            let mut case = Plan::new(&api.schemas, target).base();
+            let mut bound = false;
+            for (param, _) in &link.parameters {
+                if let Some(value) = self
+                    .store
+                    .get(&(target.path.clone(), param.clone()))
+                    .and_then(|v| v.last())
+                {
+                    case.bind(param, value.clone());
+                    bound = true;
+                }
+            }
+            if !bound {
+                continue;
+            }
+            let (request, outcome) = self.send(link.target, &case);
+            let mut findings = self.ctx.check(link.target, &case, &outcome);
+            if let Outcome::Response(response) = &outcome
+                && matches!(response.status, 404 | 410)
+            {
+                let source = api.operations[index].label();
+                findings.push(Finding {
+                    check: Check::EnsureResourceAvailability,
+                    key: format!("{source} then {}", target.label()),
+                    message: format!(
+                        "{source} succeeded, but {} answered {} for what it made",
+                        target.label(),
+                        response.status
+                    ),
+                });
+            }
+            if self.note(findings, link.target, &case, &request, &outcome, stop) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// After an update, a read of the same resource must carry every field the update
+    /// answered with.
+    fn probe_updated(
+        &mut self,
+        index: usize,
+        updated: &Case,
+        written: Option<&Value>,
+        stop: &dyn Fn(&Key) -> bool,
+    ) -> bool {
+        let api = self.ctx.api;
+        let operation = &api.operations[index];
+        let Some(read) = api
+            .operations
+            .iter()
+            .position(|o| o.path == operation.path && o.method == Method::GET)
+        else {
+            return false;
+        };
+        let mut case = Plan::new(&api.schemas, &api.operations[read]).base();
+        for name in path_params(operation) {
+            if let Some(value) = updated.path_param(&name) {
+                case.bind(&name, value.clone());
+            }
+        }
+        let (request, outcome) = self.send(read, &case);
+        let mut findings = self.ctx.check(read, &case, &outcome);
+        if let Outcome::Response(response) = &outcome {
+            let read_label = api.operations[read].label();
+            let after = || format!("{} then {read_label}", operation.label());
+            if matches!(response.status, 404 | 410) {
+                findings.push(Finding {
+                    check: Check::EnsureResourceAvailability,
+                    key: after(),
+                    message: format!(
+                        "{} succeeded, but {read_label} answered {}",
+                        operation.label(),
+                        response.status
+                    ),
+                });
+            } else if let (Some(Value::Object(written)), Ok(Value::Object(read_back))) =
+                (written, serde_json::from_slice::<Value>(&response.body))
+                && let Some(missing) = written.keys().find(|k| !read_back.contains_key(*k))
+            {
+                findings.push(Finding {
+                    check: Check::EnsureResourceAvailability,
+                    key: format!("{} lost {missing}", after()),
+                    message: format!(
+                        "field `{missing}` of the {} answer is missing from the {read_label} that follows",
+                        operation.label()
+                    ),
+                });
+            }
+        }
+        self.note(findings, read, &case, &request, &outcome, stop)
+    }
+}
+
+/// A link's runtime expression: `$response.body#/pointer`, `$response.header.Name`,
+/// `$request.path.name`, `$request.query.name`, or a constant.
+fn evaluate(
+    expression: &str,
+    case: &Case,
+    response: &crate::checks::Response,
+    body: Option<&Value>,
+) -> Option<Value> {
+    if let Some(pointer) = expression.strip_prefix("$response.body") {
+        let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
+        return body?.pointer(pointer).filter(|v| !v.is_null()).cloned();
+    }
+    if let Some(name) = expression.strip_prefix("$response.header.") {
+        return response.header(name).map(|v| Value::String(v.to_owned()));
+    }
+    for (prefix, location) in [
+        ("$request.path.", Location::Path),
+        ("$request.query.", Location::Query),
+    ] {
+        if let Some(name) = expression.strip_prefix(prefix) {
+            return case
+                .params
+                .iter()
+                .find(|(l, n, _)| *l == location && n == name)
+                .map(|(_, _, v)| v.clone());
+        }
+    }
+    (!expression.starts_with('$')).then(|| Value::String(expression.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infers_links_and_feeds_from_structure() {
+        let api = crate::spec::parse(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /things:
+    post:
+      responses:
+        "201": {description: made, content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}
+    get:
+      responses:
+        "200": {description: list, content: {application/json: {schema: {type: object, properties: {data: {type: array, items: {$ref: "#/components/schemas/Thing"}}}}}}}
+  /things/{thingId}:
+    parameters: [{name: thingId, in: path, required: true, schema: {type: integer}}]
+    get: {responses: {"200": {description: one}}}
+    delete: {responses: {"204": {description: gone}}}
+components:
+  schemas:
+    Thing: {type: object, properties: {id: {type: integer}, name: {type: string}}}
+"##,
+        )
+        .unwrap();
+        let graph = Graph::new(&api);
+        let post = api
+            .operations
+            .iter()
+            .position(|o| o.label() == "POST /things")
+            .unwrap();
+        let list = api
+            .operations
+            .iter()
+            .position(|o| o.label() == "GET /things")
+            .unwrap();
+        let targets: Vec<String> = graph.links[post]
+            .iter()
+            .map(|l| api.operations[l.target].label())
+            .collect();
+        assert_eq!(
+            targets,
+            ["GET /things/{thingId}", "DELETE /things/{thingId}"]
+        );
+        assert_eq!(
+            graph.links[post][0].parameters,
+            [("thingId".to_owned(), "$response.body#/id".to_owned())]
+        );
+        assert_eq!(graph.feeds[list].len(), 2);
+        assert_eq!(
+            (
+                graph.feeds[list][0].array.as_str(),
+                graph.feeds[list][0].field.as_str()
+            ),
+            ("/data", "/id")
+        );
+    }
+
+    #[test]
+    fn evaluates_runtime_expressions() {
+        let case = Case {
+            kind: crate::generate::Kind::Positive,
+            params: vec![(Location::Path, "id".into(), serde_json::json!(7))],
+            body: crate::generate::Payload::None,
+            auth: AuthMode::Normal,
+        };
+        let response = crate::checks::Response {
+            status: 201,
+            headers: vec![("Location".into(), "/things/9".into())],
+            body: Vec::new(),
+            elapsed: std::time::Duration::ZERO,
+        };
+        let body = serde_json::json!({"user": {"id": "u1"}});
+        let check = |expression: &str| evaluate(expression, &case, &response, Some(&body));
+        assert_eq!(
+            check("$response.body#/user/id"),
+            Some(serde_json::json!("u1"))
+        );
+        assert_eq!(check("$response.body#/nope"), None);
+        assert_eq!(
+            check("$response.header.location"),
+            Some(serde_json::json!("/things/9"))
+        );
+        assert_eq!(check("$request.path.id"), Some(serde_json::json!(7)));
+        assert_eq!(check("fixed"), Some(serde_json::json!("fixed")));
+    }
+}
