@@ -1,0 +1,94 @@
+//! A load run: goose's own options, the scenarios registered, the bundled mock API when no
+//! `--host` is given, and a reachability check before any load starts.
+
+use std::time::Duration;
+
+use goose::config::{GooseConfiguration, GooseDefault};
+use goose::prelude::*;
+
+use crate::scenarios;
+
+/// Why a run did not pass.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A `--threshold` rule failed: the run happened, and its result is a failure.
+    #[error("{0}")]
+    Thresholds(String),
+    /// The run could not happen: a bad option, an unreachable host, a goose error.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Runs the scenarios with a goose configuration; returns the metrics when every threshold
+/// held.
+pub async fn run(mut config: GooseConfiguration) -> Result<GooseMetrics, RunError> {
+    // A sharded run names its report after its index: `--report-file shard-{index}.json`.
+    if let Ok(index) = std::env::var("JOB_COMPLETION_INDEX") {
+        for file in &mut config.report_file {
+            *file = file.replace("{index}", &index);
+        }
+    }
+    let host = config.host.clone().filter(|h| !h.is_empty());
+    let (_mock, host) = match host {
+        Some(host) => (None, host),
+        None => {
+            let mock = mock_api::MockServer::start()
+                .map_err(|e| RunError::Setup(format!("starting the bundled mock API: {e}")))?;
+            let url = mock.url().to_owned();
+            (Some(mock), url)
+        }
+    };
+    reachable(&host).await?;
+    let setup = |e: GooseError| RunError::Setup(e.to_string());
+    let mut attack = *GooseAttack::initialize_with_config(config)
+        .map_err(setup)?
+        .set_default(GooseDefault::Host, host.as_str())
+        .map_err(setup)?;
+    for scenario in scenarios::all().map_err(setup)? {
+        attack = attack.register_scenario(scenario);
+    }
+    let metrics = match attack.execute().await {
+        Ok(metrics) => metrics,
+        Err(GooseError::ThresholdsFailed { failed, .. }) => {
+            let lines: Vec<String> = failed
+                .iter()
+                .map(|f| describe_failed(&f.rule, &f.observed, f.value))
+                .collect();
+            return Err(RunError::Thresholds(lines.join("\n")));
+        }
+        Err(error) => return Err(RunError::Setup(error.to_string())),
+    };
+    Ok(metrics)
+}
+
+/// A failed rule with what was observed and by how much it missed.
+fn describe_failed(rule: &str, observed: &str, value: Option<f64>) -> String {
+    match (crate::rules::Rule::parse(rule), value) {
+        (Ok(parsed), Some(value)) => {
+            let (limit, unit) = parsed.limit();
+            format!(
+                "FAIL {rule}: observed {observed}, limit {limit}{unit}, off by {:.2}{unit}",
+                (value - limit).abs()
+            )
+        }
+        _ => format!("FAIL {rule}: observed {observed}"),
+    }
+}
+
+/// Fails early, with a clear message, when nothing answers at the host.
+async fn reachable(host: &str) -> Result<(), RunError> {
+    let client = reqwest_client()?;
+    client
+        .get(host)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| RunError::Setup(format!("cannot reach {host}: {e}")))
+}
+
+fn reqwest_client() -> Result<reqwest::Client, RunError> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| RunError::Setup(e.to_string()))
+}
