@@ -6,6 +6,7 @@ mod binary;
 mod concurrency;
 mod contract;
 mod errors;
+mod loadgen;
 mod snapshots;
 mod spec;
 mod stateful;

@@ -46,5 +46,26 @@ pub fn run() -> Result<()> {
         "--auth-body",
         r#"{"email": "user@example.com", "password": "user123"}"#,
     ]))?;
+    // A short smoke load on the bundled mock: fails if it gets slow or any request fails.
+    exec(cargo().args([
+        "run",
+        "--quiet",
+        "--locked",
+        "-p",
+        "loadgen",
+        "--",
+        "--users",
+        "11",
+        "--increase-rate",
+        "100",
+        "--run-time",
+        "5s",
+        "--quiet",
+        "--no-telnet",
+        "--threshold",
+        "p95<100ms",
+        "--threshold",
+        "error-rate<=0%",
+    ]))?;
     Ok(())
 }

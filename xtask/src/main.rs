@@ -5,23 +5,26 @@
 mod bench;
 mod bench_contract;
 mod ci;
+mod load;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <ci | bench [--seconds N]>
+const USAGE: &str = "usage: cargo xtask <ci | bench [--seconds N] | load [--shards N] [--users N] [--run-time T] [--threshold R]...>
 
   ci      format check, clippy (warnings denied), all tests, contract check of the mock
   bench   mock-api beside a bare axum ceiling (wrk), contract beside Schemathesis;
-          writes BENCHMARKS.md (needs wrk: apt-get install wrk; pip install schemathesis)";
+          writes BENCHMARKS.md (needs wrk: apt-get install wrk; pip install schemathesis)
+  load    N local loadgen generators against the mock, their reports merged and judged";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("load") => load::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -1,0 +1,220 @@
+//! loadgen: a short real run against a spawned mock where every scenario succeeds, exit
+//! statuses for bad options, unreachable hosts and breached thresholds, and the merge of
+//! known reports pinned by snapshots.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn loadgen(args: &[&str]) -> Output {
+    Command::new(tests::binary("loadgen"))
+        .args(args)
+        .output()
+        .expect("loadgen runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("loadgen-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_scenario_succeeds_against_a_spawned_mock() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let dir = temp_dir("run");
+    let report = dir.join("run.json");
+    // Weights 4 + 4 + 2 + 1: eleven users give every scenario at least one.
+    let output = loadgen(&[
+        "--host",
+        mock.url(),
+        "--users",
+        "11",
+        "--increase-rate",
+        "100",
+        "--run-time",
+        "2s",
+        "--quiet",
+        "--threshold",
+        "error-rate<=0%",
+        "--report-file",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let mut totals = loadgen::merge::Totals::default();
+    totals.add("run.json", &report).unwrap();
+    // The logins and id lists of each user's start come before goose resets its metrics
+    // (once all users are running); `/api/auth/me` succeeding shows the login worked.
+    for request in [
+        "GET /api/users?page",
+        "GET /api/users?search",
+        "GET /api/users/{id}",
+        "GET /api/auth/me",
+        "POST /api/users",
+        "PUT /api/users/{id}",
+        "DELETE /api/users/{id}",
+    ] {
+        let scope = totals
+            .requests
+            .get(request)
+            .unwrap_or_else(|| panic!("{request} in {:?}", totals.requests.keys()));
+        assert!(
+            scope.successes > 0 && scope.failures == 0,
+            "{request}: {scope:?}"
+        );
+    }
+    // The crud scenario cleans up after itself: only users being created at the stop remain.
+    assert!(
+        mock.store().user_count() <= 2 + 1,
+        "{} users left",
+        mock.store().user_count()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_breached_threshold_exits_1_and_says_which_and_by_how_much() {
+    // No --host: the bundled mock.
+    let output = loadgen(&[
+        "--users",
+        "2",
+        "--increase-rate",
+        "10",
+        "--run-time",
+        "1s",
+        "--quiet",
+        "--threshold",
+        "p99<1us",
+        "--no-threshold-abort",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let text = text(&output);
+    assert!(
+        text.contains("FAIL p99<1us: observed") && text.contains("off by"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_options_and_unreachable_hosts_exit_2_before_any_load() {
+    for (args, message) in [
+        (&["--users", "lots"][..], "--users"),
+        (&["--no-such-flag"], "--no-such-flag"),
+        (&["--threshold", "p95<"], "p95<"),
+        (
+            &["--host", "http://127.0.0.1:9", "--run-time", "1s"],
+            "cannot reach http://127.0.0.1:9",
+        ),
+    ] {
+        let output = loadgen(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(
+            text(&output).contains(message),
+            "{args:?}: {}",
+            text(&output)
+        );
+    }
+}
+
+/// A goose JSON report with one request whose response times (ms) are given.
+fn report(dir: &Path, name: &str, request: &str, times_ms: &[u64], failures: u64) -> String {
+    let mut buckets = serde_json::Map::new();
+    for ms in times_ms {
+        let count = buckets.entry((ms * 1000).to_string()).or_insert(json!(0));
+        *count = json!(count.as_u64().unwrap() + 1);
+    }
+    let (method, path) = request.split_once(' ').unwrap();
+    let report = json!({"raw_metrics": {"duration": 10, "requests": {request: {
+        "method": method, "path": path,
+        "success_count": times_ms.len() as u64 - failures, "fail_count": failures,
+        "status_code_counts": {"200": times_ms.len() as u64 - failures},
+        "raw_data": {
+            "times_us": buckets,
+            "minimum_time_us": times_ms.iter().min().unwrap() * 1000,
+            "maximum_time_us": times_ms.iter().max().unwrap() * 1000,
+            "total_time_us": times_ms.iter().sum::<u64>() * 1000,
+            "counter": times_ms.len(),
+        }
+    }}}});
+    let path = dir.join(name);
+    std::fs::write(&path, report.to_string()).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn merged_reports_and_verdicts_are_pinned() {
+    let dir = temp_dir("merge");
+    let a = report(
+        &dir,
+        "a.json",
+        "GET /api/users",
+        &(1..=60).collect::<Vec<_>>(),
+        0,
+    );
+    let b = report(
+        &dir,
+        "b.json",
+        "GET /api/users",
+        &(41..=100).collect::<Vec<_>>(),
+        3,
+    );
+    let c = report(&dir, "c.json", "POST /api/users", &[5, 7, 9, 250], 0);
+    let merged = dir.join("merged.json");
+    let output = loadgen(&[
+        "merge",
+        &a,
+        &b,
+        &c,
+        "--output",
+        merged.to_str().unwrap(),
+        "--threshold",
+        "p95<200ms",
+        "--threshold",
+        "error-rate<1%",
+        "--threshold",
+        "p50<=50ms for GET /api/users",
+        "--threshold",
+        "rps>=10",
+    ]);
+    // error-rate is 3 of 124 (2.4%) and p95 is 100ms: one rule fails, so exit 1.
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    insta::assert_snapshot!(
+        "loadgen_merge_output",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let merged: Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    insta::assert_json_snapshot!("loadgen_merged_report", merged, {".requests.*.buckets_us" => "[buckets]", ".all.buckets_us" => "[buckets]"});
+    // A merged report merges again, to the same result.
+    let again = loadgen(&["merge", dir.join("merged.json").to_str().unwrap()]);
+    assert!(text(&again).contains("3 reports"), "{}", text(&again));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn merge_refuses_what_it_cannot_read() {
+    let dir = temp_dir("bad");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"hello\": 1}").unwrap();
+    let output = loadgen(&["merge", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).contains("not a goose JSON report"),
+        "{}",
+        text(&output)
+    );
+    let output = loadgen(&["merge", "/nonexistent.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = loadgen(&["merge", bad.to_str().unwrap(), "--threshold", "p95<<1"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    std::fs::remove_dir_all(dir).unwrap();
+}
