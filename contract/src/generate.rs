@@ -431,14 +431,19 @@ fn array(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
         .boxed()
 }
 
-fn object(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
-    let required: Vec<&str> = schema
+/// The names an object schema lists as `required`.
+fn required_names(schema: &Value) -> Vec<&str> {
+    schema
         .get("required")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .collect();
+        .collect()
+}
+
+fn object(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
+    let required = required_names(schema);
     let mut fields: Vec<BoxedStrategy<Option<(String, Value)>>> = Vec::new();
     for (name, property) in schema
         .get("properties")
@@ -483,13 +488,7 @@ pub fn canonical(schemas: &Schemas, schema: &Value, ascii: bool) -> Value {
         || resolved.get("properties").is_some()
     {
         // Build objects from canonical properties, so property-level examples are used.
-        let required: Vec<&str> = resolved
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let required = required_names(resolved);
         let object: Map<String, Value> = resolved
             .get("properties")
             .and_then(Value::as_object)

@@ -164,75 +164,43 @@ pub async fn run(
     auth.log_in(&client, &options.target)
         .await
         .map_err(RunError::Login)?;
-    let stats = Arc::new(Mutex::new(
-        api.operations
-            .iter()
-            .map(OperationReport::new)
-            .collect::<Vec<_>>(),
-    ));
-    let known: Arc<Mutex<BTreeSet<Key>>> = Arc::default();
+    let shared = Shared {
+        stats: Arc::new(Mutex::new(
+            api.operations.iter().map(OperationReport::new).collect(),
+        )),
+        known: Arc::default(),
+        api,
+        options: options.clone(),
+        client,
+        auth,
+    };
 
     // The stateful phases run first, one sequence at a time, and leave real ids behind.
-    let (pool, mut failures, leftovers) = {
-        let (api, options, client, auth, stats) = (
-            api.clone(),
-            options.clone(),
-            client.clone(),
-            auth.clone(),
-            stats.clone(),
-        );
-        let known = known.clone();
-        let handle = Handle::current();
-        tokio::task::spawn_blocking(move || {
-            let ctx = Context {
-                api: &api,
-                options: &options,
-                client: &client,
-                handle,
-                auth: &auth,
-                stats: &stats,
-                known: &known,
-            };
-            let mut failures = stateful::ignored_auth(&ctx);
-            let outcomes = stateful::sequences(&ctx);
+    let (pool, mut failures, leftovers) = shared
+        .blocking(|ctx| {
+            let mut failures = stateful::ignored_auth(ctx);
+            let outcomes = stateful::sequences(ctx);
             failures.extend(outcomes.failures);
             (outcomes.pool, failures, outcomes.leftovers)
         })
         .await
-        .expect("the stateful phase does not panic")
-    };
+        .expect("the stateful phase does not panic");
     let pool = Arc::new(pool);
 
     let progress = Arc::new(progress);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.workers.max(1)));
     let mut tasks = Vec::new();
-    for index in 0..api.operations.len() {
-        let (api, options, client, progress) = (
-            api.clone(),
-            options.clone(),
-            client.clone(),
-            progress.clone(),
-        );
-        let (auth, stats, pool, known) = (auth.clone(), stats.clone(), pool.clone(), known.clone());
+    for index in 0..shared.api.operations.len() {
+        let (progress, pool) = (progress.clone(), pool.clone());
         let permit = semaphore
             .clone()
             .acquire_owned()
             .await
             .expect("the semaphore stays open");
-        let handle = Handle::current();
-        tasks.push(tokio::task::spawn_blocking(move || {
+        tasks.push(shared.blocking(move |ctx| {
             let _permit = permit;
-            let ctx = Context {
-                api: &api,
-                options: &options,
-                client: &client,
-                handle,
-                auth: &auth,
-                stats: &stats,
-                known: &known,
-            };
-            let found = check_operation(&ctx, index, &pool);
-            progress(&api.operations[index].label());
+            let found = check_operation(ctx, index, &pool);
+            progress(&ctx.api.operations[index].label());
             found
         }));
     }
@@ -241,7 +209,8 @@ pub async fn run(
     }
     // What only a sequence showed (a 500 on a resource that exists, say), if nothing else did.
     for (key, failure) in leftovers {
-        if known
+        if shared
+            .known
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(key)
@@ -251,34 +220,16 @@ pub async fn run(
     }
     let mut probes = 0;
     if options.settings.enabled.contains(&Check::UnsupportedMethod) {
-        let (api, options, client, auth, stats) = (
-            api.clone(),
-            options.clone(),
-            client.clone(),
-            auth.clone(),
-            stats.clone(),
-        );
-        let known = known.clone();
-        let handle = Handle::current();
-        let (sent, found) = tokio::task::spawn_blocking(move || {
-            let ctx = Context {
-                api: &api,
-                options: &options,
-                client: &client,
-                handle,
-                auth: &auth,
-                stats: &stats,
-                known: &known,
-            };
-            unsupported_methods(&ctx)
-        })
-        .await
-        .expect("method probes do not panic");
+        let (sent, found) = shared
+            .blocking(unsupported_methods)
+            .await
+            .expect("method probes do not panic");
         probes = sent;
         failures.extend(found);
     }
-    let mut operations = std::mem::take(&mut *stats.lock().unwrap_or_else(PoisonError::into_inner));
-    for (report, operation) in operations.iter_mut().zip(&api.operations) {
+    let mut operations =
+        std::mem::take(&mut *shared.stats.lock().unwrap_or_else(PoisonError::into_inner));
+    for (report, operation) in operations.iter_mut().zip(&shared.api.operations) {
         report.failures = failures
             .iter()
             .filter(|f| f.operation == report.operation)
@@ -339,6 +290,40 @@ impl OperationReport {
             .filter(|(k, _)| !seen(k))
             .map(|(k, _)| k.to_string())
             .collect();
+    }
+}
+
+/// What the phases share, owned, so that each blocking task can hold its own handle to it.
+#[derive(Clone)]
+struct Shared {
+    api: Arc<Api>,
+    options: Arc<Options>,
+    client: reqwest::Client,
+    auth: Arc<Auth>,
+    stats: Arc<Mutex<Vec<OperationReport>>>,
+    known: Arc<Mutex<BTreeSet<Key>>>,
+}
+
+impl Shared {
+    /// Runs `work` on a blocking thread: proptest and the probes drive requests synchronously.
+    fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Context<'_>) -> T + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        let shared = self.clone();
+        let handle = Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let ctx = Context {
+                api: &shared.api,
+                options: &shared.options,
+                client: &shared.client,
+                handle,
+                auth: &shared.auth,
+                stats: &shared.stats,
+                known: &shared.known,
+            };
+            work(&ctx)
+        })
     }
 }
 

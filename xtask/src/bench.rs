@@ -55,6 +55,10 @@ pub fn run(args: &[String]) -> Result<()> {
         "tests",
         "--example",
         "planted",
+        "-p",
+        "loadgen",
+        "--bin",
+        "loadgen",
     ]))?;
     let release = root().join("target/release");
     let mock = release.join("mock-api");
@@ -121,7 +125,8 @@ pub fn run(args: &[String]) -> Result<()> {
     };
 
     let contract = crate::bench_contract::run(&pins)?;
-    let report = render(seconds, &pins, startup, &rows, &search) + "\n" + &contract;
+    let load = crate::bench_load::run(&pins)?;
+    let report = render(seconds, &pins, startup, &rows, &search) + "\n" + &contract + "\n" + &load;
     std::fs::write(root().join("BENCHMARKS.md"), report).context("writing BENCHMARKS.md")?;
     eprintln!("wrote BENCHMARKS.md");
     Ok(())
@@ -232,7 +237,7 @@ fn measure_startup(mock: &Path, runs: usize) -> Result<(f64, f64)> {
 }
 
 /// The id of the first listed user, read with a bare HTTP/1.0 request.
-fn first_user_id(addr: &str) -> Result<String> {
+pub fn first_user_id(addr: &str) -> Result<String> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     write!(

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_contract;
+mod bench_load;
 mod ci;
 mod load;
 
