@@ -1,18 +1,17 @@
 //! Helpers for the integration tests: a client for a spawned mock API that checks every
-//! response it receives against `specs/mock-api.yaml`, so the server and its contract cannot
+//! response it receives against `specs/mock-api.yaml` (with the contract checker's checks,
+//! validated by the jsonschema crate), so the server and its contract cannot
 //! drift apart without a test failing; and [`planted`] and [`things`], small APIs with
 //! defects to plant, for the tests of the contract checker.
 
 pub mod planted;
 pub mod things;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
-use jsonschema::{Draft, Validator};
 use mock_api::MockServer;
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 /// A spawned mock API and a client whose every response is checked against the spec.
@@ -151,68 +150,86 @@ impl Api {
     }
 }
 
-/// Checks one reply against the spec: the operation exists, the status is documented, the
-/// content type and body match, required headers are present; and, whatever the spec says,
-/// no password-like field appears anywhere in the body.
+/// Checks one reply against the spec with the contract checker's own checks (status, content
+/// type, required headers, body schema, no secret field, no server error), plus one of its own:
+/// no body where the spec documents none. Unknown routes and methods must get the framework's
+/// 404 and 405 with the JSON error body.
 pub fn conforms(method: &Method, path: &str, reply: &Reply) -> Result<(), String> {
-    // The OpenAPI document describes (and gives examples of) password fields; it is the one
-    // body where they belong.
-    let describes_the_api = path.starts_with("/openapi.");
-    if let (false, Some(field)) = (describes_the_api, secret_field(&reply.body)) {
-        return Err(format!("the body carries a secret field `{field}`"));
-    }
-    let spec = mock_api::spec::json();
-    let Some(template) = path_template(spec, path) else {
-        // Unknown routes are answered by the framework's fallback: 404 with the error body.
+    use contract::checks::{self, Check, Outcome, Response, Settings};
+    use contract::generate::{AuthMode, Case, Kind, Payload};
+
+    static API: OnceLock<contract::spec::Api> = OnceLock::new();
+    let api = API.get_or_init(|| {
+        contract::spec::parse(mock_api::spec::YAML).expect("the bundled spec parses")
+    });
+    let Some(template) = path_template(api, path) else {
         return expect_error_body(reply, 404);
     };
-    let operation_pointer = format!(
-        "/paths/{}/{}",
-        escape(&template),
-        method.as_str().to_lowercase()
-    );
-    if spec.pointer(&operation_pointer).is_none() {
+    let Some(operation) = api
+        .operations
+        .iter()
+        .find(|o| o.path == template && o.method == *method)
+    else {
         return expect_error_body(reply, 405);
-    }
-    let status = reply.status.to_string();
-    let mut response_pointer = format!("{operation_pointer}/responses/{status}");
-    let mut response = spec
-        .pointer(&response_pointer)
-        .ok_or_else(|| format!("status {status} is not documented"))?;
-    if let Some(reference) = response.get("$ref").and_then(Value::as_str) {
-        response_pointer = reference.trim_start_matches('#').to_owned();
-        response = spec.pointer(&response_pointer).ok_or("a dangling $ref")?;
-    }
-    if let Some(headers) = response.get("headers").and_then(Value::as_object) {
-        for (name, header) in headers {
-            if header["required"] == true && reply.header(name).is_none() {
-                return Err(format!("required header {name} is missing"));
-            }
-        }
-    }
-    let Some(content) = response.get("content").and_then(Value::as_object) else {
-        return match reply.text.is_empty() {
-            true => Ok(()),
-            false => Err("a body where the spec documents none".to_owned()),
-        };
     };
-    let content_type = reply.header(CONTENT_TYPE.as_str()).unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim();
-    if !content.contains_key(media_type) {
-        return Err(format!("content type {content_type:?} is not documented"));
+    let documents_no_body = operation
+        .response_for(reply.status)
+        .is_some_and(|r| r.content.is_empty());
+    if documents_no_body && !reply.text.is_empty() {
+        return Err("a body where the spec documents none".to_owned());
     }
-    if media_type != "application/json" {
-        return Ok(());
-    }
-    let schema_pointer = format!("{response_pointer}/content/application~1json/schema");
-    let validator = validator(&schema_pointer)?;
-    let errors: Vec<String> = validator
-        .iter_errors(&reply.body)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    match errors.is_empty() {
+    let settings = Settings {
+        enabled: [
+            Check::NotAServerError,
+            Check::StatusCodeConformance,
+            Check::ContentTypeConformance,
+            Check::ResponseHeadersConformance,
+            Check::ResponseSchemaConformance,
+            Check::SensitiveDataExposure,
+        ]
+        .into(),
+        max_response_time: None,
+        sensitive: checks::SENSITIVE_FIELDS
+            .iter()
+            .map(|s| checks::normalize_field(s))
+            .collect(),
+    };
+    let response = Response {
+        status: reply.status,
+        headers: reply
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: reply.text.as_bytes().to_vec(),
+        elapsed: std::time::Duration::ZERO,
+    };
+    // The case is only context for the checks that judge input; none of those is enabled here.
+    let case = Case {
+        kind: Kind::Positive,
+        params: Vec::new(),
+        body: Payload::None,
+        auth: AuthMode::Normal,
+    };
+    let findings = checks::evaluate(
+        &settings,
+        &api.schemas,
+        operation,
+        &case,
+        &Outcome::Response(response),
+    );
+    match findings.is_empty() {
         true => Ok(()),
-        false => Err(format!("the body breaks the schema: {}", errors.join("; "))),
+        false => Err(findings
+            .into_iter()
+            .map(|f| format!("{}: {}", f.check, f.message))
+            .collect::<Vec<_>>()
+            .join("; ")),
     }
 }
 
@@ -228,11 +245,11 @@ fn expect_error_body(reply: &Reply, status: u16) -> Result<(), String> {
 }
 
 /// The spec path template that `path` falls under; literal segments win over `{params}`.
-fn path_template(spec: &Value, path: &str) -> Option<String> {
+fn path_template(api: &contract::spec::Api, path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('/').collect();
-    let paths = spec["paths"].as_object()?;
-    paths
-        .keys()
+    api.operations
+        .iter()
+        .map(|o| o.path.as_str())
         .filter(|template| {
             let parts: Vec<&str> = template.split('/').collect();
             parts.len() == segments.len()
@@ -241,55 +258,7 @@ fn path_template(spec: &Value, path: &str) -> Option<String> {
                 })
         })
         .min_by_key(|template| template.matches('{').count())
-        .cloned()
-}
-
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-/// A compiled validator for the schema at a JSON pointer into the spec. The root document is
-/// the whole spec with a `$ref` to that pointer, so references to `#/components/...` resolve.
-fn validator(pointer: &str) -> Result<Arc<Validator>, String> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Validator>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(found) = cache.lock().unwrap().get(pointer) {
-        return Ok(found.clone());
-    }
-    let mut root = mock_api::spec::json().clone();
-    // A JSON pointer in a URI fragment percent-encodes what a URI may not hold, such as braces.
-    let fragment = pointer.replace('{', "%7B").replace('}', "%7D");
-    root["$ref"] = Value::String(format!("#{fragment}"));
-    let validator = jsonschema::options()
-        .with_draft(Draft::Draft7)
-        .should_validate_formats(true)
-        .build(&root)
-        .map_err(|e| format!("the schema at {pointer} does not compile: {e}"))?;
-    let validator = Arc::new(validator);
-    cache
-        .lock()
-        .unwrap()
-        .insert(pointer.to_owned(), validator.clone());
-    Ok(validator)
-}
-
-/// The name of a password-like field at any depth, if there is one.
-pub fn secret_field(value: &Value) -> Option<String> {
-    match value {
-        Value::Object(map) => map.iter().find_map(|(key, value)| {
-            let lower = key.to_lowercase();
-            let secret = ["password", "passwd", "secret", "hash"]
-                .iter()
-                .any(|s| lower.contains(s));
-            if secret {
-                Some(key.clone())
-            } else {
-                secret_field(value)
-            }
-        }),
-        Value::Array(items) => items.iter().find_map(secret_field),
-        _ => None,
-    }
+        .map(str::to_owned)
 }
 
 /// A binary of the workspace next to this test executable (`target/<profile>/NAME`), built
