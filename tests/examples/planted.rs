@@ -10,15 +10,7 @@ use tests::planted::{self, Defects};
 async fn main() -> std::io::Result<()> {
     let spec = std::env::args().nth(1).expect("usage: planted SPEC_FILE");
     std::fs::write(spec, planted::SPEC)?;
-    let defects = Defects {
-        server_error: true,
-        undocumented_status: true,
-        schema_break: true,
-        wrong_content_type: true,
-        leaked_password: true,
-        accepts_bad_input: true,
-        slow: false,
-    };
+    let defects = Defects::all_but_slow();
     let addr = planted::serve(planted::app(defects)).await;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "planted listening on http://{addr}")?;

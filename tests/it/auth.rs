@@ -75,14 +75,7 @@ async fn register_forces_the_user_role_and_logs_in() {
     assert_eq!(reply.status, 201);
     assert_eq!(reply.body["user"]["role"], "user");
     let bearer = format!("Bearer {}", reply.body["token"].as_str().unwrap());
-    let me = api
-        .send(
-            Method::GET,
-            "/api/auth/me",
-            None,
-            &[("authorization", &bearer)],
-        )
-        .await;
+    let me = api.me(&bearer).await;
     assert_eq!(me.body, reply.body["user"]);
     let again = api
         .post(
@@ -150,53 +143,18 @@ async fn logout_revokes_only_that_token() {
     let api = Api::start();
     let first = format!("Bearer {}", api.login(USER).await);
     let second = format!("bearer {}", api.login(USER).await);
-    let me = api
-        .send(
-            Method::GET,
-            "/api/auth/me",
-            None,
-            &[("authorization", &first)],
-        )
-        .await;
+    let me = api.me(&first).await;
     assert_eq!(
         (me.status, me.body["email"].as_str()),
         (200, Some("user@example.com"))
     );
-    let out = api
-        .send(
-            Method::POST,
-            "/api/auth/logout",
-            None,
-            &[("authorization", &first)],
-        )
-        .await;
+    let out = api.logout(&first).await;
     assert_eq!((out.status, out.text.as_str()), (204, ""));
-    let revoked = api
-        .send(
-            Method::GET,
-            "/api/auth/me",
-            None,
-            &[("authorization", &first)],
-        )
-        .await;
+    let revoked = api.me(&first).await;
     assert_eq!(revoked.status, 401);
-    let again = api
-        .send(
-            Method::POST,
-            "/api/auth/logout",
-            None,
-            &[("authorization", &first)],
-        )
-        .await;
+    let again = api.logout(&first).await;
     assert_eq!(again.status, 401);
-    let other = api
-        .send(
-            Method::GET,
-            "/api/auth/me",
-            None,
-            &[("authorization", &second)],
-        )
-        .await;
+    let other = api.me(&second).await;
     assert_eq!(
         other.status, 200,
         "the scheme is case-insensitive and the other token lives"

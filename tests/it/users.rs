@@ -375,27 +375,13 @@ async fn delete_removes_the_user_and_revokes_its_tokens() {
     let path = format!("/api/users/{}", user["id"].as_str().unwrap());
     let token = api.login(("gone@example.org", "pw-123456")).await;
     let bearer = format!("Bearer {token}");
-    let me = api
-        .send(
-            reqwest::Method::GET,
-            "/api/auth/me",
-            None,
-            &[("authorization", &bearer)],
-        )
-        .await;
+    let me = api.me(&bearer).await;
     assert_eq!(me.status, 200);
     let deleted = api.delete(&path).await;
     assert_eq!((deleted.status, deleted.text.as_str()), (204, ""));
     assert_eq!(api.get(&path).await.status, 404);
     assert_eq!(api.delete(&path).await.status, 404);
-    let me = api
-        .send(
-            reqwest::Method::GET,
-            "/api/auth/me",
-            None,
-            &[("authorization", &bearer)],
-        )
-        .await;
+    let me = api.me(&bearer).await;
     assert_eq!((me.status, me.code()), (401, "invalid_token"));
     assert_eq!(api.get("/api/users?search=gone").await.body["total"], 0);
     // Its email is free again.
@@ -423,14 +409,7 @@ async fn reset_restores_the_seed_and_revokes_every_token() {
         "exactly the seed data, same ids"
     );
     let bearer = format!("Bearer {token}");
-    let me = api
-        .send(
-            reqwest::Method::GET,
-            "/api/auth/me",
-            None,
-            &[("authorization", &bearer)],
-        )
-        .await;
+    let me = api.me(&bearer).await;
     assert_eq!(me.status, 401);
     api.login(tests::ADMIN).await;
 }

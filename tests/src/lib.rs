@@ -125,6 +125,28 @@ impl Api {
         reply
     }
 
+    /// `GET /api/auth/me` with this `Authorization` header value.
+    pub async fn me(&self, authorization: &str) -> Reply {
+        self.send(
+            Method::GET,
+            "/api/auth/me",
+            None,
+            &[("authorization", authorization)],
+        )
+        .await
+    }
+
+    /// `POST /api/auth/logout` with this `Authorization` header value.
+    pub async fn logout(&self, authorization: &str) -> Reply {
+        self.send(
+            Method::POST,
+            "/api/auth/logout",
+            None,
+            &[("authorization", authorization)],
+        )
+        .await
+    }
+
     /// Logs in and returns the token.
     pub async fn login(&self, (email, password): (&str, &str)) -> String {
         let reply = self
