@@ -129,14 +129,11 @@ async fn finds_each_stateful_defect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_sequence_is_shrunk_to_its_fewest_steps() {
-    let report = check_things(
-        Defects {
-            serves_deleted: true,
-            ..Defects::default()
-        },
-        login(),
-    )
-    .await;
+    let defects = Defects {
+        serves_deleted: true,
+        ..Defects::default()
+    };
+    let report = check_things(defects, login()).await;
     let failure = report
         .failures
         .iter()
@@ -171,14 +168,7 @@ async fn a_failing_sequence_is_shrunk_to_its_fewest_steps() {
         "{terminal}"
     );
     // With a reset before each sequence, the same seed gives the same sequence.
-    let again = check_things(
-        Defects {
-            serves_deleted: true,
-            ..Defects::default()
-        },
-        login(),
-    )
-    .await;
+    let again = check_things(defects, login()).await;
     let twin = again
         .failures
         .iter()

@@ -60,20 +60,9 @@ pub fn run(pins: &Pins) -> Result<String> {
         let server = Server::start(&mock, &["--port", "0"], pins.server)?;
         let target = server.url("");
         let report = work.join("contract.json");
-        let mut args = vec![
-            "check",
-            "--spec",
-            path(&spec),
-            "--target",
-            &target,
-            "--seed",
-            SEED,
-            "--max-examples",
-            EXAMPLES,
-        ];
-        args.extend(["--report-json", path(&report)]);
+        let mut args = contract_args(&spec, &target, &report);
         if let Some(workers) = workers {
-            args.extend(["--workers", workers]);
+            args.extend(["--workers".to_owned(), workers.to_owned()]);
         }
         let run = timed(pinned(&contract, pins.load).args(&args), |_| {
             let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
@@ -111,18 +100,7 @@ pub fn run(pins: &Pins) -> Result<String> {
     let target = server.url("");
     let contract_report = work.join("planted-contract.json");
     let status = pinned(&contract, pins.load)
-        .args([
-            "check",
-            "--spec",
-            path(&planted_spec),
-            "--target",
-            &target,
-            "--seed",
-            SEED,
-            "--max-examples",
-            EXAMPLES,
-        ])
-        .args(["--report-json", path(&contract_report)])
+        .args(contract_args(&planted_spec, &target, &contract_report))
         .stdout(std::process::Stdio::null())
         .status()?;
     if status.code() != Some(1) {
@@ -239,6 +217,26 @@ pub fn run(pins: &Pins) -> Result<String> {
     };
     let _ = writeln!(out, "\n{verdict}");
     Ok(out)
+}
+
+/// `contract check` of `spec` against `target` with the bench's seed and examples, writing
+/// its JSON report to `report`.
+fn contract_args(spec: &Path, target: &str, report: &Path) -> Vec<String> {
+    [
+        "check",
+        "--spec",
+        path(spec),
+        "--target",
+        target,
+        "--seed",
+        SEED,
+        "--max-examples",
+        EXAMPLES,
+    ]
+    .into_iter()
+    .chain(["--report-json", path(report)])
+    .map(str::to_owned)
+    .collect()
 }
 
 fn schemathesis_args(config: &Path, spec: &Path, url: &str, report: &Path) -> Vec<String> {
