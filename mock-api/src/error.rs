@@ -36,6 +36,25 @@ pub enum AppError {
     InvalidToken,
     #[error("internal server error")]
     Internal,
+    #[error("{0}")]
+    InvalidNamespace(String),
+    #[error("Prefer: {0}")]
+    InvalidPrefer(String),
+    #[error(
+        "too many namespaces (at most {}); reset all to free them",
+        crate::mock::MAX_NAMESPACES
+    )]
+    NamespaceLimit,
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("the admin API wants Authorization: Bearer <admin token>")]
+    AdminUnauthorized,
+    #[error(
+        "the admin API answers loopback clients only; start mock-api with --admin-token to reach it from elsewhere"
+    )]
+    AdminForbidden,
 }
 
 #[derive(Serialize)]
@@ -47,9 +66,15 @@ struct ErrorBody<'a> {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Validation(_) | AppError::InvalidQuery(_) | AppError::MalformedJson(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            AppError::Validation(_)
+            | AppError::InvalidQuery(_)
+            | AppError::MalformedJson(_)
+            | AppError::InvalidNamespace(_)
+            | AppError::InvalidPrefer(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } | AppError::NamespaceLimit => StatusCode::CONFLICT,
+            AppError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            AppError::AdminForbidden => StatusCode::FORBIDDEN,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UserNotFound | AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
@@ -78,6 +103,12 @@ impl AppError {
             AppError::MissingToken => "missing_token",
             AppError::InvalidToken => "invalid_token",
             AppError::Internal => "internal_error",
+            AppError::InvalidNamespace(_) => "invalid_namespace",
+            AppError::InvalidPrefer(_) => "invalid_prefer",
+            AppError::NamespaceLimit => "namespace_limit",
+            AppError::NotFound { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::AdminUnauthorized => "admin_unauthorized",
+            AppError::AdminForbidden => "admin_forbidden",
         }
     }
 }
@@ -91,9 +122,10 @@ impl IntoResponse for AppError {
         };
         let mut response = (self.status(), axum::Json(body)).into_response();
         // RFC 6750: a 401 on a bearer-protected resource names the scheme it expects.
-        let challenge = match self {
+        let challenge = match &self {
             AppError::MissingToken => Some(r#"Bearer realm="mock-api""#),
             AppError::InvalidToken => Some(r#"Bearer realm="mock-api", error="invalid_token""#),
+            AppError::AdminUnauthorized => Some(r#"Bearer realm="mock-api-admin""#),
             _ => None,
         };
         if let Some(challenge) = challenge {
@@ -114,6 +146,14 @@ impl From<StoreError> for AppError {
             StoreError::InvalidCredentials => AppError::InvalidCredentials,
             StoreError::InvalidToken => AppError::InvalidToken,
             StoreError::Hash => AppError::Internal,
+            StoreError::SnapshotNotFound(_) => AppError::NotFound {
+                code: "snapshot_not_found",
+                message: error.to_string(),
+            },
+            StoreError::TooManySnapshots => AppError::Conflict {
+                code: "snapshot_limit",
+                message: error.to_string(),
+            },
         }
     }
 }

@@ -1,19 +1,36 @@
 //! A mock REST API for integration tests: health, users CRUD with pagination and search,
 //! bearer-token auth, seed data and reset over HTTP. `specs/mock-api.yaml` is its contract.
+//! Around it, a mock server toolkit under `/__admin` (`specs/mock-admin.yaml`): runtime
+//! stubs, a request journal and verification, faults and chaos, namespaces, a controllable
+//! clock and snapshots.
 //!
 //! Modules:
 //! - [`store`]: the users and tokens, with every rule that does not depend on HTTP;
-//! - [`routes`]: the axum handlers, request validation and the router;
+//! - [`routes`]: the axum handlers of the API, request validation and the router;
+//! - [`mock`]: the whole server's state and the layer that serves stubs, injects faults and
+//!   keeps the journal;
+//! - [`admin`]: the admin API;
+//! - [`stubs`], [`faults`], [`journal`], [`clock`]: what the admin API controls;
+//! - [`data`]: seed users from a file; [`validate`]: the field rules it shares with the API;
 //! - [`error`]: the one JSON error body, framework rejections included;
-//! - [`spec`]: the embedded OpenAPI document;
+//! - [`spec`]: the embedded OpenAPI documents;
 //! - [`server`]: `run` on a bound listener and [`MockServer`] for Rust tests.
 
+pub mod admin;
+pub mod clock;
+pub mod data;
 pub mod error;
+pub mod faults;
+pub mod journal;
+pub mod mock;
 pub mod routes;
 pub mod server;
 pub mod spec;
 pub mod store;
+pub mod stubs;
+pub mod validate;
 
+pub use mock::{Config, Mock};
 pub use routes::app;
 pub use server::{MockServer, run, shutdown_signal};
-pub use store::{Config, Store};
+pub use store::Store;

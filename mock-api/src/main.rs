@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use mock_api::{Config, Store};
+use mock_api::{Config, Mock};
 
 /// A mock REST API (users, auth, health) for integration tests in any language.
 ///
@@ -26,6 +26,28 @@ struct Opts {
     /// for load and scale tests.
     #[arg(long, value_name = "N", default_value_t = 0)]
     extra_users: usize,
+    /// Seed users from a JSON or YAML file (an array of {email, password, name, role?, id?,
+    /// created_at?}), replacing the built-in two. Checked at start: a bad record is exit 2.
+    #[arg(long, value_name = "FILE")]
+    data: Option<std::path::PathBuf>,
+    /// Stubs to load at start, from a JSON or YAML file (an array, or {stubs: [...]}).
+    #[arg(long, value_name = "FILE")]
+    stubs: Option<std::path::PathBuf>,
+    /// Makes generated ids and tokens repeatable: the same seed gives the same ones. Tokens
+    /// become guessable, so use it for tests only.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Freezes the clock at this RFC 3339 instant (e.g. 2026-01-01T00:00:00Z); it moves only
+    /// through POST /__admin/clock.
+    #[arg(long, value_name = "TIME", value_parser = mock_api::clock::parse)]
+    clock: Option<time::OffsetDateTime>,
+    /// How many requests the journal keeps (the oldest go first); 0 turns it off.
+    #[arg(long, value_name = "N", default_value_t = mock_api::journal::DEFAULT_CAPACITY)]
+    journal_size: usize,
+    /// Makes the admin API (/__admin) want `Authorization: Bearer TOKEN`, and answer clients
+    /// beyond loopback. Without it, the admin API answers loopback clients only.
+    #[arg(long, value_name = "TOKEN")]
+    admin_token: Option<String>,
 }
 
 #[tokio::main]
@@ -51,15 +73,32 @@ async fn serve(opts: Opts) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", opts.host, opts.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let store = Arc::new(Store::new(&Config {
+    let config = Config {
+        users: opts.data.as_deref().map(mock_api::data::load).transpose()?,
         extra_users: opts.extra_users,
-    }));
+        seed: opts.seed,
+        clock: opts.clock,
+        journal_size: opts.journal_size,
+        stubs: opts
+            .stubs
+            .as_deref()
+            .map(mock_api::stubs::load)
+            .transpose()?
+            .unwrap_or_default(),
+        admin_token: opts.admin_token.filter(|t| !t.is_empty()),
+    };
+    let mock = Arc::new(Mock::new(&config)?);
+    if config.admin_token.is_none() && !addr.ip().is_loopback() {
+        eprintln!(
+            "mock-api: the admin API (/__admin) answers loopback clients only; pass --admin-token to reach it from elsewhere"
+        );
+    }
     // The listening socket queues connections from here on, so the line is true when printed.
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "mock-api listening on http://{addr}").map_err(|e| e.to_string())?;
     stdout.flush().map_err(|e| e.to_string())?;
     drop(stdout);
-    mock_api::server::serve(listener, mock_api::app(store), mock_api::shutdown_signal())
+    mock_api::server::serve(listener, mock_api::app(mock), mock_api::shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))
 }

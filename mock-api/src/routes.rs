@@ -3,19 +3,21 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::mock::{Mock, Unrouted, intercept, namespace_of};
 use crate::spec;
 use crate::store::{NewUser, Page, Role, Session, Store, User, UserPatch, format_timestamp};
+use crate::validate::{Field, check_length};
 
 /// The largest request body accepted; larger ones get 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -23,8 +25,9 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 type AppResult<T> = Result<T, AppError>;
 type JsonBody = Result<Json<Value>, JsonRejection>;
 
-/// The mock API's router over a store.
-pub fn app(store: Arc<Store>) -> Router {
+/// The mock API's router: the built-in routes and the admin API, behind the layer that
+/// serves stubs, injects faults and keeps the journal.
+pub fn app(mock: Arc<Mock>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/api/users", get(list_users).post(create_user))
@@ -36,17 +39,32 @@ pub fn app(store: Arc<Store>) -> Router {
         .route("/api/auth/register", post(register))
         .route("/api/auth/me", get(me))
         .route("/api/auth/logout", post(logout))
-        .route("/__admin/reset", post(reset))
         .route("/openapi.json", get(openapi_json))
         .route("/openapi.yaml", get(openapi_yaml))
+        .merge(crate::admin::router(mock.clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(store)
+        .layer(axum::middleware::from_fn_with_state(
+            mock.clone(),
+            intercept,
+        ))
+        .with_state(mock)
 }
 
-async fn health() -> Json<Value> {
-    let timestamp = format_timestamp(OffsetDateTime::now_utc());
+/// The data of the request's namespace (`X-Mock-Namespace`), or the default data.
+pub struct Ns(pub Arc<Store>);
+
+impl FromRequestParts<Arc<Mock>> for Ns {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, mock: &Arc<Mock>) -> AppResult<Ns> {
+        mock.store_for(namespace_of(&parts.headers)?).map(Ns)
+    }
+}
+
+async fn health(State(mock): State<Arc<Mock>>) -> Json<Value> {
+    let timestamp = format_timestamp(mock.clock.now());
     Json(json!({
         "status": "healthy",
         "timestamp": timestamp,
@@ -64,7 +82,7 @@ struct ListParams {
 }
 
 async fn list_users(
-    State(store): State<Arc<Store>>,
+    Ns(store): Ns,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> AppResult<Json<Page>> {
     let Query(params) = params?;
@@ -76,7 +94,7 @@ async fn list_users(
     Ok(Json(store.list(page, limit, params.search.as_deref())))
 }
 
-async fn create_user(State(store): State<Arc<Store>>, body: JsonBody) -> AppResult<Response> {
+async fn create_user(Ns(store): Ns, body: JsonBody) -> AppResult<Response> {
     let body = object(body)?;
     let role = match optional_str(&body, "role")? {
         Some(role) => parse_role(role)?,
@@ -86,15 +104,12 @@ async fn create_user(State(store): State<Arc<Store>>, body: JsonBody) -> AppResu
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
-async fn get_user(
-    State(store): State<Arc<Store>>,
-    id: Result<Path<String>, PathRejection>,
-) -> AppResult<Json<User>> {
+async fn get_user(Ns(store): Ns, id: Result<Path<String>, PathRejection>) -> AppResult<Json<User>> {
     Ok(Json(store.get(user_id(id)?)?))
 }
 
 async fn update_user(
-    State(store): State<Arc<Store>>,
+    Ns(store): Ns,
     id: Result<Path<String>, PathRejection>,
     body: JsonBody,
 ) -> AppResult<Json<User>> {
@@ -110,39 +125,34 @@ async fn update_user(
 }
 
 async fn delete_user(
-    State(store): State<Arc<Store>>,
+    Ns(store): Ns,
     id: Result<Path<String>, PathRejection>,
 ) -> AppResult<StatusCode> {
     store.delete(user_id(id)?)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn login(State(store): State<Arc<Store>>, body: JsonBody) -> AppResult<Json<Session>> {
+async fn login(Ns(store): Ns, body: JsonBody) -> AppResult<Json<Session>> {
     let body = object(body)?;
     let email = required_field(&body, "email", Field::LoginEmail)?;
     let password = required_field(&body, "password", Field::Password)?;
     Ok(Json(store.login(&email, &password)?))
 }
 
-async fn register(State(store): State<Arc<Store>>, body: JsonBody) -> AppResult<Response> {
+async fn register(Ns(store): Ns, body: JsonBody) -> AppResult<Response> {
     let body = object(body)?;
     // Self-registration never grants a role: any `role` sent is ignored.
     let session = store.register(new_user(&body, Role::User)?)?;
     Ok((StatusCode::CREATED, Json(session)).into_response())
 }
 
-async fn me(State(store): State<Arc<Store>>, headers: HeaderMap) -> AppResult<Json<User>> {
+async fn me(Ns(store): Ns, headers: HeaderMap) -> AppResult<Json<User>> {
     Ok(Json(store.authenticate(bearer_token(&headers)?)?))
 }
 
-async fn logout(State(store): State<Arc<Store>>, headers: HeaderMap) -> AppResult<StatusCode> {
+async fn logout(Ns(store): Ns, headers: HeaderMap) -> AppResult<StatusCode> {
     store.revoke(bearer_token(&headers)?)?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn reset(State(store): State<Arc<Store>>) -> StatusCode {
-    store.reset();
-    StatusCode::NO_CONTENT
 }
 
 async fn openapi_json() -> Response {
@@ -155,18 +165,20 @@ async fn openapi_yaml() -> Response {
     ([(header::CONTENT_TYPE, content_type)], spec::YAML).into_response()
 }
 
-async fn route_not_found(method: Method, uri: Uri) -> AppError {
-    AppError::RouteNotFound {
+async fn route_not_found(method: Method, uri: Uri) -> (axum::Extension<Unrouted>, AppError) {
+    let error = AppError::RouteNotFound {
         method: method.to_string(),
         path: uri.path().to_owned(),
-    }
+    };
+    (axum::Extension(Unrouted), error)
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> AppError {
-    AppError::MethodNotAllowed {
+async fn method_not_allowed(method: Method, uri: Uri) -> (axum::Extension<Unrouted>, AppError) {
+    let error = AppError::MethodNotAllowed {
         method: method.to_string(),
         path: uri.path().to_owned(),
-    }
+    };
+    (axum::Extension(Unrouted), error)
 }
 
 /// A path segment that is not a UUID names no user, so it is a 404 like an unknown UUID.
@@ -201,49 +213,6 @@ fn query_int(name: &str, value: Option<&str>, default: u64, max: u64) -> AppResu
             "{name} must be an integer from 1 to {max}"
         ))),
     }
-}
-
-/// The kinds of string field a body can carry, with their rules (as in the spec).
-#[derive(Clone, Copy)]
-enum Field {
-    Email,
-    LoginEmail,
-    Name,
-    Password,
-}
-
-impl Field {
-    fn check(self, name: &str, value: &str) -> AppResult<()> {
-        let (min, max) = match self {
-            Field::Email => (3, 254),
-            Field::LoginEmail => (1, 254),
-            Field::Name => (1, 100),
-            Field::Password => (1, 128),
-        };
-        check_length(name, value, min, max).map_err(AppError::Validation)?;
-        if matches!(self, Field::Email) && !email_address::EmailAddress::is_valid(value) {
-            return Err(AppError::Validation(format!(
-                "{name} must be a valid email address"
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// Lengths count characters, as JSON Schema's `minLength` and `maxLength` do.
-fn check_length(name: &str, value: &str, min: usize, max: usize) -> Result<(), String> {
-    let length = value.chars().count();
-    if length < min {
-        return Err(if min == 1 {
-            format!("{name} must not be empty")
-        } else {
-            format!("{name} must be at least {min} characters")
-        });
-    }
-    if length > max {
-        return Err(format!("{name} must be at most {max} characters"));
-    }
-    Ok(())
 }
 
 fn object(body: JsonBody) -> AppResult<Map<String, Value>> {

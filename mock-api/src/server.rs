@@ -3,38 +3,95 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::store::{Config, Store};
+use crate::mock::{Config, Mock};
+use crate::store::Store;
 
 /// Serves the mock API with the default configuration until `shutdown` completes.
 pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    serve(
-        listener,
-        crate::app(Arc::new(Store::new(&Config::default()))),
-        shutdown,
-    )
-    .await
+    let mock = Mock::new(&Config::default()).map_err(io::Error::other)?;
+    serve(listener, crate::app(Arc::new(mock)), shutdown).await
 }
 
 /// Serves any router (the mock's, or one built around it) until `shutdown` completes, then
-/// lets requests in flight finish.
+/// lets requests in flight finish. Each request carries its connection's [`Peer`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<Peer>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// The client end of a connection: its address, for the admin API's loopback rule, and a
+/// handle on its socket, for the faults that reset or close it.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    /// A duplicate of the connection's descriptor: socket options set through it apply to
+    /// the connection, and it closes when the connection's last request is done.
+    #[cfg(unix)]
+    socket: Option<Arc<std::os::fd::OwnedFd>>,
+}
+
+impl Connected<IncomingStream<'_, TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Peer {
+        #[cfg(unix)]
+        let socket = {
+            use std::os::fd::AsFd;
+            stream.io().as_fd().try_clone_to_owned().ok().map(Arc::new)
+        };
+        Peer {
+            addr: *stream.remote_addr(),
+            #[cfg(unix)]
+            socket,
+        }
+    }
+}
+
+impl Peer {
+    pub fn is_loopback(&self) -> bool {
+        match self.addr.ip() {
+            IpAddr::V4(ip) => ip.is_loopback(),
+            IpAddr::V6(ip) => {
+                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|ip| ip.is_loopback())
+            }
+        }
+    }
+
+    /// Makes the connection's close a reset (RST): lingering for zero seconds drops
+    /// whatever is unsent.
+    pub fn reset_on_close(&self) {
+        #[cfg(unix)]
+        if let Some(socket) = &self.socket {
+            let _ =
+                socket2::SockRef::from(socket.as_ref()).set_linger(Some(std::time::Duration::ZERO));
+        }
+    }
+
+    /// Shuts the connection down both ways now, so the client reads an end with no reply.
+    pub fn shut_down(&self) {
+        #[cfg(unix)]
+        if let Some(socket) = &self.socket {
+            let _ = socket2::SockRef::from(socket.as_ref()).shutdown(std::net::Shutdown::Both);
+        }
+    }
 }
 
 /// Completes on ctrl-c or, on Unix, SIGTERM.
@@ -68,7 +125,7 @@ pub async fn shutdown_signal() {
 pub struct MockServer {
     addr: SocketAddr,
     url: String,
-    store: Arc<Store>,
+    mock: Arc<Mock>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -82,8 +139,8 @@ impl MockServer {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let store = Arc::new(Store::new(config));
-        let router = crate::app(store.clone());
+        let mock = Arc::new(Mock::new(config).map_err(io::Error::other)?);
+        let router = crate::app(mock.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("mock-api")
@@ -110,7 +167,7 @@ impl MockServer {
         Ok(MockServer {
             addr,
             url: format!("http://{addr}"),
-            store,
+            mock,
             stop: Some(stop),
         })
     }
@@ -124,9 +181,14 @@ impl MockServer {
         self.addr
     }
 
-    /// The server's state, for assertions that HTTP cannot make.
+    /// The default namespace's data, for assertions that HTTP cannot make.
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.mock.store
+    }
+
+    /// The whole server's state.
+    pub fn mock(&self) -> &Mock {
+        &self.mock
     }
 }
 

@@ -1,27 +1,45 @@
 //! The users and their tokens, and every rule that does not depend on HTTP: unique emails
 //! (ignoring case), salted password hashes, unguessable tokens, revocation, reset to the seed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use indexmap::IndexMap;
 use memchr::memmem;
-use rand::RngCore;
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 use serde::{Serialize, Serializer};
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
-/// How a [`Store`] starts, and what `reset` brings back.
+use crate::clock::Clock;
+
+/// What a [`Store`] starts with, and what `reset` brings back.
 #[derive(Debug, Clone, Default)]
-pub struct Config {
-    /// Synthetic users added to the seed data after the two fixed ones, for load and scale
+pub struct Seed {
+    /// The seed users; `None` means the two of [`SEED_USERS`].
+    pub users: Option<Vec<SeedUser>>,
+    /// Synthetic users added to the seed data after the others, for load and scale
     /// tests: `user{i}@load.test`, named `Load User {i}`, all with the password `password`.
     pub extra_users: usize,
+    /// Makes ids and tokens repeatable: the same seed, the same ids in the same order.
+    pub random_seed: Option<u64>,
+}
+
+/// A seed user from a data file, already validated.
+#[derive(Debug, Clone)]
+pub struct SeedUser {
+    pub id: Option<Uuid>,
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: Option<OffsetDateTime>,
 }
 
 /// The seed users every fresh or reset store holds: (email, password, name, role).
@@ -98,7 +116,7 @@ pub struct Page {
     pub total_pages: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("user not found")]
     UserNotFound,
@@ -110,7 +128,14 @@ pub enum StoreError {
     InvalidToken,
     #[error("password hashing failed")]
     Hash,
+    #[error("no snapshot named `{0}`")]
+    SnapshotNotFound(String),
+    #[error("too many snapshots (at most {MAX_SNAPSHOTS}); delete some first")]
+    TooManySnapshots,
 }
+
+/// Snapshots kept per namespace: each is a whole copy of the data.
+pub const MAX_SNAPSHOTS: usize = 100;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -119,11 +144,127 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub struct Store {
     data: RwLock<Data>,
-    seed: Data,
+    /// Shared by every namespace forked from this store.
+    seed: Arc<Data>,
+    ids: Ids,
+    clock: Arc<Clock>,
+    snapshots: Mutex<BTreeMap<String, Snapshot>>,
     /// Built on the first search after a change; see [`SearchIndex`].
     search_index: Mutex<Option<Arc<SearchIndex>>>,
     /// Compared against when an email is unknown, so a login takes as long either way.
-    dummy_hash: String,
+    dummy_hash: Arc<str>,
+}
+
+/// A named copy of the data, and of where the id generator was, so that a restore also
+/// brings back the ids that come next.
+#[derive(Debug)]
+struct Snapshot {
+    data: Data,
+    ids: Option<StdRng>,
+    taken_at: OffsetDateTime,
+}
+
+/// What the API shows of a snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotInfo {
+    pub name: String,
+    pub users: usize,
+    #[serde(serialize_with = "rfc3339")]
+    pub taken_at: OffsetDateTime,
+}
+
+/// Where ids and tokens come from: the OS's CSPRNG, or with a seed a ChaCha generator that
+/// gives the same sequence every run (and tokens anyone with the seed can guess: tests only).
+#[derive(Debug)]
+struct Ids {
+    seeded: Option<(StdRng, Mutex<StdRng>)>,
+}
+
+impl Ids {
+    fn new(seed: Option<u64>) -> Ids {
+        Ids {
+            seeded: seed.map(|seed| {
+                let rng = StdRng::seed_from_u64(seed);
+                (rng.clone(), Mutex::new(rng))
+            }),
+        }
+    }
+
+    fn fill(&self, bytes: &mut [u8]) {
+        match &self.seeded {
+            Some((_, rng)) => lock(rng).fill_bytes(bytes),
+            None => rand::rng().fill_bytes(bytes),
+        }
+    }
+
+    fn uuid(&self) -> Uuid {
+        let mut bytes = [0u8; 16];
+        self.fill(&mut bytes);
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+
+    /// 256 bits, hex-encoded.
+    fn token(&self) -> String {
+        let mut bytes = [0u8; 32];
+        self.fill(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn state(&self) -> Option<StdRng> {
+        self.seeded.as_ref().map(|(_, rng)| lock(rng).clone())
+    }
+
+    fn restore(&self, state: Option<StdRng>) {
+        if let (Some((_, rng)), Some(state)) = (&self.seeded, state) {
+            *lock(rng) = state;
+        }
+    }
+
+    fn reset(&self) {
+        self.restore(self.seeded.as_ref().map(|(initial, _)| initial.clone()));
+    }
+
+    /// Makes the current state the one a reset goes back to.
+    fn rebase(&mut self) {
+        if let Some((initial, rng)) = &mut self.seeded {
+            *initial = rng
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+        }
+    }
+}
+
+/// A generator seeded with `seed` mixed with what it is for (so that stub ids and user ids
+/// do not repeat each other), or from the OS without a seed.
+pub(crate) fn rng(seed: Option<u64>, purpose: &str) -> StdRng {
+    match seed {
+        Some(seed) => StdRng::seed_from_u64(namespace_seed(seed, purpose)),
+        None => StdRng::from_os_rng(),
+    }
+}
+
+/// A version 4 UUID from `rng`.
+pub(crate) fn uuid_from(rng: &mut impl RngCore) -> Uuid {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No code path panics while holding a lock; should one ever, the value is still whole.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The seed of a namespace's generator: the server's seed mixed with the namespace's name
+/// (FNV-1a), so that each namespace repeats its own ids whatever the others do.
+fn namespace_seed(seed: u64, namespace: &str) -> u64 {
+    seed.to_le_bytes()
+        .iter()
+        .chain(namespace.as_bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -242,18 +383,41 @@ impl SearchIndex {
 }
 
 impl Store {
-    pub fn new(config: &Config) -> Store {
-        let now = now();
+    /// A store with the seed data, telling time by `clock`.
+    pub fn new(config: &Seed, clock: Arc<Clock>) -> Store {
+        let now = clock.now();
+        let ids = Ids::new(config.random_seed);
+        let users = config.users.clone().unwrap_or_else(|| {
+            SEED_USERS
+                .iter()
+                .map(|&(email, password, name, role)| SeedUser {
+                    id: None,
+                    email: email.to_owned(),
+                    password: password.to_owned(),
+                    name: name.to_owned(),
+                    role,
+                    created_at: None,
+                })
+                .collect()
+        });
         let mut seed = Data::default();
-        for (email, password, name, role) in SEED_USERS {
-            let hash = hash_password(password).expect("hashing a seed password");
+        // Users sharing a password share its hash: start-up hashes each password once.
+        let mut hashes: HashMap<String, String> = HashMap::new();
+        for new in users {
+            let hash = hashes
+                .entry(new.password)
+                .or_insert_with_key(|password| {
+                    hash_password(password).expect("hashing a seed password")
+                })
+                .clone();
+            let created_at = new.created_at.unwrap_or(now);
             let user = User {
-                id: random_uuid(),
-                email: email.to_owned(),
-                name: name.to_owned(),
-                role,
-                created_at: now,
-                updated_at: now,
+                id: new.id.unwrap_or_else(|| ids.uuid()),
+                email: new.email,
+                name: new.name,
+                role: new.role,
+                created_at,
+                updated_at: created_at,
             };
             seed.insert(Record::new(user, hash));
         }
@@ -264,7 +428,7 @@ impl Store {
             seed.emails.reserve(config.extra_users);
             for i in 1..=config.extra_users {
                 let user = User {
-                    id: random_uuid(),
+                    id: ids.uuid(),
                     email: format!("user{i}@load.test"),
                     name: format!("Load User {i}"),
                     role: Role::User,
@@ -274,12 +438,36 @@ impl Store {
                 seed.insert(Record::new(user, hash.clone()));
             }
         }
+        let dummy_hash = hash_password("not a password").expect("hashing a constant");
+        // The default namespace's ids follow the seed users' in one sequence, and a reset
+        // goes back to just after them.
+        let mut ids = ids;
+        ids.rebase();
+        Store::from_seed(Arc::new(seed), ids, clock, dummy_hash.into())
+    }
+
+    fn from_seed(seed: Arc<Data>, ids: Ids, clock: Arc<Clock>, dummy_hash: Arc<str>) -> Store {
         Store {
-            data: RwLock::new(seed.clone()),
+            data: RwLock::new((*seed).clone()),
             seed,
+            ids,
+            clock,
+            snapshots: Mutex::new(BTreeMap::new()),
             search_index: Mutex::new(None),
-            dummy_hash: hash_password("not a password").expect("hashing a constant"),
+            dummy_hash,
         }
+    }
+
+    /// A store of its own for a namespace: the same seed data (same ids), and with a seed,
+    /// ids and tokens that depend only on the seed and the namespace's name.
+    pub fn fork(&self, namespace: &str, random_seed: Option<u64>) -> Store {
+        let ids = Ids::new(random_seed.map(|seed| namespace_seed(seed, namespace)));
+        Store::from_seed(
+            self.seed.clone(),
+            ids,
+            self.clock.clone(),
+            self.dummy_hash.clone(),
+        )
     }
 
     /// One page of the users whose name or email contains `search` (ignoring case).
@@ -326,9 +514,9 @@ impl Store {
 
     pub fn create(&self, new: NewUser) -> Result<User> {
         let hash = hash_password(&new.password)?;
-        let now = now();
+        let now = self.clock.now();
         let user = User {
-            id: random_uuid(),
+            id: self.ids.uuid(),
             email: new.email,
             name: new.name,
             role: new.role,
@@ -376,7 +564,7 @@ impl Store {
         }
         // Strictly later than before, even when two updates land in the same millisecond.
         let bumped = record.user.updated_at + time::Duration::milliseconds(1);
-        record.user.updated_at = now().max(bumped);
+        record.user.updated_at = self.clock.now().max(bumped);
         record.index();
         Ok(record.user.clone())
     }
@@ -438,12 +626,58 @@ impl Store {
             .ok_or(StoreError::InvalidToken)
     }
 
-    /// Back to the seed data, every token revoked.
+    /// Back to the seed data, every token revoked, ids from the start of their sequence.
+    /// Snapshots are kept.
     pub fn reset(&self) {
         let mut data = self.write();
         let version = data.version;
-        *data = self.seed.clone();
+        *data = (*self.seed).clone();
         data.version = version;
+        self.ids.reset();
+    }
+
+    /// Saves the data (users and tokens) under `name`, replacing a snapshot of that name.
+    pub fn save_snapshot(&self, name: &str) -> Result<SnapshotInfo> {
+        let mut snapshots = lock(&self.snapshots);
+        if snapshots.len() >= MAX_SNAPSHOTS && !snapshots.contains_key(name) {
+            return Err(StoreError::TooManySnapshots);
+        }
+        let snapshot = Snapshot {
+            data: self.read().clone(),
+            ids: self.ids.state(),
+            taken_at: self.clock.now(),
+        };
+        let info = snapshot_info(name, &snapshot);
+        snapshots.insert(name.to_owned(), snapshot);
+        Ok(info)
+    }
+
+    /// Puts the data back as it was when the snapshot was taken; the snapshot stays.
+    pub fn restore_snapshot(&self, name: &str) -> Result<SnapshotInfo> {
+        let snapshots = lock(&self.snapshots);
+        let snapshot = snapshots
+            .get(name)
+            .ok_or_else(|| StoreError::SnapshotNotFound(name.to_owned()))?;
+        let mut data = self.write();
+        let version = data.version;
+        *data = snapshot.data.clone();
+        data.version = version;
+        self.ids.restore(snapshot.ids.clone());
+        Ok(snapshot_info(name, snapshot))
+    }
+
+    pub fn delete_snapshot(&self, name: &str) -> Result<()> {
+        lock(&self.snapshots)
+            .remove(name)
+            .map(drop)
+            .ok_or_else(|| StoreError::SnapshotNotFound(name.to_owned()))
+    }
+
+    pub fn snapshots(&self) -> Vec<SnapshotInfo> {
+        lock(&self.snapshots)
+            .iter()
+            .map(|(name, snapshot)| snapshot_info(name, snapshot))
+            .collect()
     }
 
     pub fn user_count(&self) -> usize {
@@ -451,17 +685,14 @@ impl Store {
     }
 
     fn issue_token(&self, id: Uuid) -> String {
-        let token = random_token();
+        let token = self.ids.token();
         self.write().tokens.insert(token.clone(), id);
         token
     }
 
     /// The search index for `data`, rebuilt if a write happened since it was built.
     fn search_index(&self, data: &Data) -> Arc<SearchIndex> {
-        let mut cached = self
-            .search_index
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut cached = lock(&self.search_index);
         match &*cached {
             Some(index) if index.version == data.version => index.clone(),
             _ => {
@@ -494,10 +725,12 @@ impl Data {
     }
 }
 
-fn now() -> OffsetDateTime {
-    // Millisecond precision: what JavaScript and most clients parse without loss.
-    let now = OffsetDateTime::now_utc();
-    now.replace_millisecond(now.millisecond()).unwrap_or(now)
+fn snapshot_info(name: &str, snapshot: &Snapshot) -> SnapshotInfo {
+    SnapshotInfo {
+        name: name.to_owned(),
+        users: snapshot.data.users.len(),
+        taken_at: snapshot.taken_at,
+    }
 }
 
 /// RFC 3339 in UTC with exactly three fractional digits, so that timestamps have one width
@@ -513,19 +746,6 @@ pub(crate) fn format_timestamp(at: OffsetDateTime) -> String {
 
 fn rfc3339<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&format_timestamp(*at))
-}
-
-fn random_uuid() -> Uuid {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    uuid::Builder::from_random_bytes(bytes).into_uuid()
-}
-
-/// 256 bits from a CSPRNG (`ThreadRng` is ChaCha seeded from the OS), hex-encoded.
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Argon2id with a deliberately small cost: these are test fixtures, and a production-grade
@@ -557,6 +777,10 @@ fn verify_password(password: &str, hash: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn store() -> Store {
+        Store::new(&Seed::default(), Arc::new(Clock::new(None)))
+    }
+
     fn new_user(email: &str) -> NewUser {
         NewUser {
             email: email.to_owned(),
@@ -568,7 +792,7 @@ mod tests {
 
     #[test]
     fn emails_are_unique_ignoring_case() {
-        let store = Store::new(&Config::default());
+        let store = store();
         assert_eq!(
             store.create(new_user("ADMIN@example.com")).unwrap_err(),
             StoreError::EmailTaken
@@ -592,7 +816,7 @@ mod tests {
 
     #[test]
     fn passwords_are_stored_salted_and_hashed() {
-        let store = Store::new(&Config::default());
+        let store = store();
         let data = store.read();
         let hashes: Vec<&str> = data
             .users
@@ -618,7 +842,7 @@ mod tests {
 
     #[test]
     fn search_sees_every_write() {
-        let store = Store::new(&Config::default());
+        let store = store();
         assert_eq!(emails(&store.list(1, 10, Some("jo"))), Vec::<&str>::new());
         let jo = store
             .create(NewUser {
@@ -643,7 +867,7 @@ mod tests {
 
     #[test]
     fn search_never_matches_across_fields_or_users() {
-        let store = Store::new(&Config::default());
+        let store = store();
         // The admin's text ends "admin@example.com" and the next user's begins "test user":
         // in the index they touch, yet no search may match across them.
         for needle in ["example.comtest", ".comt", "user\0user", "r\0u", "\0"] {
@@ -658,7 +882,11 @@ mod tests {
 
     #[test]
     fn extra_users_are_part_of_the_seed() {
-        let store = Store::new(&Config { extra_users: 1000 });
+        let seed = Seed {
+            extra_users: 1000,
+            ..Seed::default()
+        };
+        let store = Store::new(&seed, Arc::new(Clock::new(None)));
         assert_eq!(store.user_count(), 1002);
         store
             .delete(store.list(1, 1, Some("user1000@")).items[0].id)

@@ -416,7 +416,10 @@ async fn reset_restores_the_seed_and_revokes_every_token() {
 
 #[tokio::test]
 async fn extra_users_make_a_large_searchable_seed() {
-    let api = Api::start_with(&mock_api::Config { extra_users: 5000 });
+    let api = Api::start_with(&mock_api::Config {
+        extra_users: 5000,
+        ..mock_api::Config::default()
+    });
     let all = api.get("/api/users?limit=100&page=50").await;
     assert_eq!(
         (all.body["total"].as_u64(), all.body["total_pages"].as_u64()),

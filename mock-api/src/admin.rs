@@ -1,0 +1,617 @@
+//! The admin API under `/__admin` (documented in `specs/mock-admin.yaml`): reset, stubs and
+//! their verification, the request journal, faults and chaos, the clock, snapshots and
+//! namespaces. It answers loopback clients only, or with `--admin-token` whoever has it.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::Duration;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::faults::{Chaos, RuleDef};
+use crate::journal::{Filter, Selection};
+use crate::mock::{Mock, check_namespace, namespace_of};
+use crate::server::Peer;
+use crate::stubs::{PathMatcher, StubDef, StubError, parse_method};
+
+type AppResult<T> = Result<T, AppError>;
+type JsonBody = Result<Json<Value>, JsonRejection>;
+
+pub fn router(mock: Arc<Mock>) -> Router<Arc<Mock>> {
+    Router::new()
+        .route("/__admin/reset", post(reset))
+        .route(
+            "/__admin/stubs",
+            get(list_stubs).post(create_stub).delete(delete_stubs),
+        )
+        .route("/__admin/stubs/{id}", get(get_stub).delete(delete_stub))
+        .route("/__admin/stubs/{id}/requests", get(stub_requests))
+        .route("/__admin/stubs/{id}/verify", post(verify_stub))
+        .route(
+            "/__admin/requests",
+            get(list_requests).delete(clear_requests),
+        )
+        .route("/__admin/requests/unmatched", get(unmatched_requests))
+        .route(
+            "/__admin/faults",
+            get(list_rules).post(create_rule).delete(delete_rules),
+        )
+        .route("/__admin/faults/{id}", get(get_rule).delete(delete_rule))
+        .route(
+            "/__admin/chaos",
+            get(get_chaos).put(set_chaos).delete(clear_chaos),
+        )
+        .route(
+            "/__admin/clock",
+            get(get_clock).post(set_clock).delete(release_clock),
+        )
+        .route("/__admin/snapshots", get(list_snapshots))
+        .route(
+            "/__admin/snapshots/{name}",
+            post(save_snapshot).delete(delete_snapshot),
+        )
+        .route("/__admin/snapshots/{name}/restore", post(restore_snapshot))
+        .route("/__admin/namespaces", get(list_namespaces))
+        .route_layer(middleware::from_fn_with_state(mock, guard))
+}
+
+/// With `--admin-token`, the token is wanted from everyone; without it, only loopback
+/// clients get in, so a server bound to a public address does not hand out its controls.
+async fn guard(State(mock): State<Arc<Mock>>, request: Request, next: Next) -> Response {
+    match &mock.admin_token {
+        Some(token) => {
+            let given = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, given)| given.trim());
+            if !given.is_some_and(|given| same(given.as_bytes(), token.as_bytes())) {
+                return AppError::AdminUnauthorized.into_response();
+            }
+        }
+        None => {
+            let peer = request.extensions().get::<ConnectInfo<Peer>>();
+            if peer.is_some_and(|peer| !peer.0.is_loopback()) {
+                return AppError::AdminForbidden.into_response();
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// Compares in time that depends only on the length, so the token cannot be guessed byte
+/// by byte from response times.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn object(body: JsonBody) -> AppResult<Value> {
+    let Json(value) = body?;
+    match value {
+        Value::Object(_) => Ok(value),
+        _ => Err(AppError::Validation(
+            "request body must be a JSON object".to_owned(),
+        )),
+    }
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: JsonBody) -> AppResult<T> {
+    serde_json::from_value(object(body)?).map_err(|e| AppError::Validation(e.to_string()))
+}
+
+/// An id in a path: anything but a UUID names nothing, so it is a 404.
+fn uuid(id: &str, what: &'static str, code: &'static str) -> AppResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| not_found(what, code, id))
+}
+
+fn not_found(what: &str, code: &'static str, id: &str) -> AppError {
+    AppError::NotFound {
+        code,
+        message: format!("no {what} with id {id}"),
+    }
+}
+
+/// `POST /__admin/reset`: with `X-Mock-Namespace`, that namespace; without, everything.
+async fn reset(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<StatusCode> {
+    match namespace_of(&headers)? {
+        Some(namespace) => mock.reset_namespace(namespace),
+        None => mock.reset_all(),
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_stub(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> AppResult<Response> {
+    let mut def: StubDef = parse_body(body)?;
+    if def.namespace.is_none() {
+        def.namespace = namespace_of(&headers)?.map(str::to_owned);
+    }
+    let stub = mock.stubs.add(def).map_err(|error| match error {
+        StubError::Invalid(message) => AppError::Validation(message),
+        StubError::Exists(_) => AppError::Conflict {
+            code: "stub_exists",
+            message: error.to_string(),
+        },
+        StubError::TooMany => AppError::Conflict {
+            code: "stub_limit",
+            message: error.to_string(),
+        },
+    })?;
+    let location = format!("/__admin/stubs/{}", stub.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(stub.to_json()),
+    )
+        .into_response())
+}
+
+/// Every stub, or with `X-Mock-Namespace` those of that namespace, in the order tried.
+async fn list_stubs(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<Json<Value>> {
+    let stubs: Vec<Value> = mock
+        .stubs
+        .list(namespace_of(&headers)?)
+        .iter()
+        .map(|s| s.to_json())
+        .collect();
+    Ok(Json(json!({ "stubs": stubs })))
+}
+
+async fn delete_stubs(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<StatusCode> {
+    match namespace_of(&headers)? {
+        Some(namespace) => mock.stubs.clear_namespace(namespace),
+        None => {
+            for stub in mock.stubs.list(None) {
+                mock.stubs.remove(stub.id);
+            }
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn stub_by_id(mock: &Mock, id: &str) -> AppResult<Arc<crate::stubs::Stub>> {
+    let uuid = uuid(id, "stub", "stub_not_found")?;
+    mock.stubs
+        .get(uuid)
+        .ok_or_else(|| not_found("stub", "stub_not_found", id))
+}
+
+async fn get_stub(State(mock): State<Arc<Mock>>, Path(id): Path<String>) -> AppResult<Json<Value>> {
+    Ok(Json(stub_by_id(&mock, &id)?.to_json()))
+}
+
+async fn delete_stub(
+    State(mock): State<Arc<Mock>>,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    let stub = stub_by_id(&mock, &id)?;
+    mock.stubs.remove(stub.id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The journal's entries of the requests a stub answered (those still in the journal).
+async fn stub_requests(
+    State(mock): State<Arc<Mock>>,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let stub = stub_by_id(&mock, &id)?;
+    let filter = Filter {
+        stub: Some(stub.id),
+        ..Filter::default()
+    };
+    Ok(Json(selection(&mock, mock.journal.select(&filter), false)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expectation {
+    exactly: Option<u64>,
+    at_least: Option<u64>,
+    at_most: Option<u64>,
+}
+
+/// `POST /__admin/stubs/{id}/verify`: whether the stub was called as expected. The answer
+/// is 200 either way; `pass` says which, and `message` says it as a test would.
+async fn verify_stub(
+    State(mock): State<Arc<Mock>>,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> AppResult<Json<Value>> {
+    let stub = stub_by_id(&mock, &id)?;
+    let expectation: Expectation = parse_body(body)?;
+    let calls = stub.calls();
+    let (pass, expected) = match expectation {
+        Expectation {
+            exactly: Some(n),
+            at_least: None,
+            at_most: None,
+        } => (calls == n, format!("exactly {n}")),
+        Expectation {
+            exactly: None,
+            at_least,
+            at_most,
+        } if at_least.is_some() || at_most.is_some() => {
+            let low = at_least.unwrap_or(0);
+            let high = at_most.unwrap_or(u64::MAX);
+            if low > high {
+                return Err(AppError::Validation(format!(
+                    "at_least {low} is more than at_most {high}"
+                )));
+            }
+            let expected = match (at_least, at_most) {
+                (Some(low), Some(high)) => format!("at least {low} and at most {high}"),
+                (Some(low), None) => format!("at least {low}"),
+                _ => format!("at most {high}"),
+            };
+            ((low..=high).contains(&calls), expected)
+        }
+        _ => {
+            return Err(AppError::Validation(
+                "give `exactly`, or `at_least` and/or `at_most`".to_owned(),
+            ));
+        }
+    };
+    let name = match &stub.def.name {
+        Some(name) => format!("stub {name:?} ({})", stub.id),
+        None => format!("stub {}", stub.id),
+    };
+    let times = |n: u64| {
+        if n == 1 {
+            "1 time".to_owned()
+        } else {
+            format!("{n} times")
+        }
+    };
+    let message = if pass {
+        format!(
+            "{name} was called {}, as expected ({expected})",
+            times(calls)
+        )
+    } else {
+        format!("{name} was called {}, expected {expected}", times(calls))
+    };
+    Ok(Json(json!({
+        "pass": pass,
+        "calls": calls,
+        "expected": expected,
+        "message": message,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+struct RequestQuery {
+    method: Option<String>,
+    path: Option<String>,
+    namespace: Option<String>,
+    stub: Option<String>,
+    served_by: Option<String>,
+    since: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /__admin/requests`: the journal, oldest first, filtered.
+async fn list_requests(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+    query: Result<Query<RequestQuery>, QueryRejection>,
+) -> AppResult<Json<Value>> {
+    let filter = filter(&headers, query)?;
+    Ok(Json(selection(&mock, mock.journal.select(&filter), false)))
+}
+
+/// `GET /__admin/requests/unmatched`: requests no stub and no route answered, each with
+/// the stub that came nearest and why it did not match.
+async fn unmatched_requests(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+    query: Result<Query<RequestQuery>, QueryRejection>,
+) -> AppResult<Json<Value>> {
+    let mut filter = filter(&headers, query)?;
+    filter.served_by = Some("unmatched".to_owned());
+    Ok(Json(selection(&mock, mock.journal.select(&filter), true)))
+}
+
+fn filter(
+    headers: &HeaderMap,
+    query: Result<Query<RequestQuery>, QueryRejection>,
+) -> AppResult<Filter> {
+    let Query(query) = query?;
+    let invalid = |message: String| AppError::InvalidQuery(message);
+    let number = |name: &str, value: Option<String>| {
+        value
+            .map(|v| {
+                v.parse::<u64>()
+                    .map_err(|_| invalid(format!("{name} must be a whole number")))
+            })
+            .transpose()
+    };
+    let namespace = match query.namespace {
+        Some(namespace) => {
+            check_namespace(&namespace).map_err(invalid)?;
+            Some(namespace)
+        }
+        None => namespace_of(headers)?.map(str::to_owned),
+    };
+    let served_by = query
+        .served_by
+        .map(|s| match s.as_str() {
+            "stub" | "api" | "unmatched" => Ok(s),
+            _ => Err(invalid(
+                "served_by must be one of stub, api, unmatched".into(),
+            )),
+        })
+        .transpose()?;
+    let limit = number("limit", query.limit)?;
+    Ok(Filter {
+        method: query
+            .method
+            .map(|m| parse_method(&m).map_err(invalid))
+            .transpose()?
+            .flatten(),
+        path: query
+            .path
+            .map(|p| PathMatcher::parse(&p).map_err(invalid))
+            .transpose()?,
+        namespace,
+        stub: query
+            .stub
+            .map(|s| Uuid::parse_str(&s).map_err(|_| invalid("stub must be a stub's id".into())))
+            .transpose()?,
+        served_by,
+        since: number("since", query.since)?,
+        limit: limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)),
+    })
+}
+
+fn selection(mock: &Mock, selection: Selection, nearest: bool) -> Value {
+    let requests: Vec<Value> = selection
+        .entries
+        .iter()
+        .map(|entry| {
+            let mut value = entry.to_json();
+            if nearest && let Value::Object(object) = &mut value {
+                let near = mock.stubs.nearest(&entry.view()).map(|(stub, reasons)| {
+                    json!({ "stub_id": stub.id, "name": stub.def.name, "reasons": reasons })
+                });
+                object.insert("nearest".to_owned(), near.unwrap_or(Value::Null));
+            }
+            value
+        })
+        .collect();
+    json!({
+        "requests": requests,
+        "total": selection.total,
+        "dropped": selection.dropped,
+        "capacity": mock.journal.capacity(),
+    })
+}
+
+/// `DELETE /__admin/requests`: forgets the journal (or a namespace's part of it).
+async fn clear_requests(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+) -> AppResult<StatusCode> {
+    mock.journal.clear(namespace_of(&headers)?);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn rule_json(rule: &crate::faults::Rule) -> Value {
+    serde_json::to_value(&rule.def).unwrap_or_default()
+}
+
+async fn create_rule(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> AppResult<Response> {
+    let mut def: RuleDef = parse_body(body)?;
+    if def.namespace.is_none() {
+        def.namespace = namespace_of(&headers)?.map(str::to_owned);
+    }
+    if let Some(id) = def.id
+        && mock.faults.rule(id).is_some()
+    {
+        return Err(AppError::Conflict {
+            code: "fault_exists",
+            message: format!("a fault rule with id {id} exists already"),
+        });
+    }
+    let rule = mock.faults.add_rule(def).map_err(AppError::Validation)?;
+    let location = format!("/__admin/faults/{}", rule.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(rule_json(&rule)),
+    )
+        .into_response())
+}
+
+async fn list_rules(State(mock): State<Arc<Mock>>) -> Json<Value> {
+    let rules: Vec<Value> = mock.faults.rules().iter().map(|r| rule_json(r)).collect();
+    Json(json!({ "faults": rules }))
+}
+
+async fn delete_rules(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<StatusCode> {
+    match namespace_of(&headers)? {
+        Some(namespace) => mock.faults.clear(Some(namespace)),
+        None => {
+            for rule in mock.faults.rules() {
+                mock.faults.remove_rule(rule.id);
+            }
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_rule(State(mock): State<Arc<Mock>>, Path(id): Path<String>) -> AppResult<Json<Value>> {
+    let uuid = uuid(&id, "fault rule", "fault_not_found")?;
+    let rule = mock
+        .faults
+        .rule(uuid)
+        .ok_or_else(|| not_found("fault rule", "fault_not_found", &id))?;
+    Ok(Json(rule_json(&rule)))
+}
+
+async fn delete_rule(
+    State(mock): State<Arc<Mock>>,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    let uuid = uuid(&id, "fault rule", "fault_not_found")?;
+    mock.faults
+        .remove_rule(uuid)
+        .ok_or_else(|| not_found("fault rule", "fault_not_found", &id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn chaos_json(chaos: Option<Chaos>) -> Value {
+    let chaos = chaos.unwrap_or(Chaos {
+        error_rate: 0.0,
+        error_status: 503,
+        latency_rate: 0.0,
+        latency_ms: None,
+    });
+    serde_json::to_value(chaos).unwrap_or_default()
+}
+
+async fn get_chaos(State(mock): State<Arc<Mock>>) -> Json<Value> {
+    Json(chaos_json(mock.faults.chaos()))
+}
+
+async fn set_chaos(State(mock): State<Arc<Mock>>, body: JsonBody) -> AppResult<Json<Value>> {
+    let chaos: Chaos = parse_body(body)?;
+    mock.faults
+        .set_chaos(Some(chaos))
+        .map_err(AppError::Validation)?;
+    Ok(Json(chaos_json(mock.faults.chaos())))
+}
+
+async fn clear_chaos(State(mock): State<Arc<Mock>>) -> StatusCode {
+    let _ = mock.faults.set_chaos(None);
+    StatusCode::NO_CONTENT
+}
+
+fn clock_json(mock: &Mock) -> Json<Value> {
+    Json(json!({
+        "now": crate::store::format_timestamp(mock.clock.now()),
+        "frozen": mock.clock.is_frozen(),
+    }))
+}
+
+async fn get_clock(State(mock): State<Arc<Mock>>) -> Json<Value> {
+    clock_json(&mock)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    now: Option<String>,
+    advance_ms: Option<u64>,
+}
+
+/// `POST /__admin/clock`: `{"now": RFC3339}` freezes the clock there; `{"advance_ms": N}`
+/// moves it on (freezing a running clock at now + N).
+async fn set_clock(State(mock): State<Arc<Mock>>, body: JsonBody) -> AppResult<Json<Value>> {
+    let change: ClockChange = parse_body(body)?;
+    match change {
+        ClockChange {
+            now: Some(now),
+            advance_ms: None,
+        } => mock.clock.set(Some(
+            crate::clock::parse(&now).map_err(AppError::Validation)?,
+        )),
+        ClockChange {
+            now: None,
+            advance_ms: Some(ms),
+        } => {
+            let by = i64::try_from(ms)
+                .ok()
+                .map(Duration::milliseconds)
+                .ok_or_else(|| AppError::Validation("advance_ms is too large".into()))?;
+            mock.clock.advance(by).ok_or_else(|| {
+                AppError::Validation("advance_ms moves the clock out of range".into())
+            })?;
+        }
+        _ => {
+            return Err(AppError::Validation(
+                "give exactly one of `now` (RFC 3339) or `advance_ms`".into(),
+            ));
+        }
+    }
+    Ok(clock_json(&mock))
+}
+
+/// `DELETE /__admin/clock`: back to the system's time.
+async fn release_clock(State(mock): State<Arc<Mock>>) -> Json<Value> {
+    mock.clock.set(None);
+    clock_json(&mock)
+}
+
+fn snapshot_name(name: &str) -> AppResult<()> {
+    check_namespace(name).map_err(|_| {
+        AppError::Validation(format!(
+            "snapshot name `{name}` must be 1 to 64 letters, digits, '.', '_' or '-'"
+        ))
+    })
+}
+
+async fn list_snapshots(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+) -> AppResult<Json<Value>> {
+    let store = mock.store_for(namespace_of(&headers)?)?;
+    Ok(Json(json!({ "snapshots": store.snapshots() })))
+}
+
+/// `POST /__admin/snapshots/{name}`: saves the data of the namespace (or the default).
+async fn save_snapshot(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> AppResult<Response> {
+    snapshot_name(&name)?;
+    let store = mock.store_for(namespace_of(&headers)?)?;
+    let info = store.save_snapshot(&name)?;
+    Ok((StatusCode::CREATED, Json(info)).into_response())
+}
+
+async fn restore_snapshot(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> AppResult<Json<crate::store::SnapshotInfo>> {
+    let store = mock.store_for(namespace_of(&headers)?)?;
+    Ok(Json(store.restore_snapshot(&name)?))
+}
+
+async fn delete_snapshot(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> AppResult<StatusCode> {
+    let store = mock.store_for(namespace_of(&headers)?)?;
+    store.delete_snapshot(&name)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_namespaces(State(mock): State<Arc<Mock>>) -> Json<Value> {
+    let namespaces: Vec<Value> = mock
+        .namespaces()
+        .iter()
+        .map(|(name, store)| json!({ "name": name, "users": store.user_count() }))
+        .collect();
+    Json(json!({ "namespaces": namespaces }))
+}

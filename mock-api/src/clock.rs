@@ -1,0 +1,91 @@
+//! The time the mock tells: the system's, or an instant fixed by `--clock` or
+//! `POST /__admin/clock` that moves only when told to, so that timestamps repeat run to run.
+
+use std::sync::{PoisonError, RwLock};
+
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime, UtcOffset};
+
+#[derive(Debug)]
+pub struct Clock {
+    /// `Some` while the clock is frozen at that instant.
+    fixed: RwLock<Option<OffsetDateTime>>,
+    /// What a reset of everything brings back: the `--clock` instant, if any.
+    start: Option<OffsetDateTime>,
+}
+
+impl Clock {
+    pub fn new(start: Option<OffsetDateTime>) -> Clock {
+        let start = start.map(truncate);
+        Clock {
+            fixed: RwLock::new(start),
+            start,
+        }
+    }
+
+    /// Now, at millisecond precision: what JavaScript and most clients parse without loss.
+    pub fn now(&self) -> OffsetDateTime {
+        match *self.fixed.read().unwrap_or_else(PoisonError::into_inner) {
+            Some(at) => at,
+            None => truncate(OffsetDateTime::now_utc()),
+        }
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        self.fixed
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// Freezes the clock at `at`, or (with `None`) goes back to the system's time.
+    pub fn set(&self, at: Option<OffsetDateTime>) {
+        *self.fixed.write().unwrap_or_else(PoisonError::into_inner) = at.map(truncate);
+    }
+
+    /// Moves the clock forward by `by` and freezes it there; a running clock freezes at its
+    /// current time plus `by`. `None` if the result is out of range.
+    pub fn advance(&self, by: Duration) -> Option<OffsetDateTime> {
+        let mut fixed = self.fixed.write().unwrap_or_else(PoisonError::into_inner);
+        let from = fixed.unwrap_or_else(|| truncate(OffsetDateTime::now_utc()));
+        let to = from.checked_add(by)?;
+        *fixed = Some(to);
+        Some(to)
+    }
+
+    /// Back to how the server started.
+    pub fn reset(&self) {
+        self.set(self.start);
+    }
+}
+
+/// Parses an RFC 3339 timestamp such as `2026-01-01T00:00:00Z`.
+pub fn parse(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map(|at| at.to_offset(UtcOffset::UTC))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 timestamp ({e})"))
+}
+
+fn truncate(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_millisecond(at.millisecond()).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixed_clock_moves_only_when_told() {
+        let start = parse("2026-01-01T00:00:00Z").unwrap();
+        let clock = Clock::new(Some(start));
+        assert_eq!(clock.now(), start);
+        assert_eq!(clock.now(), start);
+        let later = clock.advance(Duration::seconds(90)).unwrap();
+        assert_eq!(later, parse("2026-01-01T00:01:30Z").unwrap());
+        clock.set(None);
+        assert!(!clock.is_frozen());
+        clock.reset();
+        assert_eq!(clock.now(), start);
+        assert!(parse("yesterday").unwrap_err().contains("RFC 3339"));
+    }
+}

@@ -1,0 +1,317 @@
+//! The whole server's state ([`Mock`]): the data of each namespace, the stubs, the journal,
+//! the faults and the clock; and [`intercept`], the layer every request outside the admin
+//! API passes through on its way to a stub or a built-in route.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+
+use crate::clock::Clock;
+use crate::error::AppError;
+use crate::faults::{self, FaultKind, Faults};
+use crate::journal::{Entry, Journal, ServedBy};
+use crate::routes::BODY_LIMIT;
+use crate::server::Peer;
+use crate::store::{Seed, SeedUser, Store};
+use crate::stubs::{RequestView, StubDef, Stubs};
+
+/// The header that picks a namespace: its own copy of the data, its own stubs.
+pub const NAMESPACE_HEADER: &str = "x-mock-namespace";
+/// Namespaces alive at once; each holds a copy of the seed data. A reset of all frees them.
+pub const MAX_NAMESPACES: usize = 1_000;
+
+/// Everything a mock server starts with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Seed users that replace the built-in two (`--data`).
+    pub users: Option<Vec<SeedUser>>,
+    /// Synthetic users added to the seed (`--extra-users`).
+    pub extra_users: usize,
+    /// Repeatable ids and tokens (`--seed`).
+    pub seed: Option<u64>,
+    /// A frozen clock from the start (`--clock`).
+    pub clock: Option<OffsetDateTime>,
+    /// Requests kept in the journal; 0 turns it off (`--journal-size`).
+    pub journal_size: usize,
+    /// Stubs loaded at start (`--stubs`).
+    pub stubs: Vec<StubDef>,
+    /// When set, the admin API wants `Authorization: Bearer TOKEN` (`--admin-token`).
+    pub admin_token: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            users: None,
+            extra_users: 0,
+            seed: None,
+            clock: None,
+            journal_size: crate::journal::DEFAULT_CAPACITY,
+            stubs: Vec::new(),
+            admin_token: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Mock {
+    /// The data of requests without a namespace.
+    pub store: Arc<Store>,
+    namespaces: RwLock<HashMap<String, Arc<Store>>>,
+    random_seed: Option<u64>,
+    pub clock: Arc<Clock>,
+    pub stubs: Stubs,
+    pub journal: Journal,
+    pub faults: Faults,
+    pub admin_token: Option<String>,
+}
+
+impl Mock {
+    /// A mock as configured; an error names the bad stub.
+    pub fn new(config: &Config) -> Result<Mock, String> {
+        let clock = Arc::new(Clock::new(config.clock));
+        let seed = Seed {
+            users: config.users.clone(),
+            extra_users: config.extra_users,
+            random_seed: config.seed,
+        };
+        Ok(Mock {
+            store: Arc::new(Store::new(&seed, clock.clone())),
+            namespaces: RwLock::new(HashMap::new()),
+            random_seed: config.seed,
+            clock,
+            stubs: Stubs::new(config.stubs.clone(), config.seed)?,
+            journal: Journal::new(config.journal_size),
+            faults: Faults::new(config.seed),
+            admin_token: config.admin_token.clone(),
+        })
+    }
+
+    /// The data a request in `namespace` sees, created from the seed on first use.
+    pub fn store_for(&self, namespace: Option<&str>) -> Result<Arc<Store>, AppError> {
+        let Some(namespace) = namespace else {
+            return Ok(self.store.clone());
+        };
+        if let Some(store) = self.read_namespaces().get(namespace) {
+            return Ok(store.clone());
+        }
+        let mut namespaces = self
+            .namespaces
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(store) = namespaces.get(namespace) {
+            return Ok(store.clone());
+        }
+        if namespaces.len() >= MAX_NAMESPACES {
+            return Err(AppError::NamespaceLimit);
+        }
+        let store = Arc::new(self.store.fork(namespace, self.random_seed));
+        namespaces.insert(namespace.to_owned(), store.clone());
+        Ok(store)
+    }
+
+    /// The namespaces in use, by name.
+    pub fn namespaces(&self) -> Vec<(String, Arc<Store>)> {
+        let mut all: Vec<_> = self
+            .read_namespaces()
+            .iter()
+            .map(|(name, store)| (name.clone(), store.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// Everything back as it started: the default data, no namespaces, the stubs of
+    /// `--stubs` only, an empty journal, no faults, the start's clock. Snapshots of the
+    /// default namespace are kept.
+    pub fn reset_all(&self) {
+        self.store.reset();
+        self.namespaces
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        // The initial stubs compiled at start, so they compile again.
+        let _ = self.stubs.reset();
+        self.journal.clear(None);
+        self.faults.clear(None);
+        self.clock.reset();
+    }
+
+    /// One namespace back to the seed: its data, stubs, fault rules and journal entries.
+    pub fn reset_namespace(&self, namespace: &str) {
+        if let Some(store) = self.read_namespaces().get(namespace) {
+            store.reset();
+        }
+        self.stubs.clear_namespace(namespace);
+        self.faults.clear(Some(namespace));
+        self.journal.clear(Some(namespace));
+    }
+
+    fn read_namespaces(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Store>>> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A namespace name: 1 to 64 letters, digits, `.`, `_` or `-`.
+pub fn check_namespace(name: &str) -> Result<(), String> {
+    let valid = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "namespace `{name}` must be 1 to 64 letters, digits, '.', '_' or '-'"
+        ))
+    }
+}
+
+/// The namespace a request names in `X-Mock-Namespace`, checked.
+pub fn namespace_of(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+    let Some(value) = headers.get(NAMESPACE_HEADER) else {
+        return Ok(None);
+    };
+    let name = value
+        .to_str()
+        .map_err(|_| AppError::InvalidNamespace("X-Mock-Namespace is not valid text".into()))?;
+    check_namespace(name).map_err(AppError::InvalidNamespace)?;
+    Ok(Some(name))
+}
+
+/// Marks a response of the built-in router that no route answered (its 404 and 405), so
+/// the journal can list the request as unmatched.
+#[derive(Debug, Clone, Copy)]
+pub struct Unrouted;
+
+/// The layer in front of the built-in routes: reads the body, finds a stub, gathers and
+/// carries out faults, and records the exchange in the journal. The admin API bypasses it:
+/// it is never stubbed, faulted or journaled.
+pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path == "/__admin" || path.starts_with("/__admin/") {
+        return next.run(request).await;
+    }
+    let started = Instant::now();
+    let at = mock.clock.now();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .map(|c| c.0.clone());
+    let (parts, body) = request.into_parts();
+    let (body, body_size) = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(body) => {
+            let size = body.len();
+            (body, size)
+        }
+        Err(_) => {
+            return AppError::PayloadTooLarge.into_response();
+        }
+    };
+    let namespace = match namespace_of(&parts.headers) {
+        Ok(namespace) => namespace.map(str::to_owned),
+        Err(error) => return error.into_response(),
+    };
+    let view = RequestView::new(
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &body,
+        namespace.as_deref(),
+    );
+    let preferred = match faults::prefer(&parts.headers) {
+        Ok(preferred) => preferred,
+        Err(message) => return AppError::InvalidPrefer(message).into_response(),
+    };
+    let stub = if mock.stubs.is_empty() {
+        None
+    } else {
+        mock.stubs.find(&view)
+    };
+    let mut injection = stub.as_ref().map(|s| s.injection()).unwrap_or_default();
+    mock.faults.apply(&view, &mut injection);
+    if let Some((asked, _)) = &preferred {
+        injection.overlay(asked.clone());
+    }
+    drop(view);
+    let recorded = mock.journal.enabled().then(|| {
+        (
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+            body.clone(),
+        )
+    });
+
+    if let Some(delay) = injection.delay {
+        tokio::time::sleep(mock.faults.delay(delay)).await;
+    }
+    let mut served_by = stub
+        .as_ref()
+        .map_or(ServedBy::Api, |s| ServedBy::Stub(s.id));
+    let mut response = match (injection.fault, injection.status) {
+        (Some(fault @ (FaultKind::Reset | FaultKind::Empty)), _) => {
+            faults::abort(peer.as_ref(), fault)
+        }
+        (_, Some(status)) => faults::error_response(status),
+        _ => match &stub {
+            Some(stub) => stub.respond(),
+            None => {
+                let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+                if response.extensions().get::<Unrouted>().is_some() {
+                    served_by = ServedBy::Unmatched;
+                }
+                response
+            }
+        },
+    };
+    if let Some(fault @ (FaultKind::Malformed | FaultKind::Truncated | FaultKind::Slow)) =
+        injection.fault
+    {
+        response = faults::mangle(response, fault, injection.dribble_ms).await;
+    }
+    if let Some((_, applied)) = &preferred
+        && let Ok(value) = HeaderValue::from_str(applied)
+    {
+        response.headers_mut().insert("preference-applied", value);
+    }
+    if let Some((method, uri, headers, body)) = recorded {
+        mock.journal.record(Entry {
+            id: 0,
+            at,
+            method,
+            uri,
+            headers,
+            body,
+            body_size,
+            namespace,
+            served_by,
+            status: response.status().as_u16(),
+            injected: injection.label(),
+            elapsed: started.elapsed(),
+        });
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_namespace;
+
+    #[test]
+    fn namespace_names() {
+        assert!(check_namespace("worker-1.test_a").is_ok());
+        for bad in ["", "a b", "ü", &"x".repeat(65)] {
+            assert!(check_namespace(bad).is_err(), "{bad:?}");
+        }
+    }
+}

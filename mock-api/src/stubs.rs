@@ -1,0 +1,849 @@
+//! Runtime stubs: a request matcher (method, exact path or path template, query, headers, a
+//! partial JSON body) and the canned response it answers with, ahead of the built-in routes.
+//!
+//! Definitions are kept as given ([`StubDef`], echoed back by the admin API) and compiled
+//! once into a [`Stub`], so that matching a request allocates nothing.
+
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use axum::body::{Body, Bytes};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use rand::rngs::StdRng;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::faults::{Delay, FaultKind, Injection};
+use crate::mock::check_namespace;
+
+/// Stubs kept at once; each is small, but a runaway script should get an error, not OOM.
+pub const MAX_STUBS: usize = 10_000;
+
+/// A stub as clients write it, and as the admin API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StubDef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// 1 is tried first; among equal priorities, the newest stub wins.
+    #[serde(default = "default_priority")]
+    pub priority: u32,
+    /// Only requests carrying `X-Mock-Namespace: NAME` see the stub; without it, all do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub request: RequestDef,
+    #[serde(default)]
+    pub response: ResponseDef,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDef {
+    #[serde(default = "any_method")]
+    pub method: String,
+    /// `/exact/path` or a template such as `/api/orders/{id}`.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, ValueMatcher>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, ValueMatcher>,
+    /// Matches a JSON body holding at least these fields with these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseDef {
+    #[serde(default = "default_status")]
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A string is sent as text; anything else as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<Delay>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<FaultKind>,
+    /// How long a `slow` fault takes to dribble the body out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dribble_ms: Option<u64>,
+}
+
+impl Default for ResponseDef {
+    fn default() -> Self {
+        ResponseDef {
+            status: default_status(),
+            headers: BTreeMap::new(),
+            body: None,
+            delay_ms: None,
+            fault: None,
+            dribble_ms: None,
+        }
+    }
+}
+
+fn default_priority() -> u32 {
+    5
+}
+
+fn any_method() -> String {
+    "ANY".to_owned()
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+/// How a query parameter or header must look: `"text"` is short for `{"equals": "text"}`;
+/// `matches` is a regular expression the whole value must match.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "Value", into = "Value")]
+pub enum ValueMatcher {
+    Equals(String),
+    Contains(String),
+    Matches(Regex),
+    Absent,
+}
+
+impl TryFrom<Value> for ValueMatcher {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        const SHAPE: &str = r#"a matcher is a string, or an object with one of "equals", "contains", "matches" (strings) or "absent": true"#;
+        let object = match value {
+            Value::String(text) => return Ok(ValueMatcher::Equals(text)),
+            Value::Object(object) if object.len() == 1 => object,
+            _ => return Err(SHAPE.to_owned()),
+        };
+        let (key, value) = object.into_iter().next().ok_or(SHAPE)?;
+        match (key.as_str(), value) {
+            ("equals", Value::String(text)) => Ok(ValueMatcher::Equals(text)),
+            ("contains", Value::String(text)) => Ok(ValueMatcher::Contains(text)),
+            ("matches", Value::String(pattern)) => {
+                regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+                    .size_limit(1 << 20)
+                    .build()
+                    .map(ValueMatcher::Matches)
+                    .map_err(|e| format!("`{pattern}` is not a valid regular expression: {e}"))
+            }
+            ("absent", Value::Bool(true)) => Ok(ValueMatcher::Absent),
+            _ => Err(SHAPE.to_owned()),
+        }
+    }
+}
+
+impl From<ValueMatcher> for Value {
+    fn from(matcher: ValueMatcher) -> Value {
+        match matcher {
+            ValueMatcher::Equals(text) => json!({ "equals": text }),
+            ValueMatcher::Contains(text) => json!({ "contains": text }),
+            ValueMatcher::Matches(regex) => {
+                let anchored = regex.as_str();
+                let pattern = &anchored[4..anchored.len() - 2];
+                json!({ "matches": pattern })
+            }
+            ValueMatcher::Absent => json!({ "absent": true }),
+        }
+    }
+}
+
+impl ValueMatcher {
+    /// Whether any of the values passes (or, for `absent`, whether there is none).
+    fn test<'a>(&self, mut values: impl Iterator<Item = &'a str>) -> bool {
+        match self {
+            ValueMatcher::Equals(text) => values.any(|v| v == text),
+            ValueMatcher::Contains(text) => values.any(|v| v.contains(text.as_str())),
+            ValueMatcher::Matches(regex) => values.any(|v| regex.is_match(v)),
+            ValueMatcher::Absent => values.next().is_none(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match Value::from(self.clone()) {
+            Value::Object(object) => match object.into_iter().next() {
+                Some((key, Value::String(text))) => format!("{key} {text:?}"),
+                _ => "absent".to_owned(),
+            },
+            _ => String::new(),
+        }
+    }
+}
+
+/// An exact path, or a template whose `{name}` segments match any one non-empty segment.
+#[derive(Debug, Clone)]
+pub enum PathMatcher {
+    Exact(String),
+    Template(Vec<Segment>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Segment {
+    Literal(String),
+    Param,
+}
+
+impl PathMatcher {
+    pub fn parse(path: &str) -> Result<PathMatcher, String> {
+        let Some(rest) = path.strip_prefix('/') else {
+            return Err(format!("path `{path}` must start with /"));
+        };
+        if path.contains(['?', '#']) {
+            return Err(format!(
+                "path `{path}` must not hold a query or fragment: match the query with `query`"
+            ));
+        }
+        if path == "/__admin" || path.starts_with("/__admin/") {
+            return Err(
+                "paths under /__admin belong to the admin API and cannot be stubbed".into(),
+            );
+        }
+        if !path.contains(['{', '}']) {
+            return Ok(PathMatcher::Exact(path.to_owned()));
+        }
+        rest.split('/')
+            .map(|segment| {
+                let name = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
+                match name {
+                    Some(name) if !name.is_empty() && !name.contains(['{', '}']) => Ok(Segment::Param),
+                    _ if !segment.contains(['{', '}']) => Ok(Segment::Literal(segment.to_owned())),
+                    _ => Err(format!(
+                        "path segment `{segment}`: a parameter is a whole segment, as in /orders/{{id}}"
+                    )),
+                }
+            })
+            .collect::<Result<_, _>>()
+            .map(PathMatcher::Template)
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        match self {
+            PathMatcher::Exact(exact) => exact == path,
+            PathMatcher::Template(segments) => {
+                let Some(rest) = path.strip_prefix('/') else {
+                    return false;
+                };
+                let mut parts = rest.split('/');
+                segments
+                    .iter()
+                    .all(|segment| match (segment, parts.next()) {
+                        (Segment::Literal(literal), Some(part)) => literal == part,
+                        (Segment::Param, Some(part)) => !part.is_empty(),
+                        _ => false,
+                    })
+                    && parts.next().is_none()
+            }
+        }
+    }
+}
+
+/// `ANY` (or `*`) for every method, otherwise a method name, in any case.
+pub fn parse_method(method: &str) -> Result<Option<Method>, String> {
+    match method.to_ascii_uppercase().as_str() {
+        "ANY" | "*" => Ok(None),
+        upper @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => Ok(Some(
+            Method::from_bytes(upper.as_bytes()).map_err(|e| e.to_string())?,
+        )),
+        _ => Err(format!(
+            "method `{method}` must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY"
+        )),
+    }
+}
+
+/// What matching sees of a request: parsed lazily, since most stubs look only at the path.
+pub struct RequestView<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub namespace: Option<&'a str>,
+    query_pairs: OnceCell<Vec<(String, String)>>,
+    json: OnceCell<Option<Value>>,
+}
+
+impl<'a> RequestView<'a> {
+    pub fn new(
+        method: &'a Method,
+        uri: &'a axum::http::Uri,
+        headers: &'a HeaderMap,
+        body: &'a [u8],
+        namespace: Option<&'a str>,
+    ) -> RequestView<'a> {
+        RequestView {
+            method,
+            path: uri.path(),
+            query: uri.query(),
+            headers,
+            body,
+            namespace,
+            query_pairs: OnceCell::new(),
+            json: OnceCell::new(),
+        }
+    }
+
+    fn query_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+        let pairs = self.query_pairs.get_or_init(|| {
+            form_urlencoded::parse(self.query.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect()
+        });
+        pairs
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn json(&self) -> Option<&Value> {
+        self.json
+            .get_or_init(|| serde_json::from_slice(self.body).ok())
+            .as_ref()
+    }
+}
+
+/// A compiled stub with its call count.
+#[derive(Debug)]
+pub struct Stub {
+    pub id: Uuid,
+    pub def: StubDef,
+    /// Insertion order, for "newest first" among equal priorities.
+    seq: u64,
+    method: Option<Method>,
+    path: PathMatcher,
+    query: Vec<(String, ValueMatcher)>,
+    headers: Vec<(HeaderName, ValueMatcher)>,
+    status: StatusCode,
+    response_headers: HeaderMap,
+    body: Bytes,
+    calls: AtomicU64,
+}
+
+impl Stub {
+    pub fn compile(
+        mut def: StubDef,
+        seq: u64,
+        new_id: impl FnOnce() -> Uuid,
+    ) -> Result<Stub, String> {
+        let id = *def.id.get_or_insert_with(new_id);
+        if def.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+            return Err("name must be at most 200 characters".into());
+        }
+        if !(1..=100).contains(&def.priority) {
+            return Err("priority must be from 1 (first) to 100".into());
+        }
+        if let Some(namespace) = &def.namespace {
+            check_namespace(namespace)?;
+        }
+        let method = parse_method(&def.request.method)?;
+        def.request.method = method.as_ref().map_or("ANY".to_owned(), Method::to_string);
+        let path = PathMatcher::parse(&def.request.path)?;
+        let headers = def
+            .request
+            .headers
+            .iter()
+            .map(|(name, matcher)| {
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| format!("`{name}` is not a valid header name"))?;
+                Ok((name, matcher.clone()))
+            })
+            .collect::<Result<_, String>>()?;
+        let response = &def.response;
+        let status = match response.status {
+            200..=599 => StatusCode::from_u16(response.status).map_err(|e| e.to_string())?,
+            other => return Err(format!("response status {other} must be from 200 to 599")),
+        };
+        if let Some(delay) = response.delay_ms {
+            delay.check()?;
+        }
+        if response
+            .dribble_ms
+            .is_some_and(|ms| ms > crate::faults::MAX_DELAY_MS)
+        {
+            return Err(format!(
+                "dribble_ms must be at most {}",
+                crate::faults::MAX_DELAY_MS
+            ));
+        }
+        let mut response_headers = HeaderMap::new();
+        for (name, value) in &response.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("`{name}` is not a valid header name"))?;
+            if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+                return Err(format!("header `{name}` is set by the server"));
+            }
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| format!("the value of header `{name}` is not valid in HTTP"))?;
+            response_headers.append(name, value);
+        }
+        // 204 and 304 have no body, whatever the stub says.
+        let bodiless = matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED);
+        let (body, content_type) = match &response.body {
+            None => (Bytes::new(), None),
+            Some(_) if bodiless => (Bytes::new(), None),
+            Some(Value::String(text)) => {
+                (Bytes::from(text.clone()), Some("text/plain; charset=utf-8"))
+            }
+            Some(value) => (Bytes::from(value.to_string()), Some("application/json")),
+        };
+        if let Some(content_type) = content_type
+            && !response_headers.contains_key(CONTENT_TYPE)
+        {
+            response_headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        Ok(Stub {
+            id,
+            seq,
+            method,
+            path,
+            query: def
+                .request
+                .query
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            headers,
+            status,
+            response_headers,
+            body,
+            def,
+            calls: AtomicU64::new(0),
+        })
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    pub fn count_call(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The definition with the server's additions, as the admin API shows it.
+    pub fn to_json(&self) -> Value {
+        let mut value = serde_json::to_value(&self.def).unwrap_or_default();
+        if let Value::Object(object) = &mut value {
+            object.insert("calls".to_owned(), json!(self.calls()));
+        }
+        value
+    }
+
+    pub fn matches(&self, request: &RequestView<'_>) -> bool {
+        self.check(request, None)
+    }
+
+    /// Why the request does not match, one reason per failed part; empty if it matches.
+    pub fn mismatches(&self, request: &RequestView<'_>) -> Vec<String> {
+        let mut reasons = Vec::new();
+        self.check(request, Some(&mut reasons));
+        reasons
+    }
+
+    /// One pass for both questions: with `reasons`, it goes on past the first failure.
+    fn check(&self, request: &RequestView<'_>, mut reasons: Option<&mut Vec<String>>) -> bool {
+        let mut fail = |reason: &dyn Fn() -> String| match reasons.as_deref_mut() {
+            Some(reasons) => {
+                reasons.push(reason());
+                true
+            }
+            None => false,
+        };
+        if let Some(namespace) = &self.def.namespace
+            && request.namespace != Some(namespace.as_str())
+            && !fail(&|| {
+                format!(
+                    "namespace: the stub is for {namespace:?}, the request was in {}",
+                    request
+                        .namespace
+                        .map_or("none".to_owned(), |n| format!("{n:?}"))
+                )
+            })
+        {
+            return false;
+        }
+        if let Some(method) = &self.method
+            && method != request.method
+            && !fail(&|| format!("method: expected {method}, got {}", request.method))
+        {
+            return false;
+        }
+        if !self.path.matches(request.path)
+            && !fail(&|| {
+                format!(
+                    "path: expected {}, got {}",
+                    self.def.request.path, request.path
+                )
+            })
+        {
+            return false;
+        }
+        for (name, matcher) in &self.query {
+            if !matcher.test(request.query_values(name))
+                && !fail(&|| {
+                    let got: Vec<&str> = request.query_values(name).collect();
+                    format!(
+                        "query `{name}`: expected {}, got {got:?}",
+                        matcher.describe()
+                    )
+                })
+            {
+                return false;
+            }
+        }
+        for (name, matcher) in &self.headers {
+            let values = || {
+                request
+                    .headers
+                    .get_all(name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+            };
+            if !matcher.test(values())
+                && !fail(&|| {
+                    let got: Vec<&str> = values().collect();
+                    format!(
+                        "header `{name}`: expected {}, got {got:?}",
+                        matcher.describe()
+                    )
+                })
+            {
+                return false;
+            }
+        }
+        if let Some(expected) = &self.def.request.body {
+            let mismatch = match request.json() {
+                Some(actual) => json_mismatch(actual, expected, String::new()),
+                None => Some("body: expected JSON, got none or invalid JSON".to_owned()),
+            };
+            if let Some(mismatch) = mismatch
+                && !fail(&|| mismatch.clone())
+            {
+                return false;
+            }
+        }
+        reasons.is_none_or(|reasons| reasons.is_empty())
+    }
+
+    /// The stub's canned response, and what it asks to inject.
+    pub fn respond(&self) -> Response {
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.response_headers.clone();
+        response
+    }
+
+    pub fn injection(&self) -> Injection {
+        let response = &self.def.response;
+        Injection {
+            delay: response.delay_ms,
+            status: None,
+            fault: response.fault,
+            dribble_ms: response.dribble_ms,
+        }
+    }
+}
+
+/// Where `actual` lacks what `expected` holds: objects need every expected key (and may have
+/// more), arrays and scalars must be equal, element by element.
+fn json_mismatch(actual: &Value, expected: &Value, pointer: String) -> Option<String> {
+    match (expected, actual) {
+        (Value::Object(want), Value::Object(have)) => want.iter().find_map(|(key, want)| {
+            let pointer = format!("{pointer}/{key}");
+            match have.get(key) {
+                Some(have) => json_mismatch(have, want, pointer),
+                None => Some(format!("body{pointer}: expected {want}, got nothing")),
+            }
+        }),
+        (Value::Array(want), Value::Array(have)) if want.len() == have.len() => want
+            .iter()
+            .zip(have)
+            .enumerate()
+            .find_map(|(i, (want, have))| json_mismatch(have, want, format!("{pointer}/{i}"))),
+        _ if expected == actual => None,
+        _ => Some(format!("body{pointer}: expected {expected}, got {actual}")),
+    }
+}
+
+/// Every stub, in the order they are tried.
+#[derive(Debug)]
+pub struct Stubs {
+    list: RwLock<Vec<Arc<Stub>>>,
+    next_seq: AtomicU64,
+    /// Those loaded at start (`--stubs`), which a reset of everything brings back.
+    initial: Vec<StubDef>,
+    /// Draws stub ids; with `--seed`, the same on every run.
+    ids: Mutex<StdRng>,
+    seed: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StubError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a stub with id {0} exists already")]
+    Exists(Uuid),
+    #[error("too many stubs (at most {MAX_STUBS}); delete some first")]
+    TooMany,
+}
+
+impl Stubs {
+    /// The stubs loaded at start; an error names the first bad one.
+    pub fn new(initial: Vec<StubDef>, seed: Option<u64>) -> Result<Stubs, String> {
+        let stubs = Stubs {
+            list: RwLock::new(Vec::new()),
+            next_seq: AtomicU64::new(0),
+            initial,
+            ids: Mutex::new(crate::store::rng(seed, "\0stubs")),
+            seed,
+        };
+        stubs.reset().map_err(|e| e.to_string())?;
+        Ok(stubs)
+    }
+
+    pub fn add(&self, def: StubDef) -> Result<Arc<Stub>, StubError> {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        let new_id = || {
+            crate::store::uuid_from(&mut *self.ids.lock().unwrap_or_else(PoisonError::into_inner))
+        };
+        let stub = Arc::new(Stub::compile(def, seq, new_id).map_err(StubError::Invalid)?);
+        let mut list = self.list.write().unwrap_or_else(PoisonError::into_inner);
+        if list.iter().any(|s| s.id == stub.id) {
+            return Err(StubError::Exists(stub.id));
+        }
+        if list.len() >= MAX_STUBS {
+            return Err(StubError::TooMany);
+        }
+        let at = list.partition_point(|s| {
+            (s.def.priority, u64::MAX - s.seq) < (stub.def.priority, u64::MAX - stub.seq)
+        });
+        list.insert(at, stub.clone());
+        Ok(stub)
+    }
+
+    /// The first stub that matches, counted as called.
+    pub fn find(&self, request: &RequestView<'_>) -> Option<Arc<Stub>> {
+        let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
+        let stub = list.iter().find(|stub| stub.matches(request))?.clone();
+        stub.count_call();
+        Some(stub)
+    }
+
+    /// The stub that comes closest to matching, with why it does not.
+    pub fn nearest(&self, request: &RequestView<'_>) -> Option<(Arc<Stub>, Vec<String>)> {
+        let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
+        list.iter()
+            .map(|stub| (stub.clone(), stub.mismatches(request)))
+            .filter(|(_, reasons)| !reasons.is_empty())
+            .min_by_key(|(stub, reasons)| {
+                // Fewer failed parts first; on a tie, one whose path matched.
+                (reasons.len(), !stub.path.matches(request.path))
+            })
+    }
+
+    pub fn get(&self, id: Uuid) -> Option<Arc<Stub>> {
+        let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
+        list.iter().find(|s| s.id == id).cloned()
+    }
+
+    pub fn remove(&self, id: Uuid) -> Option<Arc<Stub>> {
+        let mut list = self.list.write().unwrap_or_else(PoisonError::into_inner);
+        let at = list.iter().position(|s| s.id == id)?;
+        Some(list.remove(at))
+    }
+
+    /// Every stub, or with a namespace those that belong to it.
+    pub fn list(&self, namespace: Option<&str>) -> Vec<Arc<Stub>> {
+        let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
+        list.iter()
+            .filter(|s| namespace.is_none() || s.def.namespace.as_deref() == namespace)
+            .cloned()
+            .collect()
+    }
+
+    /// Removes the stubs of one namespace.
+    pub fn clear_namespace(&self, namespace: &str) {
+        let mut list = self.list.write().unwrap_or_else(PoisonError::into_inner);
+        list.retain(|s| s.def.namespace.as_deref() != Some(namespace));
+    }
+
+    /// Removes every stub added at run time and brings back those loaded at start, uncalled.
+    pub fn reset(&self) -> Result<(), StubError> {
+        self.list
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        *self.ids.lock().unwrap_or_else(PoisonError::into_inner) =
+            crate::store::rng(self.seed, "\0stubs");
+        for (index, def) in self.initial.iter().enumerate() {
+            self.add(def.clone()).map_err(|e| {
+                let name = def
+                    .name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
+                StubError::Invalid(format!("stub {}{name}: {e}", index + 1))
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+}
+
+/// Reads stubs from a JSON or YAML file: an array of stubs, or an object with a `stubs` array.
+pub fn load(path: &std::path::Path) -> Result<Vec<StubDef>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn parse_file(text: &str) -> Result<Vec<StubDef>, String> {
+    let document: Value =
+        yaml_serde::from_str(text).map_err(|e| format!("not valid JSON or YAML: {e}"))?;
+    let stubs = match document {
+        Value::Array(stubs) => stubs,
+        Value::Object(mut object) => match object.remove("stubs") {
+            Some(Value::Array(stubs)) => stubs,
+            _ => {
+                return Err("expected an array of stubs, or an object with a `stubs` array".into());
+            }
+        },
+        _ => return Err("expected an array of stubs, or an object with a `stubs` array".into()),
+    };
+    stubs
+        .into_iter()
+        .enumerate()
+        .map(|(index, stub)| {
+            let def: StubDef =
+                serde_json::from_value(stub).map_err(|e| format!("stub {}: {e}", index + 1))?;
+            // Compiled once here for the error message; the server compiles its own copy.
+            Stub::compile(def.clone(), 0, Uuid::nil)
+                .map_err(|e| format!("stub {}: {e}", index + 1))?;
+            Ok(def)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stub(definition: Value) -> Stub {
+        Stub::compile(serde_json::from_value(definition).unwrap(), 0, Uuid::nil).unwrap()
+    }
+
+    fn request(
+        method: &str,
+        uri: &str,
+        body: &str,
+    ) -> (Method, axum::http::Uri, HeaderMap, Vec<u8>) {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-tenant", HeaderValue::from_static("acme"));
+        (
+            method.parse().unwrap(),
+            uri.parse().unwrap(),
+            headers,
+            body.as_bytes().to_vec(),
+        )
+    }
+
+    #[test]
+    fn matchers_and_their_reasons() {
+        let stub = stub(json!({
+            "request": {
+                "method": "post", "path": "/orders/{id}/items",
+                "query": {"page": "2", "debug": {"absent": true}},
+                "headers": {"x-tenant": {"matches": "ac.e"}},
+                "body": {"sku": "A1", "tags": ["x"]}
+            },
+            "response": {"status": 201, "body": {"ok": true}}
+        }));
+        let (method, uri, headers, body) = request(
+            "POST",
+            "/orders/7/items?page=2",
+            r#"{"sku": "A1", "qty": 3, "tags": ["x"]}"#,
+        );
+        let view = RequestView::new(&method, &uri, &headers, &body, None);
+        assert!(stub.matches(&view));
+        assert_eq!(stub.respond().status(), StatusCode::CREATED);
+
+        let (method, uri, headers, body) = request(
+            "GET",
+            "/orders/7/items/8?page=1&debug=1",
+            r#"{"sku": "B2"}"#,
+        );
+        let view = RequestView::new(&method, &uri, &headers, &body, None);
+        assert!(!stub.matches(&view));
+        assert_eq!(
+            stub.mismatches(&view),
+            [
+                "method: expected POST, got GET",
+                "path: expected /orders/{id}/items, got /orders/7/items/8",
+                r#"query `debug`: expected absent, got ["1"]"#,
+                r#"query `page`: expected equals "2", got ["1"]"#,
+                r#"body/sku: expected "A1", got "B2""#,
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_definitions_get_clear_errors() {
+        let error = |definition: Value| {
+            let def: StubDef = match serde_json::from_value(definition) {
+                Ok(def) => def,
+                Err(e) => return e.to_string(),
+            };
+            Stub::compile(def, 0, Uuid::nil).unwrap_err()
+        };
+        assert!(error(json!({"request": {"path": "x"}})).contains("must start with /"));
+        assert!(error(json!({"request": {"path": "/__admin/stubs"}})).contains("admin API"));
+        assert!(error(json!({"request": {"path": "/a{b}"}})).contains("whole segment"));
+        assert!(error(json!({"request": {"path": "/", "method": "BREW"}})).contains("BREW"));
+        assert!(
+            error(json!({"request": {"path": "/", "query": {"q": {"matches": "("}}}}))
+                .contains("not a valid regular expression")
+        );
+        assert!(
+            error(json!({"request": {"path": "/"}, "response": {"status": 99}}))
+                .contains("200 to 599")
+        );
+        assert!(
+            error(json!({"request": {"path": "/"}, "reponse": {}}))
+                .contains("unknown field `reponse`")
+        );
+    }
+
+    #[test]
+    fn priority_then_newest_first() {
+        let stubs = Stubs::new(Vec::new(), None).unwrap();
+        let def = |status: u16, priority: u32| -> StubDef {
+            serde_json::from_value(json!({
+                "priority": priority,
+                "request": {"path": "/x"},
+                "response": {"status": status}
+            }))
+            .unwrap()
+        };
+        stubs.add(def(201, 5)).unwrap();
+        stubs.add(def(202, 5)).unwrap();
+        stubs.add(def(203, 9)).unwrap();
+        let (method, uri, headers, body) = request("GET", "/x", "");
+        let view = RequestView::new(&method, &uri, &headers, &body, None);
+        assert_eq!(stubs.find(&view).unwrap().respond().status(), 202);
+        stubs.add(def(204, 1)).unwrap();
+        assert_eq!(stubs.find(&view).unwrap().respond().status(), 204);
+    }
+}
