@@ -589,7 +589,12 @@ impl<'c, 'a> Run<'c, 'a> {
             return false;
         }
         match operation.method {
-            Method::DELETE => self.probe_deleted(index, &case, stop),
+            // A DELETE on a path without parameters (`DELETE /jobs`) clears a collection or a
+            // setting; only one naming a resource (`DELETE /jobs/{id}`) makes it gone.
+            Method::DELETE if path_params(operation).next().is_some() => {
+                self.probe_deleted(index, &case, stop)
+            }
+            Method::DELETE => false,
             Method::PUT | Method::PATCH => {
                 self.probe_updated(index, &case, body.as_ref(), stop)
                     || self.probe_created(index, stop)

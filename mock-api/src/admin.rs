@@ -107,7 +107,29 @@ fn object(body: JsonBody) -> AppResult<Value> {
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: JsonBody) -> AppResult<T> {
-    serde_json::from_value(object(body)?).map_err(|e| AppError::Validation(e.to_string()))
+    let value = object(body)?;
+    if let Some(field) = null_field(&value, "") {
+        return Err(AppError::Validation(format!(
+            "{field} must not be null: leave it out instead"
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| AppError::Validation(e.to_string()))
+}
+
+/// The first field set to null, outside `body` (whose JSON may hold anything): an optional
+/// field is given or left out, never null, so a null is a mistake worth naming.
+fn null_field(value: &Value, at: &str) -> Option<String> {
+    let Value::Object(object) = value else {
+        return None;
+    };
+    object.iter().find_map(|(key, value)| {
+        let path = format!("{at}{key}");
+        match value {
+            Value::Null => Some(path),
+            _ if key == "body" => None,
+            _ => null_field(value, &format!("{path}.")),
+        }
+    })
 }
 
 /// An id in a path: anything but a UUID names nothing, so it is a 404.
@@ -136,9 +158,10 @@ async fn create_stub(
     headers: HeaderMap,
     body: JsonBody,
 ) -> AppResult<Response> {
+    let namespace = namespace_of(&headers)?;
     let mut def: StubDef = parse_body(body)?;
     if def.namespace.is_none() {
-        def.namespace = namespace_of(&headers)?.map(str::to_owned);
+        def.namespace = namespace.map(str::to_owned);
     }
     let stub = mock.stubs.add(def).map_err(|error| match error {
         StubError::Invalid(message) => AppError::Validation(message),
@@ -245,13 +268,9 @@ async fn verify_stub(
             at_least,
             at_most,
         } if at_least.is_some() || at_most.is_some() => {
+            // at_least above at_most can never pass, and the message will say so.
             let low = at_least.unwrap_or(0);
             let high = at_most.unwrap_or(u64::MAX);
-            if low > high {
-                return Err(AppError::Validation(format!(
-                    "at_least {low} is more than at_most {high}"
-                )));
-            }
             let expected = match (at_least, at_most) {
                 (Some(low), Some(high)) => format!("at least {low} and at most {high}"),
                 (Some(low), None) => format!("at least {low}"),
@@ -339,12 +358,14 @@ fn filter(
             })
             .transpose()
     };
+    // The header is checked even when the query names a namespace: bad input is an error.
+    let from_header = namespace_of(headers)?.map(str::to_owned);
     let namespace = match query.namespace {
         Some(namespace) => {
             check_namespace(&namespace).map_err(invalid)?;
             Some(namespace)
         }
-        None => namespace_of(headers)?.map(str::to_owned),
+        None => from_header,
     };
     let served_by = query
         .served_by
@@ -418,9 +439,10 @@ async fn create_rule(
     headers: HeaderMap,
     body: JsonBody,
 ) -> AppResult<Response> {
+    let namespace = namespace_of(&headers)?;
     let mut def: RuleDef = parse_body(body)?;
     if def.namespace.is_none() {
-        def.namespace = namespace_of(&headers)?.map(str::to_owned);
+        def.namespace = namespace.map(str::to_owned);
     }
     if let Some(id) = def.id
         && mock.faults.rule(id).is_some()
@@ -561,11 +583,8 @@ async fn release_clock(State(mock): State<Arc<Mock>>) -> Json<Value> {
 }
 
 fn snapshot_name(name: &str) -> AppResult<()> {
-    check_namespace(name).map_err(|_| {
-        AppError::Validation(format!(
-            "snapshot name `{name}` must be 1 to 64 letters, digits, '.', '_' or '-'"
-        ))
-    })
+    check_namespace(name)
+        .map_err(|e| AppError::Validation(e.replacen("namespace", "snapshot name", 1)))
 }
 
 async fn list_snapshots(

@@ -81,7 +81,7 @@ impl TryFrom<Value> for Delay {
                 .get("min")
                 .and_then(Value::as_u64)
                 .zip(o.get("max").and_then(Value::as_u64))
-                .map(|(min, max)| Delay::Between(min, max)),
+                .map(|(min, max)| Delay::Between(min.min(max), min.max(max))),
             _ => None,
         }
         .ok_or_else(|| {
@@ -109,7 +109,11 @@ impl Delay {
             })
         };
         let delay = match text.split_once('-') {
-            Some((min, max)) => Delay::Between(number(min)?, number(max)?),
+            Some((min, max)) => {
+                let (min, max) = (number(min)?, number(max)?);
+                // A range given backwards is the same range.
+                Delay::Between(min.min(max), min.max(max))
+            }
             None => Delay::Fixed(number(text)?),
         };
         delay.check()?;
@@ -121,9 +125,6 @@ impl Delay {
             Delay::Fixed(ms) => (ms, ms),
             Delay::Between(min, max) => (min, max),
         };
-        if min > max {
-            return Err(format!("delay range {min}-{max} ends before it starts"));
-        }
         if max > MAX_DELAY_MS {
             return Err(format!(
                 "delay {max} ms is over the limit of {MAX_DELAY_MS} ms"
@@ -276,9 +277,6 @@ impl Rule {
         }
         check_rate("rate", def.rate)?;
         let status = def.status.map(error_status).transpose()?;
-        if def.delay_ms.is_none() && status.is_none() && def.fault.is_none() {
-            return Err("a fault rule needs at least one of delay_ms, status or fault".into());
-        }
         if def.dribble_ms.is_some_and(|ms| ms > MAX_DELAY_MS) {
             return Err(format!("dribble_ms must be at most {MAX_DELAY_MS}"));
         }
@@ -331,11 +329,8 @@ impl Chaos {
     pub fn check(&self) -> Result<(), String> {
         check_rate("error_rate", self.error_rate)?;
         check_rate("latency_rate", self.latency_rate)?;
-        error_status(self.error_status)?;
-        if self.latency_rate > 0.0 && self.latency_ms.is_none() {
-            return Err("latency_rate needs latency_ms".into());
-        }
-        Ok(())
+        // Without latency_ms, latency_rate has nothing to add.
+        error_status(self.error_status).map(drop)
     }
 }
 
@@ -622,11 +617,8 @@ mod tests {
                 .unwrap_err()
                 .contains("over the limit")
         );
-        assert!(
-            prefer(&headers("delay=5-1"))
-                .unwrap_err()
-                .contains("ends before")
-        );
+        let (injection, _) = prefer(&headers("delay=5-1")).unwrap().unwrap();
+        assert_eq!(injection.delay, Some(Delay::Between(1, 5)));
     }
 
     #[test]
@@ -640,7 +632,7 @@ mod tests {
         );
         assert!(
             faults
-                .set_chaos(Some(chaos(json!({"latency_rate": 0.5}))))
+                .set_chaos(Some(chaos(json!({"error_status": 302}))))
                 .is_err()
         );
         faults

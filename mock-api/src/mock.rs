@@ -161,9 +161,11 @@ impl Mock {
     }
 }
 
-/// A namespace name: 1 to 64 letters, digits, `.`, `_` or `-`.
+/// A namespace (or snapshot) name: 1 to 64 letters, digits, `.`, `_` or `-`, not starting
+/// with `.` (so that `.` and `..` never reach a URL path).
 pub fn check_namespace(name: &str) -> Result<(), String> {
     let valid = (1..=64).contains(&name.len())
+        && !name.starts_with('.')
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
@@ -171,7 +173,7 @@ pub fn check_namespace(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "namespace `{name}` must be 1 to 64 letters, digits, '.', '_' or '-'"
+            "namespace `{name}` must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
         ))
     }
 }
@@ -310,7 +312,7 @@ mod tests {
     #[test]
     fn namespace_names() {
         assert!(check_namespace("worker-1.test_a").is_ok());
-        for bad in ["", "a b", "ü", &"x".repeat(65)] {
+        for bad in ["", "a b", "ü", "..", &"x".repeat(65)] {
             assert!(check_namespace(bad).is_err(), "{bad:?}");
         }
     }

@@ -1,8 +1,15 @@
 //! `cargo xtask ci`: exactly what CI runs, so anyone can reproduce a CI failure locally.
 
+use std::process::Command;
+
 use anyhow::Result;
 
-use crate::{cargo, exec};
+use crate::bench::Server;
+use crate::{cargo, exec, root};
+
+/// The admin token CI's mock runs with, so the checker also proves the admin API refuses
+/// requests without it.
+const ADMIN_TOKEN: &str = "ci-admin-token";
 
 pub fn run() -> Result<()> {
     exec(cargo().args(["fmt", "--all", "--check"]))?;
@@ -46,6 +53,44 @@ pub fn run() -> Result<()> {
         "--auth-body",
         r#"{"email": "user@example.com", "password": "user123"}"#,
     ]))?;
+    // The admin API honours its contract too, with its token wanted (so `ignored_auth` runs).
+    let mock_api = root().join("target/debug/mock-api");
+    let mock = Server::start(&mock_api, &["--port", "0", "--admin-token", ADMIN_TOKEN], None)?;
+    exec(cargo().args([
+        "run",
+        "--quiet",
+        "--locked",
+        "-p",
+        "contract",
+        "--",
+        "check",
+        "--spec",
+        "specs/mock-admin.yaml",
+        "--target",
+        &mock.url(""),
+        "--header",
+        &format!("Authorization: Bearer {ADMIN_TOKEN}"),
+        "--seed",
+        "1",
+        "--max-examples",
+        "100",
+        "--reset",
+        "POST /__admin/reset",
+    ]))?;
+    drop(mock);
+    // The client examples, as users of those languages run them: each starts the binary.
+    exec(
+        Command::new("python3")
+            .args(["-m", "pytest", "-q", "examples/python"])
+            .current_dir(root())
+            .env("MOCK_API_BIN", &mock_api),
+    )?;
+    exec(
+        Command::new("node")
+            .args(["--test", "examples/node/mock-api.test.mjs"])
+            .current_dir(root())
+            .env("MOCK_API_BIN", &mock_api),
+    )?;
     // A short smoke load on the bundled mock: fails if it gets slow or any request fails.
     exec(cargo().args([
         "run",
