@@ -634,3 +634,61 @@ async fn list_namespaces(State(mock): State<Arc<Mock>>) -> Json<Value> {
         .collect();
     Json(json!({ "namespaces": namespaces }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use crate::mock::{Config, Mock};
+    use crate::server::Peer;
+
+    async fn status_from(addr: &str, config: &Config, token: Option<&str>) -> StatusCode {
+        let app = crate::app(Arc::new(Mock::new(config).unwrap()));
+        let mut request = Request::get("/__admin/stubs");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let mut request = request.body(Body::empty()).unwrap();
+        let addr: SocketAddr = addr.parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(Peer::without_socket(addr)));
+        app.oneshot(request).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn only_loopback_gets_in_without_a_token() {
+        let open = Config::default();
+        assert_eq!(
+            status_from("127.0.0.1:5000", &open, None).await,
+            StatusCode::OK
+        );
+        assert_eq!(status_from("[::1]:5000", &open, None).await, StatusCode::OK);
+        assert_eq!(
+            status_from("[::ffff:127.0.0.1]:5000", &open, None).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status_from("10.1.2.3:5000", &open, None).await,
+            StatusCode::FORBIDDEN
+        );
+        let guarded = Config {
+            admin_token: Some("t".to_owned()),
+            ..Config::default()
+        };
+        assert_eq!(
+            status_from("10.1.2.3:5000", &guarded, Some("t")).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status_from("127.0.0.1:5000", &guarded, None).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}

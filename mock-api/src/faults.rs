@@ -121,9 +121,8 @@ impl Delay {
     }
 
     pub fn check(self) -> Result<(), String> {
-        let (min, max) = match self {
-            Delay::Fixed(ms) => (ms, ms),
-            Delay::Between(min, max) => (min, max),
+        let max = match self {
+            Delay::Fixed(ms) | Delay::Between(_, ms) => ms,
         };
         if max > MAX_DELAY_MS {
             return Err(format!(

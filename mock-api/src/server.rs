@@ -66,6 +66,15 @@ impl Connected<IncomingStream<'_, TcpListener>> for Peer {
 }
 
 impl Peer {
+    /// A peer known by its address alone (connection faults then only end the response).
+    pub fn without_socket(addr: SocketAddr) -> Peer {
+        Peer {
+            addr,
+            #[cfg(unix)]
+            socket: None,
+        }
+    }
+
     pub fn is_loopback(&self) -> bool {
         match self.addr.ip() {
             IpAddr::V4(ip) => ip.is_loopback(),

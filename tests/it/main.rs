@@ -1,13 +1,16 @@
 //! The workspace's integration tests: one binary, one module per area. Every test talks to a
-//! real server on 127.0.0.1:0, and every reply is checked against `specs/mock-api.yaml`.
+//! real server on 127.0.0.1:0, and every reply is checked against `specs/mock-api.yaml` (or `specs/mock-admin.yaml`).
 
 mod auth;
 mod binary;
 mod concurrency;
 mod contract;
 mod errors;
+mod faults;
+mod isolation;
 mod loadgen;
 mod snapshots;
 mod spec;
 mod stateful;
+mod stubs;
 mod users;

@@ -125,6 +125,12 @@ impl Api {
         reply
     }
 
+    /// A request that is not judged against the contracts: for stubbed routes and injected
+    /// faults, which answer whatever they were told to.
+    pub fn raw(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
     /// `GET /api/auth/me` with this `Authorization` header value.
     pub async fn me(&self, authorization: &str) -> Reply {
         self.send(
@@ -180,11 +186,17 @@ pub fn conforms(method: &Method, path: &str, reply: &Reply) -> Result<(), String
     use contract::checks::{self, Check, Outcome, Response, Settings};
     use contract::generate::{AuthMode, Case, Kind, Payload};
 
-    static API: OnceLock<contract::spec::Api> = OnceLock::new();
-    let api = API.get_or_init(|| {
-        contract::spec::parse(mock_api::spec::YAML).expect("the bundled spec parses")
+    // The admin API's contract first (its /__admin/reset documents the admin guard's
+    // answers too), then the API's.
+    static APIS: OnceLock<[contract::spec::Api; 2]> = OnceLock::new();
+    let apis = APIS.get_or_init(|| {
+        [mock_api::spec::ADMIN_YAML, mock_api::spec::YAML]
+            .map(|yaml| contract::spec::parse(yaml).expect("the bundled spec parses"))
     });
-    let Some(template) = path_template(api, path) else {
+    let Some((api, template)) = apis
+        .iter()
+        .find_map(|api| path_template(api, path).map(|template| (api, template)))
+    else {
         return expect_error_body(reply, 404);
     };
     let Some(operation) = api

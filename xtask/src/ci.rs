@@ -55,7 +55,11 @@ pub fn run() -> Result<()> {
     ]))?;
     // The admin API honours its contract too, with its token wanted (so `ignored_auth` runs).
     let mock_api = root().join("target/debug/mock-api");
-    let mock = Server::start(&mock_api, &["--port", "0", "--admin-token", ADMIN_TOKEN], None)?;
+    let mock = Server::start(
+        &mock_api,
+        &["--port", "0", "--admin-token", ADMIN_TOKEN],
+        None,
+    )?;
     exec(cargo().args([
         "run",
         "--quiet",
