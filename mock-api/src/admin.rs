@@ -405,7 +405,15 @@ fn selection(mock: &Mock, selection: Selection, nearest: bool) -> Value {
         .map(|entry| {
             let mut value = entry.to_json();
             if nearest && let Value::Object(object) = &mut value {
-                let near = mock.stubs.nearest(&entry.view()).map(|(stub, reasons)| {
+                let (uri, headers) = entry.parts();
+                let view = crate::stubs::RequestView::new(
+                    &entry.method,
+                    &uri,
+                    &headers,
+                    &entry.body,
+                    entry.namespace.as_deref(),
+                );
+                let near = mock.stubs.nearest(&view).map(|(stub, reasons)| {
                     json!({ "stub_id": stub.id, "name": stub.def.name, "reasons": reasons })
                 });
                 object.insert("nearest".to_owned(), near.unwrap_or(Value::Null));

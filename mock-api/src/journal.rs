@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::stubs::{PathMatcher, RequestView};
+use crate::stubs::PathMatcher;
 
 /// Entries kept unless `--journal-size` says otherwise.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -57,8 +57,12 @@ pub struct Entry {
     pub id: u64,
     pub at: OffsetDateTime,
     pub method: Method,
-    pub uri: Uri,
-    pub headers: HeaderMap,
+    /// The target and the headers in one allocation: `path?query`, then `\nname: value` per
+    /// header. Owned copies, not slices of hyper's read buffer, which an entry would pin.
+    head: Box<str>,
+    /// Where the path ends in `head`, and where the target does.
+    path_end: usize,
+    target_end: usize,
     /// The first [`BODY_KEPT`] bytes.
     pub body: Bytes,
     pub body_size: usize,
@@ -87,10 +91,7 @@ pub struct Filter {
 impl Filter {
     fn selects(&self, entry: &Entry) -> bool {
         self.method.as_ref().is_none_or(|m| *m == entry.method)
-            && self
-                .path
-                .as_ref()
-                .is_none_or(|p| p.matches(entry.uri.path()))
+            && self.path.as_ref().is_none_or(|p| p.matches(entry.path()))
             && self
                 .namespace
                 .as_deref()
@@ -136,10 +137,6 @@ impl Journal {
         if !self.enabled() {
             return;
         }
-        // Copy a long body's head so the entry does not pin the whole buffer.
-        if entry.body.len() > BODY_KEPT {
-            entry.body = Bytes::copy_from_slice(&entry.body[..BODY_KEPT]);
-        }
         let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
         ring.next_id += 1;
         entry.id = ring.next_id;
@@ -182,30 +179,120 @@ impl Journal {
     }
 }
 
+/// What is recorded of a request before it is answered.
+#[derive(Debug)]
+pub struct Recorded {
+    pub at: OffsetDateTime,
+    pub method: Method,
+    head: Box<str>,
+    path_end: usize,
+    target_end: usize,
+    pub body: Bytes,
+}
+
+impl Recorded {
+    pub fn new(
+        at: OffsetDateTime,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Recorded {
+        let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let mut head = String::with_capacity(target.len() + 32 * headers.len());
+        head.push_str(target);
+        for (name, value) in headers {
+            head.push('\n');
+            head.push_str(name.as_str());
+            head.push_str(": ");
+            // Line breaks cannot be in a header value, so the lines split back cleanly.
+            head.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        }
+        // A copy, even when short: the body may be a slice of hyper's read buffer.
+        let body = match body.is_empty() {
+            true => Bytes::new(),
+            false => Bytes::copy_from_slice(&body[..body.len().min(BODY_KEPT)]),
+        };
+        Recorded {
+            at,
+            method: method.clone(),
+            path_end: uri.path().len(),
+            target_end: target.len(),
+            head: head.into_boxed_str(),
+            body,
+        }
+    }
+}
+
 impl Entry {
-    /// What matching sees of the recorded request, to find its nearest stub.
-    pub fn view(&self) -> RequestView<'_> {
-        RequestView::new(
-            &self.method,
-            &self.uri,
-            &self.headers,
-            &self.body,
-            self.namespace.as_deref(),
-        )
+    /// An entry for a request and what answered it; the journal assigns the `id`.
+    pub fn new(
+        recorded: Recorded,
+        body_size: usize,
+        namespace: Option<String>,
+        served_by: ServedBy,
+        status: u16,
+        injected: Option<String>,
+        elapsed: Duration,
+    ) -> Entry {
+        Entry {
+            id: 0,
+            at: recorded.at,
+            method: recorded.method,
+            head: recorded.head,
+            path_end: recorded.path_end,
+            target_end: recorded.target_end,
+            body: recorded.body,
+            body_size,
+            namespace,
+            served_by,
+            status,
+            injected,
+            elapsed,
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.head[..self.path_end]
+    }
+
+    pub fn query(&self) -> Option<&str> {
+        self.head[self.path_end..self.target_end].strip_prefix('?')
+    }
+
+    fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.head[self.target_end..]
+            .split('\n')
+            .skip(1)
+            .filter_map(|line| line.split_once(": "))
+    }
+
+    /// The recorded request as matching sees it, to find its nearest stub.
+    pub fn parts(&self) -> (Uri, HeaderMap) {
+        let uri = self.head[..self.target_end].parse().unwrap_or_default();
+        let mut headers = HeaderMap::new();
+        for (name, value) in self.headers() {
+            if let (Ok(name), Ok(value)) = (
+                axum::http::HeaderName::from_bytes(name.as_bytes()),
+                axum::http::HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        (uri, headers)
     }
 
     pub fn to_json(&self) -> Value {
         let mut headers = Map::new();
-        for (name, value) in &self.headers {
-            let value = Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned());
-            match headers.get_mut(name.as_str()) {
+        for (name, value) in self.headers() {
+            match headers.get_mut(name) {
                 // Repeated headers are joined, as HTTP allows for most of them.
                 Some(Value::String(first)) => {
                     first.push_str(", ");
-                    first.push_str(value.as_str().unwrap_or_default());
+                    first.push_str(value);
                 }
                 _ => {
-                    headers.insert(name.as_str().to_owned(), value);
+                    headers.insert(name.to_owned(), Value::String(value.to_owned()));
                 }
             }
         }
@@ -217,8 +304,8 @@ impl Entry {
             "id": self.id,
             "at": crate::store::format_timestamp(self.at),
             "method": self.method.as_str(),
-            "path": self.uri.path(),
-            "query": self.uri.query(),
+            "path": self.path(),
+            "query": self.query(),
             "headers": headers,
             "body": String::from_utf8_lossy(&self.body),
             "body_size": self.body_size,
@@ -237,20 +324,26 @@ mod tests {
     use super::*;
 
     fn entry(path: &str) -> Entry {
-        Entry {
-            id: 0,
-            at: OffsetDateTime::UNIX_EPOCH,
-            method: Method::GET,
-            uri: path.parse().unwrap(),
-            headers: HeaderMap::new(),
-            body: Bytes::from(vec![b'x'; BODY_KEPT + 10]),
-            body_size: BODY_KEPT + 10,
-            namespace: None,
-            served_by: ServedBy::Api,
-            status: 200,
-            injected: None,
-            elapsed: Duration::ZERO,
-        }
+        let mut headers = HeaderMap::new();
+        headers.insert("x-one", "1".parse().unwrap());
+        headers.append("x-one", "2".parse().unwrap());
+        let body = Bytes::from(vec![b'x'; BODY_KEPT + 10]);
+        let recorded = Recorded::new(
+            OffsetDateTime::UNIX_EPOCH,
+            &Method::GET,
+            &path.parse().unwrap(),
+            &headers,
+            &body,
+        );
+        Entry::new(
+            recorded,
+            body.len(),
+            None,
+            ServedBy::Api,
+            200,
+            None,
+            Duration::ZERO,
+        )
     }
 
     #[test]
@@ -260,8 +353,15 @@ mod tests {
             journal.record(entry(&format!("/{i}")));
         }
         let all = journal.select(&Filter::default());
-        let paths: Vec<&str> = all.entries.iter().map(|e| e.uri.path()).collect();
+        let paths: Vec<&str> = all.entries.iter().map(|e| e.path()).collect();
         assert_eq!(paths, ["/2", "/3", "/4"]);
+        let json = all.entries[0].to_json();
+        assert_eq!(json["headers"], json!({"x-one": "1, 2"}));
+        let (uri, headers) = all.entries[0].parts();
+        assert_eq!(
+            (uri.path(), headers.get_all("x-one").iter().count()),
+            ("/2", 2)
+        );
         assert_eq!((all.total, all.dropped), (3, 2));
         assert_eq!(all.entries[0].id, 3);
         assert_eq!(all.entries[0].body.len(), BODY_KEPT);
@@ -271,7 +371,9 @@ mod tests {
             ..Filter::default()
         };
         let newest = journal.select(&filter);
-        assert_eq!((newest.entries[0].uri.path(), newest.total), ("/4", 2));
+        assert_eq!((newest.entries[0].path(), newest.total), ("/4", 2));
+        let with_query = entry("/q?a=1");
+        assert_eq!((with_query.path(), with_query.query()), ("/q", Some("a=1")));
         let off = Journal::new(0);
         off.record(entry("/"));
         assert_eq!(off.select(&Filter::default()).total, 0);

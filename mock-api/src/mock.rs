@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::faults::{self, FaultKind, Faults};
-use crate::journal::{Entry, Journal, ServedBy};
+use crate::journal::{Entry, Journal, Recorded, ServedBy};
 use crate::routes::BODY_LIMIT;
 use crate::server::Peer;
 use crate::store::{Seed, SeedUser, Store};
@@ -210,15 +210,15 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         .get::<ConnectInfo<Peer>>()
         .map(|c| c.0.clone());
     let (parts, body) = request.into_parts();
-    let (body, body_size) = match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(body) => {
-            let size = body.len();
-            (body, size)
-        }
-        Err(_) => {
-            return AppError::PayloadTooLarge.into_response();
-        }
+    // Most requests have no body: no need to collect one.
+    let body = match axum::body::HttpBody::size_hint(&body).exact() {
+        Some(0) => Bytes::new(),
+        _ => match axum::body::to_bytes(body, BODY_LIMIT).await {
+            Ok(body) => body,
+            Err(_) => return AppError::PayloadTooLarge.into_response(),
+        },
     };
+    let body_size = body.len();
     let namespace = match namespace_of(&parts.headers) {
         Ok(namespace) => namespace.map(str::to_owned),
         Err(error) => return error.into_response(),
@@ -245,14 +245,10 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         injection.overlay(asked.clone());
     }
     drop(view);
-    let recorded = mock.journal.enabled().then(|| {
-        (
-            parts.method.clone(),
-            parts.uri.clone(),
-            parts.headers.clone(),
-            body.clone(),
-        )
-    });
+    let recorded = mock
+        .journal
+        .enabled()
+        .then(|| Recorded::new(at, &parts.method, &parts.uri, &parts.headers, &body));
 
     if let Some(delay) = injection.delay {
         tokio::time::sleep(mock.faults.delay(delay)).await;
@@ -286,21 +282,16 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
     {
         response.headers_mut().insert("preference-applied", value);
     }
-    if let Some((method, uri, headers, body)) = recorded {
-        mock.journal.record(Entry {
-            id: 0,
-            at,
-            method,
-            uri,
-            headers,
-            body,
+    if let Some(recorded) = recorded {
+        mock.journal.record(Entry::new(
+            recorded,
             body_size,
             namespace,
             served_by,
-            status: response.status().as_u16(),
-            injected: injection.label(),
-            elapsed: started.elapsed(),
-        });
+            response.status().as_u16(),
+            injection.label(),
+            started.elapsed(),
+        ));
     }
     response
 }

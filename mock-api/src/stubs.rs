@@ -246,6 +246,11 @@ impl PathMatcher {
     }
 }
 
+/// The segments of a path: `/` has one, `/a/b` two.
+fn segments(path: &str) -> usize {
+    path.bytes().filter(|b| *b == b'/').count()
+}
+
 /// `ANY` (or `*`) for every method, otherwise a method name, in any case.
 pub fn parse_method(method: &str) -> Result<Option<Method>, String> {
     match method.to_ascii_uppercase().as_str() {
@@ -267,6 +272,8 @@ pub struct RequestView<'a> {
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
     pub namespace: Option<&'a str>,
+    /// How many segments the path has: most stubs are told apart by this alone.
+    segments: usize,
     query_pairs: OnceCell<Vec<(String, String)>>,
     json: OnceCell<Option<Value>>,
 }
@@ -286,6 +293,7 @@ impl<'a> RequestView<'a> {
             headers,
             body,
             namespace,
+            segments: segments(uri.path()),
             query_pairs: OnceCell::new(),
             json: OnceCell::new(),
         }
@@ -319,6 +327,8 @@ pub struct Stub {
     seq: u64,
     method: Option<Method>,
     path: PathMatcher,
+    /// A path only matches paths of as many segments, so this is compared first.
+    segments: usize,
     query: Vec<(String, ValueMatcher)>,
     headers: Vec<(HeaderName, ValueMatcher)>,
     status: StatusCode,
@@ -403,6 +413,7 @@ impl Stub {
             id,
             seq,
             method,
+            segments: segments(&def.request.path),
             path,
             query: def
                 .request
@@ -475,7 +486,7 @@ impl Stub {
         {
             return false;
         }
-        if !self.path.matches(request.path)
+        if (self.segments != request.segments || !self.path.matches(request.path))
             && !fail(&|| {
                 format!(
                     "path: expected {}, got {}",

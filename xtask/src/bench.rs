@@ -27,6 +27,8 @@ const SEARCHES: [(&str, u32); 3] = [
 ];
 /// Rounds per throughput figure; the median is reported, so one noisy round does not decide.
 const ROUNDS: usize = 3;
+/// Stubs registered for the run that measures their cost on the built-in routes.
+const STUBS: usize = 100;
 
 pub fn run(args: &[String]) -> Result<()> {
     let seconds = match args {
@@ -73,12 +75,26 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let mut rows = Vec::new();
     {
-        let mock_server = Server::start(&mock, &["--port", "0"], pins.server)?;
+        let stubs = root().join("target/bench-stubs.json");
+        std::fs::write(&stubs, stubs_file()).context("writing the bench's stubs")?;
+        let stubs = stubs.to_string_lossy().into_owned();
+        let plain = Server::start(&mock, &["--port", "0"], pins.server)?;
+        let stubbed = Server::start(&mock, &["--port", "0", "--stubs", &stubs], pins.server)?;
         let ceiling_server = Server::start(&ceiling, &["0"], pins.server)?;
-        let id = first_user_id(&mock_server.addr)?;
-        for (label, path) in [
-            ("GET /api/users/{id}", format!("/api/users/{id}")),
-            ("GET /api/users?limit=10", "/api/users?limit=10".to_owned()),
+        let id = first_user_id(&plain.addr)?;
+        let stubbed_id = first_user_id(&stubbed.addr)?;
+        for (label, mock_server, path) in [
+            ("GET /api/users/{id}", &plain, format!("/api/users/{id}")),
+            (
+                "GET /api/users/{id} (100 stubs, journal on)",
+                &stubbed,
+                format!("/api/users/{stubbed_id}"),
+            ),
+            (
+                "GET /api/users?limit=10",
+                &plain,
+                "/api/users?limit=10".to_owned(),
+            ),
         ] {
             let mut mock_runs = Vec::new();
             let mut ceiling_runs = Vec::new();
@@ -324,6 +340,21 @@ fn duration_ms(text: &str) -> Result<f64> {
     })
 }
 
+/// [`STUBS`] stubs that a `GET /api/users/{id}` must try and pass over, every one of them:
+/// half on other methods of that very path, half on longer paths under it.
+fn stubs_file() -> String {
+    let stubs: Vec<serde_json::Value> = (0..STUBS)
+        .map(|i| {
+            let request = match i % 2 {
+                0 => serde_json::json!({"method": "POST", "path": "/api/users/{id}"}),
+                _ => serde_json::json!({"method": "GET", "path": format!("/api/users/{{id}}/stub-{i}")}),
+            };
+            serde_json::json!({"request": request, "response": {"status": 200, "body": {"stub": i}}})
+        })
+        .collect();
+    serde_json::Value::Array(stubs).to_string()
+}
+
 fn median(mut runs: Vec<WrkRun>) -> WrkRun {
     runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
     runs[runs.len() / 2]
@@ -383,7 +414,7 @@ fn render(
     let (runs, (rss, peak)) = search;
     let _ = writeln!(
         out,
-        "\nTargets: `GET /api/users/{{id}}` at 0.8 or more of the ceiling, p99 under 5 ms at {CONNECTIONS} connections.\n"
+        "\nEvery mock-api row runs with the request journal on (its default of 10,000 entries). The stubbed row's server has {STUBS} stubs, none matching, so every request tries them all.\n\nTargets: `GET /api/users/{{id}}` at 0.8 or more of the ceiling, p99 under 5 ms at {CONNECTIONS} connections; with {STUBS} stubs, 0.7 or more.\n"
     );
     let _ = writeln!(out, "## Search over {SEARCH_USERS} users\n");
     let _ = writeln!(
