@@ -210,11 +210,11 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         .get::<ConnectInfo<Peer>>()
         .map(|c| c.0.clone());
     let (parts, body) = request.into_parts();
-    // Most requests have no body: no need to collect one.
-    let body = match axum::body::HttpBody::size_hint(&body).exact() {
-        Some(0) => Bytes::new(),
+    // Most requests have no body: no need to collect one, nor to box a new one.
+    let (body, unread) = match axum::body::HttpBody::size_hint(&body).exact() {
+        Some(0) => (Bytes::new(), Some(body)),
         _ => match axum::body::to_bytes(body, BODY_LIMIT).await {
-            Ok(body) => body,
+            Ok(body) => (body, None),
             Err(_) => return AppError::PayloadTooLarge.into_response(),
         },
     };
@@ -264,7 +264,8 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         _ => match &stub {
             Some(stub) => stub.respond(),
             None => {
-                let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+                let body = unread.unwrap_or_else(|| Body::from(body));
+                let response = next.run(Request::from_parts(parts, body)).await;
                 if response.extensions().get::<Unrouted>().is_some() {
                     served_by = ServedBy::Unmatched;
                 }
