@@ -137,6 +137,16 @@ fn uuid(id: &str, what: &'static str, code: &'static str) -> AppResult<Uuid> {
     Uuid::parse_str(id).map_err(|_| not_found(what, code, id))
 }
 
+/// 201 with where the new thing lives.
+fn created(location: String, body: Value) -> Response {
+    (
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response()
+}
+
 fn not_found(what: &str, code: &'static str, id: &str) -> AppError {
     AppError::NotFound {
         code,
@@ -174,13 +184,10 @@ async fn create_stub(
             message: error.to_string(),
         },
     })?;
-    let location = format!("/__admin/stubs/{}", stub.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(stub.to_json()),
-    )
-        .into_response())
+    Ok(created(
+        format!("/__admin/stubs/{}", stub.id),
+        stub.to_json(),
+    ))
 }
 
 /// Every stub, or with `X-Mock-Namespace` those of that namespace, in the order tried.
@@ -195,14 +202,7 @@ async fn list_stubs(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppRes
 }
 
 async fn delete_stubs(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<StatusCode> {
-    match namespace_of(&headers)? {
-        Some(namespace) => mock.stubs.clear_namespace(namespace),
-        None => {
-            for stub in mock.stubs.list(None) {
-                mock.stubs.remove(stub.id);
-            }
-        }
-    }
+    mock.stubs.clear(namespace_of(&headers)?);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -405,12 +405,12 @@ fn selection(mock: &Mock, selection: Selection, nearest: bool) -> Value {
         .map(|entry| {
             let mut value = entry.to_json();
             if nearest && let Value::Object(object) = &mut value {
-                let (uri, headers) = entry.parts();
+                let (uri, headers) = entry.request.parts();
                 let view = crate::stubs::RequestView::new(
-                    &entry.method,
+                    &entry.request.method,
                     &uri,
                     &headers,
-                    &entry.body,
+                    &entry.request.body,
                     entry.namespace.as_deref(),
                 );
                 let near = mock.stubs.nearest(&view).map(|(stub, reasons)| {
@@ -461,13 +461,10 @@ async fn create_rule(
         });
     }
     let rule = mock.faults.add_rule(def).map_err(AppError::Validation)?;
-    let location = format!("/__admin/faults/{}", rule.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(rule_json(&rule)),
-    )
-        .into_response())
+    Ok(created(
+        format!("/__admin/faults/{}", rule.id),
+        rule_json(&rule),
+    ))
 }
 
 async fn list_rules(State(mock): State<Arc<Mock>>) -> Json<Value> {
@@ -476,14 +473,7 @@ async fn list_rules(State(mock): State<Arc<Mock>>) -> Json<Value> {
 }
 
 async fn delete_rules(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<StatusCode> {
-    match namespace_of(&headers)? {
-        Some(namespace) => mock.faults.clear(Some(namespace)),
-        None => {
-            for rule in mock.faults.rules() {
-                mock.faults.remove_rule(rule.id);
-            }
-        }
-    }
+    mock.faults.remove_rules(namespace_of(&headers)?);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,10 +1,12 @@
 //! The time the mock tells: the system's, or an instant fixed by `--clock` or
 //! `POST /__admin/clock` that moves only when told to, so that timestamps repeat run to run.
 
-use std::sync::{PoisonError, RwLock};
+use std::sync::RwLock;
 
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
+
+use crate::sync::{read, write};
 
 #[derive(Debug)]
 pub struct Clock {
@@ -25,28 +27,25 @@ impl Clock {
 
     /// Now, at millisecond precision: what JavaScript and most clients parse without loss.
     pub fn now(&self) -> OffsetDateTime {
-        match *self.fixed.read().unwrap_or_else(PoisonError::into_inner) {
+        match *read(&self.fixed) {
             Some(at) => at,
             None => truncate(OffsetDateTime::now_utc()),
         }
     }
 
     pub fn is_frozen(&self) -> bool {
-        self.fixed
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
+        read(&self.fixed).is_some()
     }
 
     /// Freezes the clock at `at`, or (with `None`) goes back to the system's time.
     pub fn set(&self, at: Option<OffsetDateTime>) {
-        *self.fixed.write().unwrap_or_else(PoisonError::into_inner) = at.map(truncate);
+        *write(&self.fixed) = at.map(truncate);
     }
 
     /// Moves the clock forward by `by` and freezes it there; a running clock freezes at its
     /// current time plus `by`. `None` if the result is out of range.
     pub fn advance(&self, by: Duration) -> Option<OffsetDateTime> {
-        let mut fixed = self.fixed.write().unwrap_or_else(PoisonError::into_inner);
+        let mut fixed = write(&self.fixed);
         let from = fixed.unwrap_or_else(|| truncate(OffsetDateTime::now_utc()));
         let to = from.checked_add(by)?;
         *fixed = Some(to);

@@ -25,25 +25,41 @@ struct Record {
 
 /// Reads a JSON (or YAML) file holding an array of users, or an object with a `users` array.
 pub fn load(path: &Path) -> Result<Vec<SeedUser>, String> {
+    read_file(path, parse)
+}
+
+/// Reads a file and parses it with `parse`; an error names the file.
+pub(crate) fn read_file<T>(
+    path: &Path,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-pub fn parse(text: &str) -> Result<Vec<SeedUser>, String> {
+/// The records of a JSON or YAML document: an array, or an object with a `key` array
+/// (`users` for seed data, `stubs` for stubs).
+pub(crate) fn records(text: &str, key: &str) -> Result<Vec<serde_json::Value>, String> {
     // YAML is a superset of JSON, so one parser reads both.
     let document: serde_json::Value =
         yaml_serde::from_str(text).map_err(|e| format!("not valid JSON or YAML: {e}"))?;
-    let records = match document {
-        serde_json::Value::Array(records) => records,
-        serde_json::Value::Object(mut object) => match object.remove("users") {
-            Some(serde_json::Value::Array(records)) => records,
-            _ => {
-                return Err("expected an array of users, or an object with a `users` array".into());
-            }
+    match document {
+        serde_json::Value::Array(records) => Ok(records),
+        serde_json::Value::Object(mut object) => match object.remove(key) {
+            Some(serde_json::Value::Array(records)) => Ok(records),
+            _ => Err(format!(
+                "expected an array of {key}, or an object with a `{key}` array"
+            )),
         },
-        _ => return Err("expected an array of users, or an object with a `users` array".into()),
-    };
+        _ => Err(format!(
+            "expected an array of {key}, or an object with a `{key}` array"
+        )),
+    }
+}
+
+pub fn parse(text: &str) -> Result<Vec<SeedUser>, String> {
+    let records = records(text, "users")?;
     let mut users = Vec::with_capacity(records.len());
     let mut emails = HashSet::new();
     let mut ids = HashSet::new();

@@ -3,20 +3,21 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
-use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::ids::Ids;
 use crate::server::Peer;
 use crate::stubs::{PathMatcher, RequestView, parse_method};
+use crate::sync::{read, write};
 
 /// The longest delay or dribble anything may ask for: long enough to trip any client
 /// timeout, short enough that a typo cannot hang a test run.
@@ -132,10 +133,10 @@ impl Delay {
         Ok(())
     }
 
-    fn pick(self, rng: &Mutex<StdRng>) -> Duration {
+    fn pick(self, ids: &Ids) -> Duration {
         Duration::from_millis(match self {
             Delay::Fixed(ms) => ms,
-            Delay::Between(min, max) => lock(rng).random_range(min..=max),
+            Delay::Between(min, max) => ids.with(|rng| rng.random_range(min..=max)),
         })
     }
 }
@@ -357,8 +358,7 @@ pub struct Faults {
     /// Whether any rule or chaos is set: the common case, none, costs one load.
     active: AtomicBool,
     /// Draws delays, rates and rule ids; with `--seed`, the same on every run.
-    rng: Mutex<StdRng>,
-    seed: Option<u64>,
+    rng: Ids,
 }
 
 impl Faults {
@@ -367,15 +367,12 @@ impl Faults {
             rules: RwLock::new(Vec::new()),
             chaos: RwLock::new(None),
             active: AtomicBool::new(false),
-            rng: Mutex::new(crate::store::rng(seed, "\0faults")),
-            seed,
+            rng: Ids::for_purpose(seed, "\0faults"),
         }
     }
 
     pub fn add_rule(&self, def: RuleDef) -> Result<Arc<Rule>, String> {
-        let rule = Arc::new(Rule::compile(def, || {
-            crate::store::uuid_from(&mut *lock(&self.rng))
-        })?);
+        let rule = Arc::new(Rule::compile(def, || self.rng.uuid())?);
         let mut rules = write(&self.rules);
         if rules.iter().any(|r| r.id == rule.id) {
             return Err(format!("a fault rule with id {} exists already", rule.id));
@@ -421,19 +418,22 @@ impl Faults {
         Ok(())
     }
 
-    /// Removes every rule (or those of one namespace) and, for all, the chaos setting.
-    pub fn clear(&self, namespace: Option<&str>) {
+    /// Removes every rule, or those of one namespace.
+    pub fn remove_rules(&self, namespace: Option<&str>) {
         match namespace {
-            None => {
-                write(&self.rules).clear();
-                *write(&self.chaos) = None;
-                *lock(&self.rng) = crate::store::rng(self.seed, "\0faults");
-            }
+            None => write(&self.rules).clear(),
             Some(namespace) => {
                 write(&self.rules).retain(|r| r.def.namespace.as_deref() != Some(namespace));
             }
         }
         self.refresh();
+    }
+
+    /// No rules, no chaos, and the generator back at the start of its sequence.
+    pub fn reset(&self) {
+        *write(&self.chaos) = None;
+        self.rng.reset();
+        self.remove_rules(None);
     }
 
     fn refresh(&self) {
@@ -462,7 +462,7 @@ impl Faults {
     }
 
     fn roll(&self, rate: f64) -> bool {
-        rate >= 1.0 || (rate > 0.0 && lock(&self.rng).random_bool(rate))
+        rate >= 1.0 || (rate > 0.0 && self.rng.with(|rng| rng.random_bool(rate)))
     }
 
     pub fn delay(&self, delay: Delay) -> Duration {
@@ -559,18 +559,6 @@ fn failing_body(chunks: Vec<Bytes>) -> Body {
     Body::from_stream(futures_util::stream::iter(chunks))
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(PoisonError::into_inner)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -652,7 +640,7 @@ mod tests {
             (350..650).contains(&hits),
             "{hits} of 1000 at a rate of 0.5"
         );
-        faults.clear(None);
+        faults.reset();
         let mut injection = Injection::default();
         faults.apply(&view, &mut injection);
         assert_eq!(injection, Injection::default());

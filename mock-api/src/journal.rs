@@ -2,7 +2,7 @@
 //! long load run keeps memory flat. Stub call counts live on the stubs and never roll off.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::stubs::PathMatcher;
+use crate::sync::lock;
 
 /// Entries kept unless `--journal-size` says otherwise.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -55,17 +56,7 @@ impl ServedBy {
 #[derive(Debug)]
 pub struct Entry {
     pub id: u64,
-    pub at: OffsetDateTime,
-    pub method: Method,
-    /// The target and the headers in one allocation: `path?query`, then `\nname: value` per
-    /// header. Owned copies, not slices of hyper's read buffer, which an entry would pin.
-    head: Box<str>,
-    /// Where the path ends in `head`, and where the target does.
-    path_end: usize,
-    target_end: usize,
-    /// The first [`BODY_KEPT`] bytes.
-    pub body: Bytes,
-    pub body_size: usize,
+    pub request: Recorded,
     pub namespace: Option<String>,
     pub served_by: ServedBy,
     pub status: u16,
@@ -90,8 +81,13 @@ pub struct Filter {
 
 impl Filter {
     fn selects(&self, entry: &Entry) -> bool {
-        self.method.as_ref().is_none_or(|m| *m == entry.method)
-            && self.path.as_ref().is_none_or(|p| p.matches(entry.path()))
+        self.method
+            .as_ref()
+            .is_none_or(|m| *m == entry.request.method)
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|p| p.matches(entry.request.path()))
             && self
                 .namespace
                 .as_deref()
@@ -137,7 +133,7 @@ impl Journal {
         if !self.enabled() {
             return;
         }
-        let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut ring = lock(&self.ring);
         ring.next_id += 1;
         entry.id = ring.next_id;
         if ring.entries.len() == self.capacity {
@@ -148,7 +144,7 @@ impl Journal {
     }
 
     pub fn select(&self, filter: &Filter) -> Selection {
-        let ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        let ring = lock(&self.ring);
         let selected: Vec<Arc<Entry>> = ring
             .entries
             .iter()
@@ -166,7 +162,7 @@ impl Journal {
 
     /// Forgets every entry, or those of one namespace.
     pub fn clear(&self, namespace: Option<&str>) {
-        let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut ring = lock(&self.ring);
         match namespace {
             None => {
                 ring.entries.clear();
@@ -184,10 +180,15 @@ impl Journal {
 pub struct Recorded {
     pub at: OffsetDateTime,
     pub method: Method,
+    /// The target and the headers in one allocation: `path?query`, then `\nname: value` per
+    /// header. Owned copies, not slices of hyper's read buffer, which an entry would pin.
     head: Box<str>,
+    /// Where the path ends in `head`, and where the target does.
     path_end: usize,
     target_end: usize,
+    /// The first [`BODY_KEPT`] bytes.
     pub body: Bytes,
+    pub body_size: usize,
 }
 
 impl Recorded {
@@ -209,7 +210,7 @@ impl Recorded {
             head.push_str(&String::from_utf8_lossy(value.as_bytes()));
         }
         // A copy, even when short: the body may be a slice of hyper's read buffer.
-        let body = match body.is_empty() {
+        let kept = match body.is_empty() {
             true => Bytes::new(),
             false => Bytes::copy_from_slice(&body[..body.len().min(BODY_KEPT)]),
         };
@@ -219,36 +220,8 @@ impl Recorded {
             path_end: uri.path().len(),
             target_end: target.len(),
             head: head.into_boxed_str(),
-            body,
-        }
-    }
-}
-
-impl Entry {
-    /// An entry for a request and what answered it; the journal assigns the `id`.
-    pub fn new(
-        recorded: Recorded,
-        body_size: usize,
-        namespace: Option<String>,
-        served_by: ServedBy,
-        status: u16,
-        injected: Option<String>,
-        elapsed: Duration,
-    ) -> Entry {
-        Entry {
-            id: 0,
-            at: recorded.at,
-            method: recorded.method,
-            head: recorded.head,
-            path_end: recorded.path_end,
-            target_end: recorded.target_end,
-            body: recorded.body,
-            body_size,
-            namespace,
-            served_by,
-            status,
-            injected,
-            elapsed,
+            body_size: body.len(),
+            body: kept,
         }
     }
 
@@ -281,10 +254,13 @@ impl Entry {
         }
         (uri, headers)
     }
+}
 
+impl Entry {
     pub fn to_json(&self) -> Value {
+        let request = &self.request;
         let mut headers = Map::new();
-        for (name, value) in self.headers() {
+        for (name, value) in request.headers() {
             match headers.get_mut(name) {
                 // Repeated headers are joined, as HTTP allows for most of them.
                 Some(Value::String(first)) => {
@@ -302,13 +278,13 @@ impl Entry {
         };
         json!({
             "id": self.id,
-            "at": crate::store::format_timestamp(self.at),
-            "method": self.method.as_str(),
-            "path": self.path(),
-            "query": self.query(),
+            "at": crate::store::format_timestamp(request.at),
+            "method": request.method.as_str(),
+            "path": request.path(),
+            "query": request.query(),
             "headers": headers,
-            "body": String::from_utf8_lossy(&self.body),
-            "body_size": self.body_size,
+            "body": String::from_utf8_lossy(&request.body),
+            "body_size": request.body_size,
             "namespace": self.namespace,
             "served_by": self.served_by.name(),
             "stub_id": stub,
@@ -335,15 +311,15 @@ mod tests {
             &headers,
             &body,
         );
-        Entry::new(
-            recorded,
-            body.len(),
-            None,
-            ServedBy::Api,
-            200,
-            None,
-            Duration::ZERO,
-        )
+        Entry {
+            id: 0,
+            request: recorded,
+            namespace: None,
+            served_by: ServedBy::Api,
+            status: 200,
+            injected: None,
+            elapsed: Duration::ZERO,
+        }
     }
 
     #[test]
@@ -353,27 +329,30 @@ mod tests {
             journal.record(entry(&format!("/{i}")));
         }
         let all = journal.select(&Filter::default());
-        let paths: Vec<&str> = all.entries.iter().map(|e| e.path()).collect();
+        let paths: Vec<&str> = all.entries.iter().map(|e| e.request.path()).collect();
         assert_eq!(paths, ["/2", "/3", "/4"]);
         let json = all.entries[0].to_json();
         assert_eq!(json["headers"], json!({"x-one": "1, 2"}));
-        let (uri, headers) = all.entries[0].parts();
+        let (uri, headers) = all.entries[0].request.parts();
         assert_eq!(
             (uri.path(), headers.get_all("x-one").iter().count()),
             ("/2", 2)
         );
         assert_eq!((all.total, all.dropped), (3, 2));
         assert_eq!(all.entries[0].id, 3);
-        assert_eq!(all.entries[0].body.len(), BODY_KEPT);
+        assert_eq!(all.entries[0].request.body.len(), BODY_KEPT);
         let filter = Filter {
             since: Some(3),
             limit: Some(1),
             ..Filter::default()
         };
         let newest = journal.select(&filter);
-        assert_eq!((newest.entries[0].path(), newest.total), ("/4", 2));
+        assert_eq!((newest.entries[0].request.path(), newest.total), ("/4", 2));
         let with_query = entry("/q?a=1");
-        assert_eq!((with_query.path(), with_query.query()), ("/q", Some("a=1")));
+        assert_eq!(
+            (with_query.request.path(), with_query.request.query()),
+            ("/q", Some("a=1"))
+        );
         let off = Journal::new(0);
         off.record(entry("/"));
         assert_eq!(off.select(&Filter::default()).total, 0);

@@ -11,7 +11,9 @@
 //!   keeps the journal;
 //! - [`admin`]: the admin API;
 //! - [`stubs`], [`faults`], [`journal`], [`clock`]: what the admin API controls;
-//! - [`data`]: seed users from a file; [`validate`]: the field rules it shares with the API;
+//! - [`data`]: seed users (and the list files stubs share) from a file; [`validate`]: the
+//!   field rules it shares with the API;
+//! - `ids`: every generated id, token and random draw, seeded or not; `sync`: lock helpers;
 //! - [`error`]: the one JSON error body, framework rejections included;
 //! - [`spec`]: the embedded OpenAPI documents;
 //! - [`server`]: `run` on a bound listener and [`MockServer`] for Rust tests.
@@ -21,6 +23,7 @@ pub mod clock;
 pub mod data;
 pub mod error;
 pub mod faults;
+mod ids;
 pub mod journal;
 pub mod mock;
 pub mod routes;
@@ -28,6 +31,7 @@ pub mod server;
 pub mod spec;
 pub mod store;
 pub mod stubs;
+mod sync;
 pub mod validate;
 
 pub use mock::{Config, Mock};

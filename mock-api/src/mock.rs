@@ -3,7 +3,7 @@
 //! API passes through on its way to a stub or a built-in route.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
@@ -21,6 +21,7 @@ use crate::routes::BODY_LIMIT;
 use crate::server::Peer;
 use crate::store::{Seed, SeedUser, Store};
 use crate::stubs::{RequestView, StubDef, Stubs};
+use crate::sync::{read, write};
 
 /// The header that picks a namespace: its own copy of the data, its own stubs.
 pub const NAMESPACE_HEADER: &str = "x-mock-namespace";
@@ -99,13 +100,10 @@ impl Mock {
         let Some(namespace) = namespace else {
             return Ok(self.store.clone());
         };
-        if let Some(store) = self.read_namespaces().get(namespace) {
+        if let Some(store) = read(&self.namespaces).get(namespace) {
             return Ok(store.clone());
         }
-        let mut namespaces = self
-            .namespaces
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut namespaces = write(&self.namespaces);
         if let Some(store) = namespaces.get(namespace) {
             return Ok(store.clone());
         }
@@ -119,8 +117,7 @@ impl Mock {
 
     /// The namespaces in use, by name.
     pub fn namespaces(&self) -> Vec<(String, Arc<Store>)> {
-        let mut all: Vec<_> = self
-            .read_namespaces()
+        let mut all: Vec<_> = read(&self.namespaces)
             .iter()
             .map(|(name, store)| (name.clone(), store.clone()))
             .collect();
@@ -133,31 +130,22 @@ impl Mock {
     /// default namespace are kept.
     pub fn reset_all(&self) {
         self.store.reset();
-        self.namespaces
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        write(&self.namespaces).clear();
         // The initial stubs compiled at start, so they compile again.
         let _ = self.stubs.reset();
         self.journal.clear(None);
-        self.faults.clear(None);
+        self.faults.reset();
         self.clock.reset();
     }
 
     /// One namespace back to the seed: its data, stubs, fault rules and journal entries.
     pub fn reset_namespace(&self, namespace: &str) {
-        if let Some(store) = self.read_namespaces().get(namespace) {
+        if let Some(store) = read(&self.namespaces).get(namespace) {
             store.reset();
         }
-        self.stubs.clear_namespace(namespace);
-        self.faults.clear(Some(namespace));
+        self.stubs.clear(Some(namespace));
+        self.faults.remove_rules(Some(namespace));
         self.journal.clear(Some(namespace));
-    }
-
-    fn read_namespaces(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Store>>> {
-        self.namespaces
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -204,7 +192,6 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         return next.run(request).await;
     }
     let started = Instant::now();
-    let at = mock.clock.now();
     let peer = request
         .extensions()
         .get::<ConnectInfo<Peer>>()
@@ -218,7 +205,6 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
             Err(_) => return AppError::PayloadTooLarge.into_response(),
         },
     };
-    let body_size = body.len();
     let namespace = match namespace_of(&parts.headers) {
         Ok(namespace) => namespace.map(str::to_owned),
         Err(error) => return error.into_response(),
@@ -245,10 +231,10 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         injection.overlay(asked.clone());
     }
     drop(view);
-    let recorded = mock
-        .journal
-        .enabled()
-        .then(|| Recorded::new(at, &parts.method, &parts.uri, &parts.headers, &body));
+    let recorded = mock.journal.enabled().then(|| {
+        let at = mock.clock.now();
+        Recorded::new(at, &parts.method, &parts.uri, &parts.headers, &body)
+    });
 
     if let Some(delay) = injection.delay {
         tokio::time::sleep(mock.faults.delay(delay)).await;
@@ -284,15 +270,15 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         response.headers_mut().insert("preference-applied", value);
     }
     if let Some(recorded) = recorded {
-        mock.journal.record(Entry::new(
-            recorded,
-            body_size,
+        mock.journal.record(Entry {
+            id: 0,
+            request: recorded,
             namespace,
             served_by,
-            response.status().as_u16(),
-            injection.label(),
-            started.elapsed(),
-        ));
+            status: response.status().as_u16(),
+            injected: injection.label(),
+            elapsed: started.elapsed(),
+        });
     }
     response
 }

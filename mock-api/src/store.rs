@@ -3,14 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use indexmap::IndexMap;
 use memchr::memmem;
+use rand::RngCore;
 use rand::rngs::StdRng;
-use rand::{RngCore, SeedableRng};
 use serde::{Serialize, Serializer};
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
@@ -18,6 +18,8 @@ use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::ids::Ids;
+use crate::sync::{lock, read, write};
 
 /// What a [`Store`] starts with, and what `reset` brings back.
 #[derive(Debug, Clone, Default)]
@@ -171,100 +173,6 @@ pub struct SnapshotInfo {
     pub users: usize,
     #[serde(serialize_with = "rfc3339")]
     pub taken_at: OffsetDateTime,
-}
-
-/// Where ids and tokens come from: the OS's CSPRNG, or with a seed a ChaCha generator that
-/// gives the same sequence every run (and tokens anyone with the seed can guess: tests only).
-#[derive(Debug)]
-struct Ids {
-    seeded: Option<(StdRng, Mutex<StdRng>)>,
-}
-
-impl Ids {
-    fn new(seed: Option<u64>) -> Ids {
-        Ids {
-            seeded: seed.map(|seed| {
-                let rng = StdRng::seed_from_u64(seed);
-                (rng.clone(), Mutex::new(rng))
-            }),
-        }
-    }
-
-    fn fill(&self, bytes: &mut [u8]) {
-        match &self.seeded {
-            Some((_, rng)) => lock(rng).fill_bytes(bytes),
-            None => rand::rng().fill_bytes(bytes),
-        }
-    }
-
-    fn uuid(&self) -> Uuid {
-        let mut bytes = [0u8; 16];
-        self.fill(&mut bytes);
-        uuid::Builder::from_random_bytes(bytes).into_uuid()
-    }
-
-    /// 256 bits, hex-encoded.
-    fn token(&self) -> String {
-        let mut bytes = [0u8; 32];
-        self.fill(&mut bytes);
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn state(&self) -> Option<StdRng> {
-        self.seeded.as_ref().map(|(_, rng)| lock(rng).clone())
-    }
-
-    fn restore(&self, state: Option<StdRng>) {
-        if let (Some((_, rng)), Some(state)) = (&self.seeded, state) {
-            *lock(rng) = state;
-        }
-    }
-
-    fn reset(&self) {
-        self.restore(self.seeded.as_ref().map(|(initial, _)| initial.clone()));
-    }
-
-    /// Makes the current state the one a reset goes back to.
-    fn rebase(&mut self) {
-        if let Some((initial, rng)) = &mut self.seeded {
-            *initial = rng
-                .get_mut()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone();
-        }
-    }
-}
-
-/// A generator seeded with `seed` mixed with what it is for (so that stub ids and user ids
-/// do not repeat each other), or from the OS without a seed.
-pub(crate) fn rng(seed: Option<u64>, purpose: &str) -> StdRng {
-    match seed {
-        Some(seed) => StdRng::seed_from_u64(namespace_seed(seed, purpose)),
-        None => StdRng::from_os_rng(),
-    }
-}
-
-/// A version 4 UUID from `rng`.
-pub(crate) fn uuid_from(rng: &mut impl RngCore) -> Uuid {
-    let mut bytes = [0u8; 16];
-    rng.fill_bytes(&mut bytes);
-    uuid::Builder::from_random_bytes(bytes).into_uuid()
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // No code path panics while holding a lock; should one ever, the value is still whole.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The seed of a namespace's generator: the server's seed mixed with the namespace's name
-/// (FNV-1a), so that each namespace repeats its own ids whatever the others do.
-fn namespace_seed(seed: u64, namespace: &str) -> u64 {
-    seed.to_le_bytes()
-        .iter()
-        .chain(namespace.as_bytes())
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-            (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-        })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -461,7 +369,7 @@ impl Store {
     /// A store of its own for a namespace: the same seed data (same ids), and with a seed,
     /// ids and tokens that depend only on the seed and the namespace's name.
     pub fn fork(&self, namespace: &str, random_seed: Option<u64>) -> Store {
-        let ids = Ids::new(random_seed.map(|seed| namespace_seed(seed, namespace)));
+        let ids = Ids::for_purpose(random_seed, namespace);
         Store::from_seed(
             self.seed.clone(),
             ids,
@@ -704,14 +612,13 @@ impl Store {
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Data> {
-        // No code path panics while holding the lock; should one ever, the data is still whole.
-        self.data.read().unwrap_or_else(PoisonError::into_inner)
+        read(&self.data)
     }
 
     /// The data for a change: every write goes through here, so every write bumps the version.
     fn write(&self) -> RwLockWriteGuard<'_, Data> {
         static VERSIONS: AtomicU64 = AtomicU64::new(1);
-        let mut data = self.data.write().unwrap_or_else(PoisonError::into_inner);
+        let mut data = write(&self.data);
         data.version = VERSIONS.fetch_add(1, Ordering::Relaxed);
         data
     }

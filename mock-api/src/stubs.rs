@@ -7,20 +7,21 @@
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 
 use axum::body::{Body, Bytes};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use rand::rngs::StdRng;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::faults::{Delay, FaultKind, Injection};
+use crate::ids::Ids;
 use crate::mock::check_namespace;
+use crate::sync::{read, write};
 
 /// Stubs kept at once; each is small, but a runaway script should get an error, not OOM.
 pub const MAX_STUBS: usize = 10_000;
@@ -601,8 +602,7 @@ pub struct Stubs {
     /// Those loaded at start (`--stubs`), which a reset of everything brings back.
     initial: Vec<StubDef>,
     /// Draws stub ids; with `--seed`, the same on every run.
-    ids: Mutex<StdRng>,
-    seed: Option<u64>,
+    ids: Ids,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -622,8 +622,7 @@ impl Stubs {
             list: RwLock::new(Vec::new()),
             next_seq: AtomicU64::new(0),
             initial,
-            ids: Mutex::new(crate::store::rng(seed, "\0stubs")),
-            seed,
+            ids: Ids::for_purpose(seed, "\0stubs"),
         };
         stubs.reset().map_err(|e| e.to_string())?;
         Ok(stubs)
@@ -631,11 +630,9 @@ impl Stubs {
 
     pub fn add(&self, def: StubDef) -> Result<Arc<Stub>, StubError> {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        let new_id = || {
-            crate::store::uuid_from(&mut *self.ids.lock().unwrap_or_else(PoisonError::into_inner))
-        };
+        let new_id = || self.ids.uuid();
         let stub = Arc::new(Stub::compile(def, seq, new_id).map_err(StubError::Invalid)?);
-        let mut list = self.list.write().unwrap_or_else(PoisonError::into_inner);
+        let mut list = write(&self.list);
         if list.iter().any(|s| s.stub.id == stub.id) {
             return Err(StubError::Exists(stub.id));
         }
@@ -656,7 +653,7 @@ impl Stubs {
 
     /// The first stub that matches, counted as called.
     pub fn find(&self, request: &RequestView<'_>) -> Option<Arc<Stub>> {
-        let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
+        let list = read(&self.list);
         let stub = list
             .iter()
             .find(|slot| {
@@ -672,7 +669,7 @@ impl Stubs {
 
     /// The stub that comes closest to matching, with why it does not.
     pub fn nearest(&self, request: &RequestView<'_>) -> Option<(Arc<Stub>, Vec<String>)> {
-        let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
+        let list = read(&self.list);
         list.iter()
             .map(|slot| (slot.stub.clone(), slot.stub.mismatches(request)))
             .filter(|(_, reasons)| !reasons.is_empty())
@@ -683,41 +680,40 @@ impl Stubs {
     }
 
     pub fn get(&self, id: Uuid) -> Option<Arc<Stub>> {
-        let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
+        let list = read(&self.list);
         list.iter()
             .find(|s| s.stub.id == id)
             .map(|s| s.stub.clone())
     }
 
     pub fn remove(&self, id: Uuid) -> Option<Arc<Stub>> {
-        let mut list = self.list.write().unwrap_or_else(PoisonError::into_inner);
+        let mut list = write(&self.list);
         let at = list.iter().position(|s| s.stub.id == id)?;
         Some(list.remove(at).stub)
     }
 
     /// Every stub, or with a namespace those that belong to it.
     pub fn list(&self, namespace: Option<&str>) -> Vec<Arc<Stub>> {
-        let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
+        let list = read(&self.list);
         list.iter()
             .filter(|s| namespace.is_none() || s.stub.def.namespace.as_deref() == namespace)
             .map(|s| s.stub.clone())
             .collect()
     }
 
-    /// Removes the stubs of one namespace.
-    pub fn clear_namespace(&self, namespace: &str) {
-        let mut list = self.list.write().unwrap_or_else(PoisonError::into_inner);
-        list.retain(|s| s.stub.def.namespace.as_deref() != Some(namespace));
+    /// Removes every stub, or those of one namespace.
+    pub fn clear(&self, namespace: Option<&str>) {
+        let mut list = write(&self.list);
+        match namespace {
+            None => list.clear(),
+            Some(namespace) => list.retain(|s| s.stub.def.namespace.as_deref() != Some(namespace)),
+        }
     }
 
     /// Removes every stub added at run time and brings back those loaded at start, uncalled.
     pub fn reset(&self) -> Result<(), StubError> {
-        self.list
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
-        *self.ids.lock().unwrap_or_else(PoisonError::into_inner) =
-            crate::store::rng(self.seed, "\0stubs");
+        self.clear(None);
+        self.ids.reset();
         for (index, def) in self.initial.iter().enumerate() {
             self.add(def.clone()).map_err(|e| {
                 let name = def
@@ -732,34 +728,17 @@ impl Stubs {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.list
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
+        read(&self.list).is_empty()
     }
 }
 
 /// Reads stubs from a JSON or YAML file: an array of stubs, or an object with a `stubs` array.
 pub fn load(path: &std::path::Path) -> Result<Vec<StubDef>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))
+    crate::data::read_file(path, parse_file)
 }
 
 pub fn parse_file(text: &str) -> Result<Vec<StubDef>, String> {
-    let document: Value =
-        yaml_serde::from_str(text).map_err(|e| format!("not valid JSON or YAML: {e}"))?;
-    let stubs = match document {
-        Value::Array(stubs) => stubs,
-        Value::Object(mut object) => match object.remove("stubs") {
-            Some(Value::Array(stubs)) => stubs,
-            _ => {
-                return Err("expected an array of stubs, or an object with a `stubs` array".into());
-            }
-        },
-        _ => return Err("expected an array of stubs, or an object with a `stubs` array".into()),
-    };
-    stubs
+    crate::data::records(text, "stubs")?
         .into_iter()
         .enumerate()
         .map(|(index, stub)| {
