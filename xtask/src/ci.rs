@@ -32,27 +32,13 @@ pub fn run() -> Result<()> {
             .env("INSTA_UPDATE", "no"),
     )?;
     // The mock honours its own contract: the checker on its default target and spec, with a
-    // fixed seed so that a failure here reproduces anywhere, a reset before each sequence,
-    // and a login so that the protected operations are exercised too.
-    exec(cargo().args([
-        "run",
-        "--quiet",
-        "--locked",
-        "-p",
-        "contract",
-        "--",
-        "check",
-        "--seed",
-        "1",
-        "--max-examples",
-        "100",
-        "--reset",
-        "POST /__admin/reset",
+    // login so that the protected operations are exercised too.
+    contract_check(&[
         "--auth-login",
         "POST /api/auth/login",
         "--auth-body",
         r#"{"email": "user@example.com", "password": "user123"}"#,
-    ]))?;
+    ])?;
     // The admin API honours its contract too, with its token wanted (so `ignored_auth` runs).
     let mock_api = root().join("target/debug/mock-api");
     let mock = Server::start(
@@ -60,27 +46,14 @@ pub fn run() -> Result<()> {
         &["--port", "0", "--admin-token", ADMIN_TOKEN],
         None,
     )?;
-    exec(cargo().args([
-        "run",
-        "--quiet",
-        "--locked",
-        "-p",
-        "contract",
-        "--",
-        "check",
+    contract_check(&[
         "--spec",
         "specs/mock-admin.yaml",
         "--target",
         &mock.url(""),
         "--header",
         &format!("Authorization: Bearer {ADMIN_TOKEN}"),
-        "--seed",
-        "1",
-        "--max-examples",
-        "100",
-        "--reset",
-        "POST /__admin/reset",
-    ]))?;
+    ])?;
     drop(mock);
     // The client examples, as users of those languages run them: each starts the binary.
     exec(
@@ -117,4 +90,18 @@ pub fn run() -> Result<()> {
         "error-rate<=0%",
     ]))?;
     Ok(())
+}
+
+/// `contract check` with CI's fixed seed (a failure reproduces anywhere), 100 examples per
+/// operation and the mock's reset before each sequence, plus `args`.
+fn contract_check(args: &[&str]) -> Result<()> {
+    exec(
+        cargo()
+            .args([
+                "run", "--quiet", "--locked", "-p", "contract", "--", "check",
+            ])
+            .args(["--seed", "1", "--max-examples", "100"])
+            .args(["--reset", "POST /__admin/reset"])
+            .args(args),
+    )
 }
