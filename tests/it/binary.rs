@@ -64,9 +64,8 @@ fn bad_usage_exits_2_with_a_message() {
         &["--bogus"],
         &["--host", "256.0.0.1", "--port", "0"],
     ] {
-        let output = Command::new(binary()).args(args).output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        let stderr = tests::mock_api_refuses(&args);
         assert!(
             !stderr.trim().is_empty() && !stderr.contains("panicked"),
             "{args:?}: {stderr}"

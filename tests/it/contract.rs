@@ -296,8 +296,7 @@ fn contract_cli(args: &[&str]) -> (Option<i32>, String, String) {
 
 #[test]
 fn cli_exit_status_0_on_the_bundled_mock_with_reports() {
-    let dir = std::env::temp_dir().join(format!("contract-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tests::temp_dir("contract-cli");
     let (json, junit) = (dir.join("report.json"), dir.join("junit.xml"));
     let (code, stdout, stderr) = contract_cli(&[
         "check",
@@ -340,8 +339,7 @@ async fn cli_exit_status_1_on_violations_with_junit_failures() {
         ..Defects::default()
     }))
     .await;
-    let dir = std::env::temp_dir().join(format!("contract-cli1-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tests::temp_dir("contract-cli1");
     let spec = dir.join("planted.yaml");
     std::fs::write(&spec, planted::SPEC).unwrap();
     let junit = dir.join("junit.xml");
@@ -384,8 +382,7 @@ async fn cli_exit_status_1_on_violations_with_junit_failures() {
 
 #[test]
 fn cli_exit_status_2_on_usage_spec_and_connection_errors() {
-    let dir = std::env::temp_dir().join(format!("contract-cli2-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tests::temp_dir("contract-cli2");
     let v31 = dir.join("v31.yaml");
     std::fs::write(
         &v31,

@@ -267,8 +267,7 @@ async fn snapshots_save_and_restore_the_data_by_name() {
 
 #[tokio::test]
 async fn seed_data_comes_from_a_file_checked_record_by_record() {
-    let dir = std::env::temp_dir().join(format!("mock-api-data-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tests::temp_dir("mock-api-data");
     let good = dir.join("users.json");
     std::fs::write(
         &good,
@@ -300,14 +299,12 @@ async fn seed_data_comes_from_a_file_checked_record_by_record() {
             {"email": "b@example.com", "password": "p", "name": "B", "role": "root"}]"#,
     )
     .unwrap();
-    let output = std::process::Command::new(tests::binary("mock-api"))
-        .args(["--port", "0", "--data"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(output.stdout.is_empty(), "no listening line");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = tests::mock_api_refuses(&[
+        "--port".as_ref(),
+        "0".as_ref(),
+        "--data".as_ref(),
+        bad.as_ref(),
+    ]);
     assert!(
         stderr.contains("bad.json: record 2 (b@example.com): role must be one of: user, admin"),
         "{stderr}"

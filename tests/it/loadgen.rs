@@ -22,16 +22,10 @@ fn text(output: &Output) -> String {
     )
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("loadgen-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn every_scenario_succeeds_against_a_spawned_mock() {
     let mock = mock_api::MockServer::start().unwrap();
-    let dir = temp_dir("run");
+    let dir = tests::temp_dir("loadgen-run");
     let report = dir.join("run.json");
     // Weights 4 + 4 + 2 + 1: eleven users give every scenario at least one.
     let output = loadgen(&[
@@ -153,7 +147,7 @@ fn report(dir: &Path, name: &str, request: &str, times_ms: &[u64], failures: u64
 
 #[test]
 fn merged_reports_and_verdicts_are_pinned() {
-    let dir = temp_dir("merge");
+    let dir = tests::temp_dir("loadgen-merge");
     let a = report(
         &dir,
         "a.json",
@@ -202,7 +196,7 @@ fn merged_reports_and_verdicts_are_pinned() {
 
 #[test]
 fn merge_refuses_what_it_cannot_read() {
-    let dir = temp_dir("bad");
+    let dir = tests::temp_dir("loadgen-bad");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{\"hello\": 1}").unwrap();
     let output = loadgen(&["merge", bad.to_str().unwrap()]);

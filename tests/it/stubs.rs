@@ -279,8 +279,7 @@ async fn the_journal_is_a_bounded_filterable_ring() {
 
 #[tokio::test]
 async fn stubs_load_from_a_yaml_file_at_start() {
-    let dir = std::env::temp_dir().join(format!("mock-api-stubs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tests::temp_dir("mock-api-stubs");
     let good = dir.join("stubs.yaml");
     std::fs::write(
         &good,
@@ -313,13 +312,12 @@ async fn stubs_load_from_a_yaml_file_at_start() {
         r#"[{"request": {"path": "/ok"}}, {"name": "broken", "request": {"path": "nope"}}]"#,
     )
     .unwrap();
-    let output = std::process::Command::new(tests::binary("mock-api"))
-        .args(["--port", "0", "--stubs"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = tests::mock_api_refuses(&[
+        "--port".as_ref(),
+        "0".as_ref(),
+        "--stubs".as_ref(),
+        bad.as_ref(),
+    ]);
     assert!(
         stderr.contains("bad.json: stub 2: path `nope` must start with /"),
         "{stderr}"

@@ -356,3 +356,22 @@ pub async fn run_contract_with(
         .await
         .expect("the run starts")
 }
+
+/// A fresh scratch folder for one test, named after it and this process.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
+/// Runs `mock-api` with `args` where it must refuse to start: exit status 2 and no
+/// listening line. Returns what it said on stderr.
+pub fn mock_api_refuses(args: &[&std::ffi::OsStr]) -> String {
+    let output = std::process::Command::new(binary("mock-api"))
+        .args(args)
+        .output()
+        .expect("mock-api runs");
+    assert_eq!(output.status.code(), Some(2), "{args:?}");
+    assert!(output.stdout.is_empty(), "{args:?}: no listening line");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
