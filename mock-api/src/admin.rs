@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::faults::{Chaos, RuleDef};
 use crate::journal::{Filter, Selection};
-use crate::mock::{Mock, check_namespace, namespace_of};
+use crate::mock::{Mock, check_name, check_namespace, namespace_of};
 use crate::server::Peer;
 use crate::stubs::{PathMatcher, StubDef, StubError, parse_method};
 
@@ -581,8 +581,7 @@ async fn release_clock(State(mock): State<Arc<Mock>>) -> Json<Value> {
 }
 
 fn snapshot_name(name: &str) -> AppResult<()> {
-    check_namespace(name)
-        .map_err(|e| AppError::Validation(e.replacen("namespace", "snapshot name", 1)))
+    check_name("snapshot name", name).map_err(AppError::Validation)
 }
 
 async fn list_snapshots(

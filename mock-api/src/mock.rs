@@ -149,9 +149,14 @@ impl Mock {
     }
 }
 
-/// A namespace (or snapshot) name: 1 to 64 letters, digits, `.`, `_` or `-`, not starting
-/// with `.` (so that `.` and `..` never reach a URL path).
+/// A namespace name: see [`check_name`].
 pub fn check_namespace(name: &str) -> Result<(), String> {
+    check_name("namespace", name)
+}
+
+/// A namespace or snapshot name: 1 to 64 letters, digits, `.`, `_` or `-`, not starting
+/// with `.` (so that `.` and `..` never reach a URL path). `what` names it in the error.
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
     let valid = (1..=64).contains(&name.len())
         && !name.starts_with('.')
         && name
@@ -161,7 +166,7 @@ pub fn check_namespace(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "namespace `{name}` must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
+            "{what} `{name}` must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
         ))
     }
 }
