@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::generate::{Case, Kind, Payload};
-use crate::schema::{Direction, Schemas};
-use crate::spec::Operation;
+use openapi::generate::{Case, Kind, Payload};
+use openapi::model::Operation;
+use openapi::schema::{Direction, Schemas};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Check {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use contract::auth::{Auth, Login};
 use contract::checks::{self, Check, Settings};
-use contract::{Options, report, spec};
+use contract::{Options, report};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Property-based conformance checking of an HTTP API against its OpenAPI 3.0 document.
@@ -297,44 +297,29 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
     })
 }
 
-/// The document from `--spec` (file or URL), else the target's `/openapi.json`, else the
+/// The document from `--spec` (file or URL), else the one the target serves, else the
 /// bundled one.
 async fn load_spec(
     client: &reqwest::Client,
     spec: Option<&str>,
     target: &str,
     external: bool,
-) -> Result<spec::Api> {
-    let text = match spec {
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-            let response = client
-                .get(url)
-                .send()
-                .await
-                .with_context(|| format!("fetching {url}"))?;
-            if !response.status().is_success() {
-                bail!("fetching {url}: status {}", response.status());
-            }
-            response.text().await?
-        }
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+) -> Result<openapi::Api> {
+    match spec {
+        Some(location) => Ok(openapi::load(client, location).await?),
         None if external => match served_spec(client, target).await {
-            Some(text) => text,
-            None => mock_api::spec::YAML.to_owned(),
+            Some(api) => Ok(api),
+            None => Ok(openapi::parse(mock_api::spec::YAML)?),
         },
-        None => mock_api::spec::YAML.to_owned(),
-    };
-    Ok(spec::parse(&text)?)
+        None => Ok(openapi::parse(mock_api::spec::YAML)?),
+    }
 }
 
-async fn served_spec(client: &reqwest::Client, target: &str) -> Option<String> {
-    let response = client
-        .get(format!("{target}/openapi.json"))
-        .send()
-        .await
-        .ok()?;
+async fn served_spec(client: &reqwest::Client, target: &str) -> Option<openapi::Api> {
+    let url = reqwest::Url::parse(&format!("{target}/openapi.json")).ok()?;
+    let response = client.get(url.clone()).send().await.ok()?;
     let text = response.error_for_status().ok()?.text().await.ok()?;
-    spec::parse(&text).is_ok().then_some(text)
+    openapi::from_text_at(client, &text, url).await.ok()
 }
 
 fn rand_seed() -> u64 {

@@ -21,9 +21,9 @@ use tokio::runtime::Handle;
 
 use crate::auth::Auth;
 use crate::checks::{self, Check, Finding, Outcome, Response, Settings};
-use crate::generate::{AuthMode, Case, Kind, Payload, Plan, param_text};
-use crate::spec::{Api, Location, Operation};
 use crate::stateful;
+use openapi::generate::{AuthMode, Case, Kind, Payload, Plan, param_text};
+use openapi::model::{Api, Location, Operation};
 
 /// How a run is configured.
 #[derive(Debug, Clone)]
@@ -271,7 +271,7 @@ impl OperationReport {
 
     /// Works out the spec coverage from the statuses seen.
     fn finish(&mut self, operation: &Operation) {
-        use crate::spec::StatusKey;
+        use openapi::model::StatusKey;
         self.succeeded = self.statuses.keys().any(|s| (200..300).contains(s));
         let seen = |key: &StatusKey| match key {
             StatusKey::Code(code) => self.statuses.contains_key(code),

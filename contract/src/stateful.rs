@@ -21,12 +21,12 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::checks::{Check, Finding, Outcome};
-use crate::generate::{AuthMode, Case, Plan};
 use crate::runner::{
     Context, Failure, Key, MAX_FAILURES_PER_PHASE, SentRequest, case_seed, hit, proptest_config,
 };
-use crate::schema::Schemas;
-use crate::spec::{Api, LinkSpec, Location, Operation, StatusKey};
+use openapi::generate::{AuthMode, Case, Plan};
+use openapi::model::{Api, LinkSpec, Location, Operation, StatusKey};
+use openapi::schema::Schemas;
 
 /// Values captured from responses, by (path template, parameter name); newest last.
 pub type Pool = BTreeMap<(String, String), Vec<Value>>;
@@ -372,7 +372,7 @@ impl Graph {
     }
 }
 
-fn success_responses(operation: &Operation) -> impl Iterator<Item = &crate::spec::ResponseSpec> {
+fn success_responses(operation: &Operation) -> impl Iterator<Item = &openapi::model::ResponseSpec> {
     operation
         .responses
         .iter()
@@ -384,7 +384,7 @@ fn success_responses(operation: &Operation) -> impl Iterator<Item = &crate::spec
         .map(|(_, spec)| spec)
 }
 
-fn json_schema(response: &crate::spec::ResponseSpec) -> Option<&Value> {
+fn json_schema(response: &openapi::model::ResponseSpec) -> Option<&Value> {
     response
         .content
         .iter()
@@ -865,7 +865,7 @@ mod tests {
 
     #[test]
     fn infers_links_and_feeds_from_structure() {
-        let api = crate::spec::parse(
+        let api = openapi::parse(
             r##"
 openapi: 3.0.3
 info: {title: t, version: "1"}
@@ -923,9 +923,9 @@ components:
     #[test]
     fn evaluates_runtime_expressions() {
         let case = Case {
-            kind: crate::generate::Kind::Positive,
+            kind: openapi::generate::Kind::Positive,
             params: vec![(Location::Path, "id".into(), serde_json::json!(7))],
-            body: crate::generate::Payload::None,
+            body: openapi::generate::Payload::None,
             auth: AuthMode::Normal,
         };
         let response = crate::checks::Response {

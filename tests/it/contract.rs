@@ -383,24 +383,30 @@ async fn cli_exit_status_1_on_violations_with_junit_failures() {
 #[test]
 fn cli_exit_status_2_on_usage_spec_and_connection_errors() {
     let dir = tests::temp_dir("contract-cli2");
-    let v31 = dir.join("v31.yaml");
-    std::fs::write(
-        &v31,
-        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
-    )
-    .unwrap();
-    let v20 = dir.join("v20.yaml");
-    std::fs::write(
-        &v20,
-        "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n",
-    )
-    .unwrap();
-    let cases: [(&[&str], &str); 6] = [
-        (&["check", "--spec", v31.to_str().unwrap()], "OpenAPI 3.1.0"),
-        (&["check", "--spec", v20.to_str().unwrap()], "OpenAPI 2.0"),
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let v40 = write(
+        "v40.yaml",
+        "openapi: 4.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    );
+    let v12 = write(
+        "v12.yaml",
+        "swagger: '1.2'\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    );
+    let dangling = write(
+        "dangling.yaml",
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200': {$ref: 'missing.yaml#/Ok'}\n",
+    );
+    let cases: [(&[&str], &str); 7] = [
+        (&["check", "--spec", &v40], "OpenAPI 4.0.0 is not supported"),
+        (&["check", "--spec", &v12], "OpenAPI 1.2 is not supported"),
+        (&["check", "--spec", &dangling], "missing.yaml"),
         (
             &["check", "--spec", "/nonexistent/spec.yaml"],
-            "reading /nonexistent/spec.yaml",
+            "cannot read /nonexistent/spec.yaml",
         ),
         (
             &["check", "--target", "http://127.0.0.1:9"],

@@ -217,7 +217,7 @@ async fn silent_on_the_bundled_mock_with_login_and_reset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_that_fails_stops_the_run_with_a_clear_error() {
     let addr = tests::planted::serve(things::app(Defects::default())).await;
-    let api = contract::spec::parse(things::SPEC).unwrap();
+    let api = openapi::parse(things::SPEC).unwrap();
     let auth = Auth::new(Some(
         Login::parse("POST /login", json!({"password": "wrong"}), "/token").unwrap(),
     ));

@@ -184,14 +184,14 @@ impl Api {
 /// 404 and 405 with the JSON error body.
 pub fn conforms(method: &Method, path: &str, reply: &Reply) -> Result<(), String> {
     use contract::checks::{self, Check, Outcome, Response, Settings};
-    use contract::generate::{AuthMode, Case, Kind, Payload};
+    use openapi::generate::{AuthMode, Case, Kind, Payload};
 
     // The admin API's contract first (its /__admin/reset documents the admin guard's
     // answers too), then the API's.
-    static APIS: OnceLock<[contract::spec::Api; 2]> = OnceLock::new();
+    static APIS: OnceLock<[openapi::Api; 2]> = OnceLock::new();
     let apis = APIS.get_or_init(|| {
         [mock_api::spec::ADMIN_YAML, mock_api::spec::YAML]
-            .map(|yaml| contract::spec::parse(yaml).expect("the bundled spec parses"))
+            .map(|yaml| openapi::parse(yaml).expect("the bundled spec parses"))
     });
     let Some((api, template)) = apis
         .iter()
@@ -279,7 +279,7 @@ fn expect_error_body(reply: &Reply, status: u16) -> Result<(), String> {
 }
 
 /// The spec path template that `path` falls under; literal segments win over `{params}`.
-fn path_template(api: &contract::spec::Api, path: &str) -> Option<String> {
+fn path_template(api: &openapi::Api, path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('/').collect();
     api.operations
         .iter()
@@ -351,7 +351,7 @@ pub async fn run_contract_with(
     options: contract::Options,
     auth: contract::auth::Auth,
 ) -> contract::Report {
-    let api = contract::spec::parse(spec).expect("the spec parses");
+    let api = openapi::parse(spec).expect("the spec parses");
     contract::run(Arc::new(api), Arc::new(options), Arc::new(auth), |_| {})
         .await
         .expect("the run starts")

@@ -1,0 +1,692 @@
+//! Requests of one operation: random valid cases, the deterministic coverage cases (examples,
+//! boundaries), and negative cases that break exactly one constraint. A case is called valid
+//! or invalid only after the validator has judged what the server will see (parameters as
+//! text, form bodies as fields), so a server is never blamed for the generator's mistake.
+
+use std::fmt;
+
+use proptest::prelude::*;
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{Value, json};
+
+use crate::generate::values::{
+    MAX_LENGTH, allows_null, canonical, constrains_format, integer_bounds, schema_type, strategy,
+    usize_of,
+};
+use crate::generate::wire::{BodyJudge, ParamJudge};
+use crate::model::{Body, Location, Operation, Param};
+use crate::schema::{Direction, Schemas};
+
+/// One request to send, before it is bound to a target URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub kind: Kind,
+    /// Parameter values by location and name; strings are sent as they are.
+    pub params: Vec<(Location, String, Value)>,
+    pub body: Payload,
+    pub auth: AuthMode,
+}
+
+/// Which credentials a case carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// The configured ones (`-H`, or the token of `--auth-login` on protected operations).
+    #[default]
+    Normal,
+    /// None at all.
+    Missing,
+    /// A bearer token the target never issued.
+    Forged,
+}
+
+impl Case {
+    /// Sets a path parameter (replacing a generated value).
+    pub fn bind(&mut self, name: &str, value: Value) {
+        self.params
+            .retain(|(l, n, _)| !(*l == Location::Path && n == name));
+        self.params.push((Location::Path, name.to_owned(), value));
+    }
+
+    pub fn path_param(&self, name: &str) -> Option<&Value> {
+        self.params
+            .iter()
+            .find(|(l, n, _)| *l == Location::Path && n == name)
+            .map(|(_, _, v)| v)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// Valid by the spec: from an example, a boundary, or random.
+    Positive,
+    /// Breaks one constraint, described here.
+    Negative(String),
+    /// Leaves out this required header (judged by `missing_required_header`).
+    MissingHeader(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    None,
+    Json(Value),
+    /// Bytes sent as they are, with this content type (none: no header).
+    Raw {
+        content_type: Option<String>,
+        bytes: Vec<u8>,
+    },
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kind::Positive => f.write_str("valid"),
+            Kind::Negative(what) => write!(f, "invalid: {what}"),
+            Kind::MissingHeader(name) => write!(f, "invalid: required header `{name}` missing"),
+        }
+    }
+}
+
+/// The parameters and body a case for `operation` can carry, with their strategies.
+pub struct Plan<'a> {
+    schemas: &'a Schemas,
+    operation: &'a Operation,
+    /// Real values for path parameters, captured from the target's responses.
+    pool: Vec<(String, Vec<Value>)>,
+    /// One judge per parameter of the operation, in order.
+    judges: Vec<Option<ParamJudge>>,
+    body_judge: Option<BodyJudge>,
+}
+
+impl<'a> Plan<'a> {
+    pub fn new(schemas: &'a Schemas, operation: &'a Operation) -> Plan<'a> {
+        Plan {
+            schemas,
+            operation,
+            pool: Vec::new(),
+            judges: operation
+                .params
+                .iter()
+                .map(|p| ParamJudge::new(schemas, p))
+                .collect(),
+            body_judge: operation
+                .body
+                .as_ref()
+                .and_then(|b| BodyJudge::new(schemas, b)),
+        }
+    }
+
+    fn judge(&self, param: &Param) -> Option<&ParamJudge> {
+        let index = self
+            .operation
+            .params
+            .iter()
+            .position(|p| std::ptr::eq(p, param))?;
+        self.judges.get(index)?.as_ref()
+    }
+
+    fn body_is_valid(&self, _body: &Body, value: &Value) -> bool {
+        self.body_judge.as_ref().is_none_or(|j| j.accepts(value))
+    }
+
+    /// Whether every part of a case is valid as the server will see it: the check made on
+    /// every case before it is called valid.
+    pub fn is_valid(&self, case: &Case) -> bool {
+        let params_ok = self
+            .operation
+            .params
+            .iter()
+            .filter(|p| p.location != Location::Cookie)
+            .all(|param| {
+                let value = case
+                    .params
+                    .iter()
+                    .find(|(l, n, _)| *l == param.location && *n == param.name);
+                match (value, self.judge(param)) {
+                    (None, _) => !param.required,
+                    (Some((_, _, value)), Some(judge)) => judge.accepts(value),
+                    (Some(_), None) => true,
+                }
+            });
+        let body_ok = match (&self.operation.body, &case.body) {
+            (Some(body), Payload::Json(value)) => self.body_is_valid(body, value),
+            (Some(body), Payload::None) => !body.required,
+            (None, Payload::None) => true,
+            _ => false,
+        };
+        params_ok && body_ok
+    }
+
+    /// The schemas of this operation that no generated value satisfies, each named by where
+    /// it is in the document: problems of the document, never sent, never blamed on a server.
+    pub fn problems(&self) -> Vec<String> {
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                max_local_rejects: 256,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]),
+        );
+        let mut problems = Vec::new();
+        let mut probe = |schema: &Value, accepts: &dyn Fn(&Value) -> bool, ascii: bool| {
+            let strategy = strategy(self.schemas, schema, ascii);
+            let satisfied = (0..64).any(|_| {
+                strategy
+                    .new_tree(&mut runner)
+                    .is_ok_and(|t| accepts(&t.current()))
+            }) || accepts(&canonical(self.schemas, schema, ascii));
+            if !satisfied {
+                let at = self.schemas.origin(schema).unwrap_or("a schema");
+                problems.push(format!(
+                    "no value the checker can make satisfies the schema at {at}"
+                ));
+            }
+        };
+        for (param, judge) in self.operation.params.iter().zip(&self.judges) {
+            if let (true, Some(judge)) =
+                (param.required && param.location != Location::Cookie, judge)
+            {
+                probe(
+                    &param.schema,
+                    &|v| judge.accepts(v),
+                    param.location == Location::Header,
+                );
+            }
+        }
+        if let (Some(body), Some(judge)) = (&self.operation.body, &self.body_judge)
+            && body.required
+        {
+            probe(&body.schema, &|v| judge.accepts(v), false);
+        }
+        problems
+    }
+
+    /// Path parameters draw from these values most of the time (ids the target really has).
+    pub fn with_pool(mut self, pool: Vec<(String, Vec<Value>)>) -> Plan<'a> {
+        self.pool = pool
+            .into_iter()
+            .filter(|(_, values)| !values.is_empty())
+            .collect();
+        self
+    }
+
+    fn params(&self) -> impl Iterator<Item = &'a Param> + use<'a> {
+        // Cookies are not sent: few APIs take them and they need a cookie jar per case.
+        self.operation
+            .params
+            .iter()
+            .filter(|p| p.location != Location::Cookie)
+    }
+
+    /// Random valid cases.
+    pub fn positive(&self) -> BoxedStrategy<Case> {
+        let mut params: Vec<BoxedStrategy<Option<(Location, String, Value)>>> = Vec::new();
+        for param in self.params() {
+            let (location, name) = (param.location, param.name.clone());
+            let generated = strategy(self.schemas, &param.schema, location == Location::Header);
+            let pooled = self
+                .pool
+                .iter()
+                .find(|(n, _)| *n == param.name && location == Location::Path);
+            let values = match pooled {
+                Some((_, values)) => {
+                    prop_oneof![3 => proptest::sample::select(values.clone()), 1 => generated]
+                        .boxed()
+                }
+                None => generated,
+            };
+            let judge = self.judge(param).cloned();
+            let value = values
+                .prop_filter("valid by the validator", move |v| {
+                    judge.as_ref().is_none_or(|j| j.accepts(v))
+                })
+                .prop_map(move |v| (location, name.clone(), v));
+            // An optional parameter that is null is left out rather than sent empty.
+            params.push(match param.required {
+                true => value.prop_map(Some).boxed(),
+                false => proptest::option::of(value)
+                    .prop_map(|p| p.filter(|(_, _, v)| !v.is_null()))
+                    .boxed(),
+            });
+        }
+        let body = match &self.operation.body {
+            Some(body) => {
+                let judge = self.body_judge.clone();
+                strategy(self.schemas, &body.schema, false)
+                    .prop_filter("valid by the validator", move |v| {
+                        judge.as_ref().is_none_or(|j| j.accepts(v))
+                    })
+                    .prop_map(Payload::Json)
+                    .boxed()
+            }
+            None => Just(Payload::None).boxed(),
+        };
+        (params, body)
+            .prop_map(|(params, body)| Case {
+                kind: Kind::Positive,
+                params: params.into_iter().flatten().collect(),
+                body,
+                auth: AuthMode::Normal,
+            })
+            .boxed()
+    }
+
+    /// A valid case built from canonical values, the base that coverage cases vary.
+    pub fn base(&self) -> Case {
+        let params = self
+            .params()
+            .filter(|p| p.required)
+            .map(|p| {
+                let pooled = self
+                    .pool
+                    .iter()
+                    .find(|(n, _)| *n == p.name && p.location == Location::Path);
+                let value = pooled
+                    .and_then(|(_, values)| values.last().cloned())
+                    .or_else(|| p.examples.first().cloned());
+                let value = value.unwrap_or_else(|| {
+                    canonical(self.schemas, &p.schema, p.location == Location::Header)
+                });
+                (p.location, p.name.clone(), value)
+            })
+            .collect();
+        let body = match &self.operation.body {
+            Some(body) => Payload::Json(
+                body.examples
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| canonical(self.schemas, &body.schema, false)),
+            ),
+            None => Payload::None,
+        };
+        Case {
+            kind: Kind::Positive,
+            params,
+            body,
+            auth: AuthMode::Normal,
+        }
+    }
+
+    /// The deterministic cases: the spec's examples, each constraint at its boundaries (valid
+    /// at the bound, invalid just past it), and every single-constraint violation once.
+    pub fn coverage(&self) -> Vec<Case> {
+        let base = self.base();
+        let mut cases = vec![base.clone()];
+        let mut push = |case: Case| {
+            if !cases.contains(&case) {
+                cases.push(case);
+            }
+        };
+        if let Some(body) = &self.operation.body {
+            let resolved = self.schemas.resolve(&body.schema);
+            let schema_examples = resolved
+                .get("examples")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten();
+            for example in body.examples.iter().chain(schema_examples) {
+                push(Case {
+                    body: Payload::Json(example.clone()),
+                    ..base.clone()
+                });
+            }
+        }
+        for param in self.params() {
+            for example in &param.examples {
+                push(with_param(&base, param, example.clone(), Kind::Positive));
+            }
+            for (value, valid) in self.boundaries(&param.schema, param.location == Location::Header)
+            {
+                let kind = self.param_kind(param, &value, valid, "past a bound");
+                if let Some(kind) = kind {
+                    push(with_param(&base, param, value, kind));
+                }
+            }
+        }
+        if let (Some(body), Payload::Json(base_body)) = (&self.operation.body, &base.body) {
+            for (pointer, schema) in self.body_fields(&body.schema) {
+                for (value, _) in self.boundaries(&schema, false) {
+                    let mut changed = base_body.clone();
+                    if set_pointer(&mut changed, &pointer, value) {
+                        let kind = match self.body_is_valid(body, &changed) {
+                            true => Kind::Positive,
+                            false => Kind::Negative(format!("body{pointer} past a bound")),
+                        };
+                        push(Case {
+                            kind,
+                            body: Payload::Json(changed),
+                            ..base.clone()
+                        });
+                    }
+                }
+            }
+        }
+        for case in self.negatives(&base) {
+            push(case);
+        }
+        cases
+    }
+
+    /// Valid values at each bound of a schema and invalid ones just past it.
+    fn boundaries(&self, schema: &Value, ascii: bool) -> Vec<(Value, bool)> {
+        let resolved = self.schemas.resolve(schema);
+        let mut values = Vec::new();
+        match schema_type(resolved) {
+            "integer" => {
+                let (low, high) = integer_bounds(resolved);
+                if low > i64::MIN {
+                    values.extend([(json!(low), true), (json!(low.saturating_sub(1)), false)]);
+                }
+                if high < i64::MAX {
+                    values.extend([(json!(high), true), (json!(high.saturating_add(1)), false)]);
+                }
+            }
+            "number" => {
+                for (key, step) in [("minimum", -1.0), ("maximum", 1.0)] {
+                    if let Some(bound) = resolved.get(key).and_then(Value::as_f64) {
+                        values.push((json!(bound), true));
+                        values.push((json!(bound + step), false));
+                    }
+                }
+            }
+            "string" if !constrains_format(resolved) && resolved.get("pattern").is_none() => {
+                let fill = |n: usize| Value::String(if ascii { "a" } else { "é" }.repeat(n));
+                // Bounds past what is ever sent are left to the schema (no huge allocations).
+                if let Some(min) = usize_of(resolved, "minLength").filter(|m| *m <= MAX_LENGTH) {
+                    values.push((fill(min), true));
+                    if min > 0 {
+                        values.push((fill(min - 1), false));
+                    }
+                }
+                if let Some(max) = usize_of(resolved, "maxLength").filter(|m| *m < MAX_LENGTH) {
+                    values.extend([(fill(max), true), (fill(max + 1), false)]);
+                }
+            }
+            "string" => {
+                // Formatted strings: too long is invalid whatever the format.
+                if let Some(max) = usize_of(resolved, "maxLength").filter(|m| *m < MAX_LENGTH) {
+                    values.push((Value::String("a".repeat(max + 1)), false));
+                }
+            }
+            _ => {}
+        }
+        // A value is what the validator says it is, not what we meant it to be.
+        values
+            .into_iter()
+            .map(|(v, _)| {
+                let valid = self.schemas.is_valid(schema, Direction::Request, &v);
+                (v, valid)
+            })
+            .collect()
+    }
+
+    /// Whether a parameter value is valid, invalid (with why), or unusable (`None`).
+    fn param_kind(&self, param: &Param, value: &Value, valid: bool, what: &str) -> Option<Kind> {
+        let judge = self.judge(param)?;
+        if !judge.sendable(value) {
+            return None;
+        }
+        // What the server sees is text: judge the value as it will be parsed.
+        let valid = valid && judge.accepts(value);
+        Some(match valid {
+            true => Kind::Positive,
+            false => Kind::Negative(format!(
+                "{} parameter `{}` {what}",
+                param.location.name(),
+                param.name
+            )),
+        })
+    }
+
+    /// Single-constraint violations applied to `base`, each confirmed invalid.
+    pub fn negatives(&self, base: &Case) -> Vec<Case> {
+        let mut cases = Vec::new();
+        for param in self.params() {
+            if param.required && param.location != Location::Path {
+                let mut case = base.clone();
+                case.params
+                    .retain(|(l, n, _)| !(*l == param.location && n == &param.name));
+                let kind = match param.location {
+                    Location::Header => Kind::MissingHeader(param.name.clone()),
+                    location => Kind::Negative(format!(
+                        "required {} parameter `{}` missing",
+                        location.name(),
+                        param.name
+                    )),
+                };
+                cases.push(Case { kind, ..case });
+            }
+            for (value, what) in self.mutations(&param.schema) {
+                if let Some(kind @ Kind::Negative(_)) = self.param_kind(param, &value, true, &what)
+                {
+                    cases.push(with_param(base, param, value, kind));
+                }
+            }
+        }
+        let (Some(body), Payload::Json(base_body)) = (&self.operation.body, &base.body) else {
+            return cases;
+        };
+        let mut body_case = |value: Value, what: String| {
+            if !self.body_is_valid(body, &value) {
+                cases.push(Case {
+                    kind: Kind::Negative(what),
+                    body: Payload::Json(value),
+                    ..base.clone()
+                });
+            }
+        };
+        for (value, what) in self.mutations(&body.schema) {
+            body_case(value, format!("body {what}"));
+        }
+        for (pointer, schema) in self.body_fields(&body.schema) {
+            let mut without = base_body.clone();
+            if remove_pointer(&mut without, &pointer) {
+                body_case(without, format!("body{pointer} missing"));
+            }
+            for (value, what) in self.mutations(&schema) {
+                let mut changed = base_body.clone();
+                if set_pointer(&mut changed, &pointer, value) {
+                    body_case(changed, format!("body{pointer} {what}"));
+                }
+            }
+        }
+        let closed = self
+            .schemas
+            .resolve(&body.schema)
+            .get("additionalProperties")
+            == Some(&Value::Bool(false));
+        if closed && base_body.is_object() {
+            let mut extra = base_body.clone();
+            extra["unexpected_property"] = json!(1);
+            body_case(extra, "body has a property the schema forbids".to_owned());
+        }
+        let raw = |content_type: Option<&str>, bytes: &[u8], what: &str| Case {
+            kind: Kind::Negative(what.to_owned()),
+            body: Payload::Raw {
+                content_type: content_type.map(str::to_owned),
+                bytes: bytes.to_vec(),
+            },
+            ..base.clone()
+        };
+        cases.push(raw(
+            Some(&body.media_type),
+            b"{\"unterminated",
+            "malformed JSON body",
+        ));
+        let text_accepted = body
+            .accepts
+            .iter()
+            .any(|m| m.starts_with("text/") || m.starts_with("*/"));
+        if !text_accepted {
+            let bytes = serde_json::to_vec(base_body).unwrap_or_default();
+            cases.push(raw(Some("text/plain"), &bytes, "body sent as text/plain"));
+        }
+        if body.required {
+            cases.push(raw(None, b"", "required body missing"));
+        }
+        cases
+    }
+
+    /// Values that break one constraint of a schema, described.
+    fn mutations(&self, schema: &Value) -> Vec<(Value, String)> {
+        let resolved = self.schemas.resolve(schema);
+        let mut out: Vec<(Value, String)> = Vec::new();
+        let kind = schema_type(resolved);
+        let wrong_type = match kind {
+            "string" => json!(12345),
+            "integer" | "number" => json!("not-a-number"),
+            "boolean" => json!("not-a-boolean"),
+            "array" => json!({"not": "an array"}),
+            "object" => json!(["not", "an", "object"]),
+            _ => Value::Null,
+        };
+        if !wrong_type.is_null() {
+            out.push((wrong_type, format!("not of type {kind}")));
+        }
+        if kind == "integer" {
+            out.push((json!(1.5), "not an integer".to_owned()));
+        }
+        if !allows_null(resolved) && kind != "any" {
+            out.push((Value::Null, "null where null is not allowed".to_owned()));
+        }
+        if resolved.get("enum").is_some() {
+            out.push((json!("not-in-the-enum"), "outside its enum".to_owned()));
+        }
+        if let Some(format) = resolved.get("format").and_then(Value::as_str) {
+            let bad = match format {
+                "email" => Some("not-an-email"),
+                "uuid" => Some("not-a-uuid"),
+                "date-time" => Some("yesterday"),
+                "date" => Some("2021-13-45"),
+                "uri" | "url" => Some("not a uri"),
+                "ipv4" => Some("999.1.1.1"),
+                "ipv6" => Some("not:an:ipv6"),
+                "hostname" => Some("-bad-.host-"),
+                _ => None,
+            };
+            if let Some(bad) = bad {
+                out.push((json!(bad), format!("not a valid {format}")));
+            }
+        }
+        if resolved.get("pattern").is_some() {
+            for candidate in ["", "!!!", " ", "\u{7f}~~", "0"] {
+                out.push((json!(candidate), "not matching its pattern".to_owned()));
+            }
+        }
+        if let Some(step) = resolved.get("multipleOf").and_then(Value::as_f64) {
+            let base = resolved
+                .get("minimum")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0)
+                .max(0.0);
+            out.push((
+                json!(base + step / 2.0 + step),
+                "not a multiple of its multipleOf".to_owned(),
+            ));
+        }
+        for (value, valid) in self.boundaries(schema, false) {
+            if !valid {
+                out.push((value, "past a bound".to_owned()));
+            }
+        }
+        if kind == "array" {
+            let item = resolved
+                .get("items")
+                .map(|i| canonical(self.schemas, i, false))
+                .unwrap_or(json!(1));
+            if let Some(min) =
+                usize_of(resolved, "minItems").filter(|m| (1..=MAX_LENGTH).contains(m))
+            {
+                out.push((
+                    Value::Array(vec![item.clone(); min - 1]),
+                    "with too few items".to_owned(),
+                ));
+            }
+            if let Some(max) = usize_of(resolved, "maxItems").filter(|m| *m < MAX_LENGTH) {
+                out.push((
+                    Value::Array(vec![item.clone(); max + 1]),
+                    "with too many items".to_owned(),
+                ));
+            }
+            if resolved.get("uniqueItems") == Some(&Value::Bool(true)) {
+                out.push((
+                    Value::Array(vec![item.clone(), item]),
+                    "with duplicate items".to_owned(),
+                ));
+            }
+        }
+        // Keep only what the validator agrees is invalid.
+        out.retain(|(value, _)| !self.schemas.is_valid(schema, Direction::Request, value));
+        out
+    }
+
+    /// The fields of an object body, by JSON pointer, with their schemas (one level down,
+    /// and one more inside nested objects).
+    fn body_fields(&self, schema: &Value) -> Vec<(String, Value)> {
+        let mut fields = Vec::new();
+        collect_fields(self.schemas, schema, "", 0, &mut fields);
+        fields
+    }
+}
+
+fn collect_fields(
+    schemas: &Schemas,
+    schema: &Value,
+    prefix: &str,
+    depth: usize,
+    out: &mut Vec<(String, Value)>,
+) {
+    let resolved = schemas.resolve(schema);
+    for (name, property) in resolved
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if schemas.has_flag(property, "readOnly") {
+            continue;
+        }
+        let pointer = format!("{prefix}/{}", name.replace('~', "~0").replace('/', "~1"));
+        out.push((pointer.clone(), property.clone()));
+        if depth < 1 && schema_type(schemas.resolve(property)) == "object" {
+            collect_fields(schemas, property, &pointer, depth + 1, out);
+        }
+    }
+}
+
+fn with_param(base: &Case, param: &Param, value: Value, kind: Kind) -> Case {
+    let mut case = base.clone();
+    case.kind = kind;
+    case.params
+        .retain(|(l, n, _)| !(*l == param.location && n == &param.name));
+    case.params
+        .push((param.location, param.name.clone(), value));
+    case
+}
+
+/// Sets the value at a JSON pointer whose parent exists; false when it does not.
+fn set_pointer(value: &mut Value, pointer: &str, new: Value) -> bool {
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let key = key.replace("~1", "/").replace("~0", "~");
+    match value.pointer_mut(parent).and_then(Value::as_object_mut) {
+        Some(object) => {
+            object.insert(key, new);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Removes the value at a JSON pointer; false when there was none.
+fn remove_pointer(value: &mut Value, pointer: &str) -> bool {
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let key = key.replace("~1", "/").replace("~0", "~");
+    value
+        .pointer_mut(parent)
+        .and_then(Value::as_object_mut)
+        .is_some_and(|o| o.remove(&key).is_some())
+}

@@ -1,0 +1,14 @@
+//! Generation on the model, shared by the checker (valid and invalid cases), the mock
+//! (responses) and the load generator (valid requests).
+//!
+//! - [`values`]: values of one schema: random, simplest, boundaries;
+//! - [`wire`]: values as text on the wire, and what a server reads back from it;
+//! - [`cases`]: requests of one operation, each judged valid or invalid by the validator.
+
+pub mod cases;
+pub mod values;
+pub mod wire;
+
+pub use cases::{AuthMode, Case, Kind, Payload, Plan};
+pub use values::canonical;
+pub use wire::{encode_body, param_text};

@@ -1,0 +1,24 @@
+//! One model of an OpenAPI document for every tool of the kit: the checker, the mock and the
+//! load generator. Documents of OpenAPI 2.0, 3.0 and 3.1 load into the same model, so version
+//! differences end at loading.
+//!
+//! Modules, in the order data flows through them:
+//! - [`load`]: read a file, URL or text (JSON or YAML), follow references to other documents,
+//!   convert 2.0, and walk the document into the model;
+//! - [`schema`]: every schema in an arena of JSON Schema 2020-12 slots that refer to each other
+//!   by id (recursion is data, never inlined), with validators compiled once;
+//! - [`model`]: operations, parameters, bodies, responses, links, security, servers;
+//! - [`generate`]: valid and invalid values and requests, each confirmed by the validator.
+
+pub mod error;
+pub mod generate;
+pub mod load;
+pub mod model;
+pub mod schema;
+
+pub use error::LoadError;
+pub use load::{from_text_at, load, parse};
+pub use model::{
+    Api, Body, Encoding, LinkSpec, Location, Operation, Param, ResponseSpec, StatusKey,
+};
+pub use schema::{Direction, Schemas};

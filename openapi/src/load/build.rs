@@ -1,0 +1,602 @@
+//! The 3.x shape (3.0, 3.1, or 2.0 converted) walked into the model: operations, their
+//! parameters, bodies, responses, headers, links and security; every schema met is put in
+//! the arena. Walked over JSON values rather than a typed 3.0 model so that one walker
+//! serves every version and every error can name its JSON pointer.
+
+use std::collections::HashMap;
+
+use http::Method;
+use serde_json::Value;
+
+use crate::error::LoadError;
+use crate::load::refs::{At, follow, target};
+use crate::load::source::Documents;
+use crate::model::{
+    Api, Body, Encoding, LinkSpec, Location, Operation, Param, ResponseSpec, SecurityKind,
+    SecurityScheme, StatusKey,
+};
+use crate::schema::normalize::{Builder, Dialect};
+use crate::schema::{Direction, Schemas};
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The dialects a 3.1 document may name and still be read as 2020-12.
+const KNOWN_DIALECTS: [&str; 2] = [
+    "https://spec.openapis.org/oas/3.1/dialect/base",
+    "https://json-schema.org/draft/2020-12/schema",
+];
+
+/// A link as written, resolved once every operation is known.
+struct PendingLink {
+    operation: usize,
+    response: usize,
+    at: At,
+    target: LinkTarget,
+    parameters: Vec<(String, String)>,
+}
+
+enum LinkTarget {
+    Id(String),
+    Ref(String),
+}
+
+struct Walker<'d> {
+    docs: &'d Documents,
+    arena: Builder<'d>,
+    links: Vec<PendingLink>,
+}
+
+pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api, LoadError> {
+    let root = docs.root();
+    let root_at = At {
+        doc: docs.root.clone(),
+        pointer: String::new(),
+    };
+    let info = root.get("info").filter(|i| i.is_object());
+    let Some(info) = info else {
+        return Err(root_at
+            .child("info")
+            .structure(docs, "`info` must be an object"));
+    };
+    let text = |key: &str| {
+        info.get(key)
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+    };
+    let mut notes = Vec::new();
+    if let Some(webhooks) = root.get("webhooks").and_then(Value::as_object)
+        && !webhooks.is_empty()
+    {
+        notes.push(format!(
+            "the document's {} webhook(s) are not checked: they are requests the API sends, not ones it answers",
+            webhooks.len()
+        ));
+    }
+    if let Some(dialect) = root.get("jsonSchemaDialect").and_then(Value::as_str)
+        && !KNOWN_DIALECTS
+            .iter()
+            .any(|known| dialect.starts_with(known))
+    {
+        notes.push(format!(
+            "jsonSchemaDialect {dialect:?} is read as JSON Schema 2020-12"
+        ));
+    }
+    let mut walker = Walker {
+        docs,
+        arena: Builder::new(docs, dialect),
+        links: Vec::new(),
+    };
+    let global_security = root.get("security");
+    let mut operations = Vec::new();
+    let paths_at = root_at.child("paths");
+    let paths = match root.get("paths") {
+        None => None,
+        Some(Value::Object(paths)) => Some(paths),
+        Some(_) => return Err(paths_at.structure(docs, "`paths` must be an object")),
+    };
+    for (path, item) in paths.into_iter().flatten() {
+        if path.starts_with("x-") {
+            continue;
+        }
+        if !path.starts_with('/') {
+            return Err(paths_at
+                .child(path)
+                .structure(docs, "a path must start with `/`"));
+        }
+        let (item_at, item) = follow(docs, paths_at.child(path), item)?;
+        let Value::Object(item_map) = item else {
+            return Err(item_at.structure(docs, "a path item must be an object"));
+        };
+        for method in METHODS {
+            let Some(operation) = item_map.get(method) else {
+                continue;
+            };
+            let at = item_at.child(method);
+            if !operation.is_object() {
+                return Err(at.structure(docs, "an operation must be an object"));
+            }
+            let index = operations.len();
+            operations.push(walker.operation(
+                index,
+                path,
+                method,
+                &item_at,
+                item,
+                &at,
+                operation,
+                global_security,
+            )?);
+        }
+    }
+    walker.resolve_links(&mut operations)?;
+    walker.arena.check_cycles()?;
+    let security_schemes = security_schemes(docs, &root_at)?;
+    let Walker { arena, .. } = walker;
+    let schemas = Schemas::new(arena.slots, arena.origins);
+    // Compile every schema now, so a broken one is a clear error before anything is sent.
+    for operation in &operations {
+        for param in &operation.params {
+            schemas.validator(&param.schema, Direction::Request)?;
+        }
+        if let Some(body) = &operation.body {
+            schemas.validator(&body.schema, Direction::Request)?;
+        }
+        for (_, response) in &operation.responses {
+            for schema in response.content.iter().filter_map(|(_, s)| s.as_ref()) {
+                schemas.validator(schema, Direction::Response)?;
+            }
+        }
+    }
+    Ok(Api {
+        title: text("title").unwrap_or_default(),
+        version: text("version").unwrap_or_default(),
+        openapi,
+        servers: servers(root),
+        operations,
+        security_schemes,
+        schemas,
+        notes,
+    })
+}
+
+/// Server URLs with their variables at their defaults.
+fn servers(root: &Value) -> Vec<String> {
+    root.get("servers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|server| {
+            let mut url = server.get("url")?.as_str()?.to_owned();
+            for (name, variable) in server
+                .get("variables")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(default) = variable.get("default").and_then(Value::as_str) {
+                    url = url.replace(&format!("{{{name}}}"), default);
+                }
+            }
+            Some(url)
+        })
+        .collect()
+}
+
+fn security_schemes(docs: &Documents, root_at: &At) -> Result<Vec<SecurityScheme>, LoadError> {
+    let at = root_at.child("components").child("securitySchemes");
+    let mut out = Vec::new();
+    let schemes = docs
+        .root()
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object);
+    for (name, scheme) in schemes.into_iter().flatten() {
+        let (_, scheme) = follow(docs, at.child(name), scheme)?;
+        let text = |key: &str| {
+            scheme
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let kind = match text("type").as_str() {
+            "http" => SecurityKind::Http(text("scheme").to_ascii_lowercase()),
+            "apiKey" => match location(&text("in")) {
+                Some(location) => SecurityKind::ApiKey(location, text("name")),
+                None => SecurityKind::Other("apiKey".to_owned()),
+            },
+            "oauth2" => SecurityKind::OAuth2,
+            "openIdConnect" => SecurityKind::OpenIdConnect,
+            other => SecurityKind::Other(other.to_owned()),
+        };
+        out.push(SecurityScheme {
+            name: name.clone(),
+            kind,
+        });
+    }
+    Ok(out)
+}
+
+fn location(name: &str) -> Option<Location> {
+    match name {
+        "path" => Some(Location::Path),
+        "query" => Some(Location::Query),
+        "header" => Some(Location::Header),
+        "cookie" => Some(Location::Cookie),
+        _ => None,
+    }
+}
+
+/// The first value of `example` and of each entry of `examples` (references followed).
+fn examples(docs: &Documents, at: &At, holder: &Value) -> Result<Vec<(String, Value)>, LoadError> {
+    let mut out = Vec::new();
+    if let Some(example) = holder.get("example") {
+        out.push(("example".to_owned(), example.clone()));
+    }
+    if let Some(Value::Object(entries)) = holder.get("examples") {
+        for (name, entry) in entries {
+            let (_, entry) = follow(docs, at.child("examples").child(name), entry)?;
+            if let Some(value) = entry.get("value") {
+                out.push((name.clone(), value.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_json(media_type: &str) -> bool {
+    let essence = essence(media_type);
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+impl Walker<'_> {
+    fn schema(&mut self, at: &At, schema: Option<&Value>) -> Result<Value, LoadError> {
+        let empty = Value::Object(Default::default());
+        let id = self.arena.add(at, schema.unwrap_or(&empty))?;
+        Ok(Schemas::reference(id))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn operation(
+        &mut self,
+        index: usize,
+        path: &str,
+        method: &str,
+        item_at: &At,
+        item: &Value,
+        at: &At,
+        operation: &Value,
+        global_security: Option<&Value>,
+    ) -> Result<Operation, LoadError> {
+        let docs = self.docs;
+        // Operation parameters override path-level ones with the same name and location.
+        let mut params: Vec<Param> = Vec::new();
+        let shared = item
+            .get("parameters")
+            .map(|p| (item_at.child("parameters"), p));
+        let own = operation
+            .get("parameters")
+            .map(|p| (at.child("parameters"), p));
+        for (list_at, list) in shared.into_iter().chain(own) {
+            let Value::Array(list) = list else {
+                return Err(list_at.structure(docs, "`parameters` must be an array"));
+            };
+            for (i, param) in list.iter().enumerate() {
+                let param = self.param(list_at.child(&i.to_string()), param)?;
+                params.retain(|p| !(p.name == param.name && p.location == param.location));
+                params.push(param);
+            }
+        }
+        let body = match operation.get("requestBody") {
+            Some(body) => self.body(at.child("requestBody"), body)?,
+            None => None,
+        };
+        let mut responses = Vec::new();
+        let responses_at = at.child("responses");
+        for (status, response) in operation
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if status.starts_with("x-") {
+                continue;
+            }
+            let key = match status.as_str() {
+                "default" => StatusKey::Default,
+                s if s.len() == 3 && s[1..].eq_ignore_ascii_case("XX") => match s[..1]
+                    .parse::<u16>()
+                {
+                    Ok(class @ 1..=5) => StatusKey::Range(class),
+                    _ => return Err(responses_at.child(s).structure(docs, "not a status code")),
+                },
+                s => match s.parse::<u16>() {
+                    Ok(code @ 100..=599) => StatusKey::Code(code),
+                    _ => return Err(responses_at.child(s).structure(docs, "not a status code")),
+                },
+            };
+            let spec =
+                self.response(index, responses.len(), responses_at.child(status), response)?;
+            responses.push((key, spec));
+        }
+        // Exact codes, then ranges, then `default`, each in document order; the links
+        // recorded for this operation follow their responses to their new places.
+        let rank = |key: &StatusKey| match key {
+            StatusKey::Code(_) => 0,
+            StatusKey::Range(_) => 1,
+            StatusKey::Default => 2,
+        };
+        let mut order: Vec<usize> = (0..responses.len()).collect();
+        order.sort_by_key(|i| rank(&responses[*i].0));
+        for link in self.links.iter_mut().filter(|l| l.operation == index) {
+            link.response = order
+                .iter()
+                .position(|i| *i == link.response)
+                .unwrap_or(link.response);
+        }
+        responses.sort_by_key(|(key, _)| rank(key));
+        let security_value = operation.get("security").or(global_security);
+        let security: Vec<Vec<String>> = security_value
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|requirement| {
+                requirement
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .collect();
+        let secured = !security.is_empty() && security.iter().all(|r| !r.is_empty());
+        let tags = operation
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect();
+        Ok(Operation {
+            method: Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                .expect("a known method"),
+            path: path.to_owned(),
+            operation_id: operation
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            tags,
+            params,
+            body,
+            responses,
+            security,
+            secured,
+            pointer: at.describe(docs),
+        })
+    }
+
+    fn param(&mut self, at: At, param: &Value) -> Result<Param, LoadError> {
+        let (at, param) = follow(self.docs, at, param)?;
+        let name = param.get("name").and_then(Value::as_str);
+        let place = param.get("in").and_then(Value::as_str).and_then(location);
+        let (Some(name), Some(place)) = (name, place) else {
+            return Err(at.structure(
+                self.docs,
+                "a parameter needs a `name` and an `in` of path, query, header or cookie",
+            ));
+        };
+        let (schema_at, schema) = match (param.get("schema"), param.get("content")) {
+            (Some(schema), _) => (at.child("schema"), Some(schema)),
+            (None, Some(Value::Object(content))) => match content.iter().next() {
+                Some((media, entry)) => (
+                    at.child("content").child(media).child("schema"),
+                    entry.get("schema"),
+                ),
+                None => (at.child("schema"), None),
+            },
+            _ => (at.child("schema"), None),
+        };
+        let schema = self.schema(&schema_at, schema)?;
+        let style = param.get("style").and_then(Value::as_str);
+        let form = match style {
+            Some(style) => style == "form",
+            None => matches!(place, Location::Query | Location::Cookie),
+        };
+        let mut examples: Vec<Value> = examples(self.docs, &at, param)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        if let Some(content) = param.get("content").and_then(Value::as_object) {
+            for (media, entry) in content {
+                examples.extend(examples_of(
+                    self.docs,
+                    &at.child("content").child(media),
+                    entry,
+                )?);
+            }
+        }
+        Ok(Param {
+            name: name.to_owned(),
+            location: place,
+            required: param.get("required") == Some(&Value::Bool(true)) || place == Location::Path,
+            schema,
+            examples,
+            explode: param
+                .get("explode")
+                .and_then(Value::as_bool)
+                .unwrap_or(form),
+        })
+    }
+
+    fn body(&mut self, at: At, body: &Value) -> Result<Option<Body>, LoadError> {
+        let (at, body) = follow(self.docs, at, body)?;
+        let Some(content) = body.get("content").and_then(Value::as_object) else {
+            return Err(at.structure(self.docs, "a request body needs `content`"));
+        };
+        let pick = |wanted: &dyn Fn(&str) -> bool| content.iter().find(|(media, _)| wanted(media));
+        let chosen = pick(&|m| is_json(m))
+            .map(|c| (c, Encoding::Json))
+            .or_else(|| {
+                pick(&|m| essence(m) == "application/x-www-form-urlencoded")
+                    .map(|c| (c, Encoding::Form))
+            })
+            .or_else(|| {
+                pick(&|m| essence(m) == "multipart/form-data").map(|c| (c, Encoding::Multipart))
+            });
+        let Some(((media, entry), encoding)) = chosen else {
+            return Ok(None);
+        };
+        let entry_at = at.child("content").child(media);
+        Ok(Some(Body {
+            required: body.get("required") == Some(&Value::Bool(true)),
+            media_type: media.clone(),
+            encoding,
+            schema: self.schema(&entry_at.child("schema"), entry.get("schema"))?,
+            examples: examples_of(self.docs, &entry_at, entry)?,
+            accepts: content.keys().cloned().collect(),
+        }))
+    }
+
+    fn response(
+        &mut self,
+        operation: usize,
+        index: usize,
+        at: At,
+        response: &Value,
+    ) -> Result<ResponseSpec, LoadError> {
+        let (at, response) = follow(self.docs, at, response)?;
+        if !response.is_object() {
+            return Err(at.structure(self.docs, "a response must be an object"));
+        }
+        let mut content = Vec::new();
+        let mut named = Vec::new();
+        for (media, entry) in response
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let entry_at = at.child("content").child(media);
+            let schema = match entry.get("schema") {
+                Some(schema) => Some(self.schema(&entry_at.child("schema"), Some(schema))?),
+                None => None,
+            };
+            content.push((media.clone(), schema));
+            for (name, value) in examples(self.docs, &entry_at, entry)? {
+                named.push((media.clone(), name, value));
+            }
+        }
+        let mut headers = Vec::new();
+        for (name, header) in response
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let (header_at, header) = follow(self.docs, at.child("headers").child(name), header)?;
+            let schema = match header.get("schema") {
+                Some(schema) => Some(self.schema(&header_at.child("schema"), Some(schema))?),
+                None => None,
+            };
+            headers.push((
+                name.clone(),
+                header.get("required") == Some(&Value::Bool(true)),
+                schema,
+            ));
+        }
+        for (name, link) in response
+            .get("links")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let (link_at, link) = follow(self.docs, at.child("links").child(name), link)?;
+            let target = match (link.get("operationId"), link.get("operationRef")) {
+                (Some(Value::String(id)), _) => LinkTarget::Id(id.clone()),
+                (_, Some(Value::String(reference))) => LinkTarget::Ref(reference.clone()),
+                _ => {
+                    return Err(link_at
+                        .structure(self.docs, "a link needs an operationId or an operationRef"));
+                }
+            };
+            let parameters = link
+                .get("parameters")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(param, expr)| {
+                    Some((
+                        param.rsplit('.').next()?.to_owned(),
+                        expr.as_str()?.to_owned(),
+                    ))
+                })
+                .collect();
+            self.links.push(PendingLink {
+                operation,
+                response: index,
+                at: link_at,
+                target,
+                parameters,
+            });
+        }
+        Ok(ResponseSpec {
+            links: Vec::new(),
+            content,
+            examples: named,
+            headers,
+        })
+    }
+
+    /// Links point at operations by id or by reference; both are known only at the end.
+    fn resolve_links(&mut self, operations: &mut [Operation]) -> Result<(), LoadError> {
+        let by_id: HashMap<String, usize> = operations
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| Some((o.operation_id.clone()?, i)))
+            .collect();
+        let by_pointer: HashMap<String, usize> = operations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.pointer.clone(), i))
+            .collect();
+        let links = std::mem::take(&mut self.links);
+        for link in links {
+            let target = match &link.target {
+                LinkTarget::Id(id) => by_id.get(id).copied(),
+                LinkTarget::Ref(reference) => {
+                    let (to, _) = target(self.docs, &link.at, reference)?;
+                    by_pointer.get(&to.describe(self.docs)).copied()
+                }
+            };
+            let Some(target) = target else {
+                return Err(link
+                    .at
+                    .structure(self.docs, "the link names an operation that does not exist"));
+            };
+            if let Some((_, spec)) = operations[link.operation].responses.get_mut(link.response) {
+                spec.links.push(LinkSpec {
+                    target,
+                    parameters: link.parameters,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The examples of a media type entry, values only.
+fn examples_of(docs: &Documents, at: &At, entry: &Value) -> Result<Vec<Value>, LoadError> {
+    Ok(examples(docs, at, entry)?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
+}

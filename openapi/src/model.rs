@@ -1,0 +1,182 @@
+//! The normalized model of a document: operations with their parameters, bodies, responses,
+//! headers, links and security, whatever version the document was written in. Every schema
+//! is a reference to a slot of the [`Schemas`] arena.
+
+use std::fmt;
+
+use http::Method;
+use serde_json::Value;
+
+use crate::schema::Schemas;
+
+/// A document, ready for any tool.
+#[derive(Debug)]
+pub struct Api {
+    pub title: String,
+    pub version: String,
+    /// The version of OpenAPI the document was written in (`2.0`, `3.0.3`, `3.1.0`).
+    pub openapi: String,
+    /// Server URLs (2.0: from `host`, `basePath` and `schemes`), variables at their defaults.
+    pub servers: Vec<String>,
+    pub operations: Vec<Operation>,
+    pub security_schemes: Vec<SecurityScheme>,
+    pub schemas: Schemas,
+    /// What of the document is not used, said once (webhooks, say).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+impl Location {
+    pub fn name(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+            Location::Cookie => "cookie",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub location: Location,
+    pub required: bool,
+    /// A reference to the parameter's schema slot.
+    pub schema: Value,
+    pub examples: Vec<Value>,
+    /// Arrays repeat the name (`form` with `explode`, the default for queries) rather than
+    /// joining values with commas.
+    pub explode: bool,
+}
+
+/// How a request body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/form-data`.
+    Multipart,
+}
+
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub required: bool,
+    /// The media type a tool sends (JSON first, else a form).
+    pub media_type: String,
+    pub encoding: Encoding,
+    /// A reference to the body's schema slot.
+    pub schema: Value,
+    pub examples: Vec<Value>,
+    /// Every media type the operation accepts, to know which ones are wrong.
+    pub accepts: Vec<String>,
+}
+
+/// An OpenAPI link: values from a response that feed parameters of another operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkSpec {
+    /// The index of the target operation in [`Api::operations`].
+    pub target: usize,
+    /// Parameter name and runtime expression (`$response.body#/id`, `$request.path.id`, ...).
+    pub parameters: Vec<(String, String)>,
+}
+
+/// What a documented response allows.
+#[derive(Debug, Clone)]
+pub struct ResponseSpec {
+    /// Links from this response, explicit in the document.
+    pub links: Vec<LinkSpec>,
+    /// Media types with their schemas (`None`: any body).
+    pub content: Vec<(String, Option<Value>)>,
+    /// Named examples of the body, by media type: `(media type, name, value)`.
+    pub examples: Vec<(String, String, Value)>,
+    /// Header name, whether it is required, and its schema.
+    pub headers: Vec<(String, bool, Option<Value>)>,
+}
+
+/// A security scheme of the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityScheme {
+    pub name: String,
+    pub kind: SecurityKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecurityKind {
+    /// `Authorization: <scheme> ...` (`bearer`, `basic`, ...), lower-cased.
+    Http(String),
+    /// A key in a header, query parameter or cookie of this name.
+    ApiKey(Location, String),
+    OAuth2,
+    OpenIdConnect,
+    Other(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub method: Method,
+    pub path: String,
+    pub operation_id: Option<String>,
+    pub tags: Vec<String>,
+    pub params: Vec<Param>,
+    pub body: Option<Body>,
+    /// Exact codes first, then `4XX`-style ranges, then `default`.
+    pub responses: Vec<(StatusKey, ResponseSpec)>,
+    /// The alternatives of security requirements: any one of them, each naming schemes that
+    /// all apply. Empty: no security.
+    pub security: Vec<Vec<String>>,
+    /// The operation needs credentials: it has requirements and none of them is empty.
+    pub secured: bool,
+    /// Where the operation is in the document (`#/paths/~1pets/get`).
+    pub pointer: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKey {
+    Code(u16),
+    Range(u16),
+    Default,
+}
+
+impl Operation {
+    /// `GET /api/users/{id}`: how reports name the operation.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// The response documented for a status: exact code, then range, then `default`.
+    pub fn response_for(&self, status: u16) -> Option<&ResponseSpec> {
+        let find = |wanted: StatusKey| self.responses.iter().find(|(key, _)| *key == wanted);
+        find(StatusKey::Code(status))
+            .or_else(|| find(StatusKey::Range(status / 100)))
+            .or_else(|| find(StatusKey::Default))
+            .map(|(_, spec)| spec)
+    }
+
+    /// The documented statuses, as the document writes them.
+    pub fn documented_statuses(&self) -> Vec<String> {
+        self.responses
+            .iter()
+            .map(|(key, _)| key.to_string())
+            .collect()
+    }
+}
+
+impl fmt::Display for StatusKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusKey::Code(code) => write!(f, "{code}"),
+            StatusKey::Range(class) => write!(f, "{class}XX"),
+            StatusKey::Default => f.write_str("default"),
+        }
+    }
+}
