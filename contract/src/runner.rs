@@ -22,7 +22,7 @@ use tokio::runtime::Handle;
 use crate::auth::Auth;
 use crate::checks::{self, Check, Finding, Outcome, Response, Settings};
 use crate::stateful;
-use openapi::generate::{AuthMode, Case, Kind, Payload, Plan, param_text};
+use openapi::generate::{AuthMode, Case, Kind, Payload, Plan, encode_body, param_text};
 use openapi::model::{Api, Location, Operation};
 
 /// How a run is configured.
@@ -639,12 +639,21 @@ fn build(
             Location::Path => {
                 path = path.replace(&format!("{{{name}}}"), &encode(&param_text(value)))
             }
-            Location::Query => match value {
-                Value::Array(items) => {
-                    query.extend(items.iter().map(|v| (name.clone(), param_text(v))))
+            Location::Query => {
+                // `form` arrays repeat the name when exploded (the default) and join with
+                // commas when not.
+                let explode = operation
+                    .params
+                    .iter()
+                    .find(|p| p.location == Location::Query && p.name == *name)
+                    .is_none_or(|p| p.explode);
+                match value {
+                    Value::Array(items) if explode => {
+                        query.extend(items.iter().map(|v| (name.clone(), param_text(v))))
+                    }
+                    _ => query.push((name.clone(), param_text(value))),
                 }
-                _ => query.push((name.clone(), param_text(value))),
-            },
+            }
             Location::Header => headers.push((name.clone(), param_text(value))),
             Location::Cookie => {}
         }
@@ -659,16 +668,16 @@ fn build(
     }
     let (content_type, body) = match &case.body {
         Payload::None => (None, None),
-        Payload::Json(value) => {
-            let media = operation
-                .body
-                .as_ref()
-                .map_or("application/json", |b| b.media_type.as_str());
-            (
-                Some(media.to_owned()),
+        Payload::Json(value) => match &operation.body {
+            Some(body) => {
+                let (content_type, bytes) = encode_body(body, value);
+                (Some(content_type), Some(bytes))
+            }
+            None => (
+                Some("application/json".to_owned()),
                 Some(serde_json::to_vec(value).unwrap_or_default()),
-            )
-        }
+            ),
+        },
         Payload::Raw {
             content_type,
             bytes,

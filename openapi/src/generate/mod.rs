@@ -12,3 +12,6 @@ pub mod wire;
 pub use cases::{AuthMode, Case, Kind, Payload, Plan};
 pub use values::canonical;
 pub use wire::{encode_body, param_text};
+
+#[cfg(test)]
+mod tests;

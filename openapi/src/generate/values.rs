@@ -570,7 +570,8 @@ fn object(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
 /// The simplest valid value: the schema's example, default or first enum value, else the
 /// fully shrunk value of its strategy. It may still be invalid (the caller checks).
 pub fn canonical(schemas: &Schemas, schema: &Value, ascii: bool) -> Value {
-    canonical_at(schemas, schema, ascii, 0)
+    let key = format!("canonical {ascii} {schema}");
+    schemas.memo(key, || canonical_at(schemas, schema, ascii, 0))
 }
 
 fn canonical_at(schemas: &Schemas, schema: &Value, ascii: bool, depth: usize) -> Value {

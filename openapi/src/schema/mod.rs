@@ -33,7 +33,18 @@ pub struct Schemas {
     /// Per direction, every slot as a `$defs` map, built on first use.
     defs: [OnceLock<Value>; 2],
     validators: Mutex<HashMap<(String, Direction), Arc<Validator>>>,
+    /// Values worked out once per schema (the simplest valid value, say), by key.
+    memo: Mutex<Memo>,
 }
+
+/// Remembered values, within a byte budget (past it, values are worked out every time).
+#[derive(Debug, Default)]
+struct Memo {
+    values: HashMap<String, Value>,
+    bytes: usize,
+}
+
+const MEMO_BYTES: usize = 16 << 20;
 
 impl Schemas {
     pub fn new(slots: Vec<Value>, origins: Vec<String>) -> Schemas {
@@ -42,7 +53,29 @@ impl Schemas {
             origins,
             defs: Default::default(),
             validators: Mutex::default(),
+            memo: Mutex::default(),
         }
+    }
+
+    /// A value worked out once for a key and remembered (the lock is not held while working).
+    pub fn memo(&self, key: String, work: impl FnOnce() -> Value) -> Value {
+        if let Some(value) = self
+            .memo
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values
+            .get(&key)
+        {
+            return value.clone();
+        }
+        let value = work();
+        let size = key.len() + value.to_string().len();
+        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        if memo.bytes + size <= MEMO_BYTES {
+            memo.bytes += size;
+            memo.values.insert(key, value.clone());
+        }
+        value
     }
 
     /// An arena of loose schemas (tests, and documents given schema by schema).

@@ -1,0 +1,271 @@
+//! Loading: every version into one model, references across files, and a clear error naming
+//! the document and the pointer for everything that cannot be loaded.
+
+use serde_json::json;
+
+use crate::model::{Encoding, Location, SecurityKind, StatusKey};
+use crate::schema::Direction;
+
+const MOCK_SPEC: &str = include_str!("../../../specs/mock-api.yaml");
+
+fn error(text: &str) -> String {
+    crate::parse(text).unwrap_err().to_string()
+}
+
+#[test]
+fn refuses_what_it_cannot_read_clearly() {
+    let check = |text: &str, expect: &str| {
+        let error = error(text);
+        assert!(error.contains(expect), "{error}");
+    };
+    check(
+        r#"{"openapi": "4.0.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#,
+        "OpenAPI 4.0.0 is not supported",
+    );
+    check(
+        "swagger: '1.2'\ninfo: {title: t, version: '1'}\npaths: {}",
+        "OpenAPI 1.2 is not supported",
+    );
+    check("{}", "not an OpenAPI document");
+    check(
+        "openapi: 3.0.0\ninfo: 5\npaths: {}",
+        "#/info: `info` must be an object",
+    );
+    check("{ not yaml: [", "neither JSON nor YAML");
+    check(
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {responses: {'200': {$ref: '#/components/responses/Nope'}}}}}",
+        "#/paths/~1a/get/responses/200: unresolvable $ref \"#/components/responses/Nope\": nothing there",
+    );
+    check(
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {parameters: [{name: x}], responses: {}}}}",
+        "#/paths/~1a/get/parameters/0: a parameter needs a `name` and an `in`",
+    );
+    check(
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {responses: {'9000': {description: x}}}}}",
+        "#/paths/~1a/get/responses/9000: not a status code",
+    );
+    check(
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {responses: {'200': {description: x, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}}}}}\ncomponents: {schemas: {A: {$ref: '#/components/schemas/B'}, B: {$ref: '#/components/schemas/A'}}}",
+        "a $ref cycle with no schema in it",
+    );
+    check(
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {responses: {'200': {$ref: 'other.yaml#/Ok'}}}}}",
+        "other.yaml",
+    );
+}
+
+#[test]
+fn flattens_the_bundled_spec() {
+    let api = crate::parse(MOCK_SPEC).unwrap();
+    let get = api
+        .operations
+        .iter()
+        .find(|o| o.label() == "GET /api/users/{id}")
+        .unwrap();
+    assert_eq!(get.params.len(), 1, "the path-level parameter is inherited");
+    assert_eq!(get.params[0].location, Location::Path);
+    let login = api
+        .operations
+        .iter()
+        .find(|o| o.label() == "POST /api/auth/login")
+        .unwrap();
+    assert!(login.response_for(401).is_some() && login.response_for(500).is_none());
+    assert!(login.body.as_ref().unwrap().required);
+    let me = api
+        .operations
+        .iter()
+        .find(|o| o.label() == "GET /api/auth/me")
+        .unwrap();
+    assert!(me.secured && !login.secured);
+    let create = api
+        .operations
+        .iter()
+        .find(|o| o.label() == "POST /api/users")
+        .unwrap();
+    let links: usize = create.responses.iter().map(|(_, r)| r.links.len()).sum();
+    assert!(links > 0, "the document's links are read");
+}
+
+#[test]
+fn translates_the_openapi_30_dialect() {
+    let doc = json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/n": {"post": {
+    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}},
+    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Secret"}}}}}}}},
+    "components": {"schemas": {
+        "Node": {"type": "object", "required": ["value"], "properties": {
+            "value": {"type": "integer", "minimum": 0, "exclusiveMinimum": true},
+            "next": {"$ref": "#/components/schemas/Node", "nullable": true}}},
+        "Maybe": {"type": "string", "nullable": true, "enum": ["a"]},
+        "Secret": {"type": "object", "required": ["id", "password"], "properties": {
+            "id": {"type": "string", "readOnly": true},
+            "password": {"$ref": "#/components/schemas/Password"}}},
+        "Password": {"type": "string", "writeOnly": true},
+    }}});
+    let api = crate::parse(&doc.to_string()).unwrap();
+    let op = &api.operations[0];
+    let node = &op.body.as_ref().unwrap().schema;
+    let secret = op.responses[0].1.content[0].1.clone().unwrap();
+    let s = &api.schemas;
+    let (req, resp) = (Direction::Request, Direction::Response);
+    assert!(s.is_valid(node, req, &json!({"value": 1, "next": {"value": 2}})));
+    assert!(s.is_valid(node, req, &json!({"value": 1, "next": null})));
+    assert!(!s.is_valid(node, req, &json!({"value": 0})));
+    assert!(!s.is_valid(node, req, &json!({"value": 1, "next": {"value": 0}})));
+    assert!(s.is_valid(&secret, resp, &json!({"id": "x"})));
+    assert!(s.is_valid(&secret, req, &json!({"password": "x"})));
+    assert!(!s.is_valid(&secret, req, &json!({"id": "x"})));
+}
+
+#[test]
+fn reads_a_fastapi_style_31_document() {
+    let doc = include_str!("../../../tests/fixtures/fastapi.json");
+    let api = crate::parse(doc).unwrap();
+    assert!(api.openapi.starts_with("3.1"));
+    let list = api
+        .operations
+        .iter()
+        .find(|o| o.label() == "GET /items/")
+        .unwrap();
+    let q = list.params.iter().find(|p| p.name == "q").unwrap();
+    let s = &api.schemas;
+    assert!(s.is_valid(&q.schema, Direction::Request, &json!(null)));
+    assert!(s.is_valid(&q.schema, Direction::Request, &json!("x")));
+    let create = api
+        .operations
+        .iter()
+        .find(|o| o.label() == "POST /items/")
+        .unwrap();
+    assert!(create.response_for(422).is_some());
+}
+
+#[test]
+fn converts_swagger_20() {
+    let doc = include_str!("../../../tests/fixtures/swagger2.yaml");
+    let api = crate::parse(doc).unwrap();
+    assert_eq!(api.openapi, "2.0");
+    assert_eq!(api.servers, ["http://localhost/v2"]);
+    let by = |label: &str| api.operations.iter().find(|o| o.label() == label).unwrap();
+    let add = by("POST /pets");
+    let body = add.body.as_ref().unwrap();
+    assert_eq!((body.encoding, body.required), (Encoding::Json, true));
+    assert!(add.secured);
+    let form = by("POST /pets/{petId}");
+    let body = form.body.as_ref().unwrap();
+    assert_eq!(body.encoding, Encoding::Form);
+    let s = &api.schemas;
+    assert!(s.is_valid(&body.schema, Direction::Request, &json!({"name": "rex"})));
+    assert!(!s.is_valid(&body.schema, Direction::Request, &json!({"status": "x"})));
+    let upload = by("POST /pets/{petId}/image");
+    assert_eq!(upload.body.as_ref().unwrap().encoding, Encoding::Multipart);
+    let find = by("GET /pets");
+    let tags = find.params.iter().find(|p| p.name == "tags").unwrap();
+    assert!(tags.explode, "collectionFormat multi repeats the name");
+    let get = by("GET /pets/{petId}");
+    let pet = get.response_for(200).unwrap().content[0].1.clone().unwrap();
+    assert!(s.is_valid(
+        &pet,
+        Direction::Response,
+        &json!({"id": 1, "name": "rex", "tag": null})
+    ));
+    assert!(get.response_for(404).is_some());
+    let key = api
+        .security_schemes
+        .iter()
+        .find(|k| k.name == "api_key")
+        .unwrap();
+    assert_eq!(
+        key.kind,
+        SecurityKind::ApiKey(Location::Header, "api_key".to_owned())
+    );
+}
+
+#[test]
+fn reads_yaml_keys_names_in_any_script_and_notes_webhooks() {
+    let doc = r#"
+openapi: 3.1.0
+info: {title: t, version: 1}
+paths:
+  /a:
+    get:
+      responses:
+        200:
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/RestSettPåVent'}
+        4XX: {description: bad}
+webhooks:
+  newThing: {post: {responses: {200: {description: ok}}}}
+components:
+  schemas:
+    RestSettPåVent: {type: object, properties: {dager: {type: integer, format: made-up}}}
+"#;
+    let api = crate::parse(doc).unwrap();
+    let op = &api.operations[0];
+    assert_eq!(op.responses[0].0, StatusKey::Code(200));
+    assert_eq!(op.responses[1].0, StatusKey::Range(4));
+    assert_eq!(api.version, "1");
+    assert!(
+        api.notes.iter().any(|n| n.contains("webhook")),
+        "{:?}",
+        api.notes
+    );
+    let schema = op.responses[0].1.content[0].1.clone().unwrap();
+    assert_eq!(
+        api.schemas.origin(&schema),
+        Some("#/paths/~1a/get/responses/200/content/application~1json/schema")
+    );
+    assert!(
+        api.schemas
+            .is_valid(&schema, Direction::Response, &json!({"dager": 3}))
+    );
+}
+
+#[tokio::test]
+async fn follows_references_to_other_files() {
+    let dir = std::env::temp_dir().join(format!("openapi-refs-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("schemas")).unwrap();
+    std::fs::write(
+        dir.join("api.yaml"),
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /pets:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: 'schemas/pet.yaml#/Pet'}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("schemas/pet.yaml"),
+        "Pet: {type: object, required: [name], properties: {name: {type: string}, owner: {$ref: '#/Owner'}}}\nOwner: {type: object, properties: {pets: {type: array, items: {$ref: '#/Pet'}}}}\n",
+    )
+    .unwrap();
+    let client = reqwest::Client::new();
+    let api = crate::load(&client, dir.join("api.yaml").to_str().unwrap())
+        .await
+        .unwrap();
+    let schema = api.operations[0].responses[0].1.content[0]
+        .1
+        .clone()
+        .unwrap();
+    let s = &api.schemas;
+    assert!(s.is_valid(
+        &schema,
+        Direction::Response,
+        &json!({"name": "rex", "owner": {"pets": [{"name": "a"}]}})
+    ));
+    assert!(!s.is_valid(
+        &schema,
+        Direction::Response,
+        &json!({"name": "rex", "owner": {"pets": [{}]}})
+    ));
+    std::fs::write(
+        dir.join("broken.yaml"),
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a: {$ref: 'nowhere.yaml#/A'}\n",
+    )
+    .unwrap();
+    let error = crate::load(&client, dir.join("broken.yaml").to_str().unwrap())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("nowhere.yaml") && error.contains("broken.yaml"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
