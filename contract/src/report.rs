@@ -63,6 +63,15 @@ pub fn terminal(report: &Report) -> String {
             let _ = writeln!(out, "{gap}");
         }
     }
+    if !report.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNotes on the document (nothing is sent for these, nothing is blamed on the target)\n"
+        );
+        for warning in &report.warnings {
+            let _ = writeln!(out, "  {warning}");
+        }
+    }
     if !report.failures.is_empty() {
         let _ = writeln!(out, "\nFailures\n");
         for (number, failure) in report.failures.iter().enumerate() {

@@ -9,6 +9,7 @@ mod errors;
 mod faults;
 mod isolation;
 mod loadgen;
+mod realworld;
 mod snapshots;
 mod spec;
 mod stateful;

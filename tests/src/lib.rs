@@ -1,10 +1,13 @@
 //! Helpers for the integration tests: a client for a spawned mock API that checks every
 //! response it receives against `specs/mock-api.yaml` (with the contract checker's checks,
 //! validated by the jsonschema crate), so the server and its contract cannot
-//! drift apart without a test failing; and [`planted`] and [`things`], small APIs with
-//! defects to plant, for the tests of the contract checker.
+//! drift apart without a test failing; and [`planted`], [`things`], [`fastapi`] and
+//! [`swagger2`], small APIs with defects to plant, for the tests of the contract checker
+//! (the last two behave as those frameworks do, for their documents in `fixtures/`).
 
+pub mod fastapi;
 pub mod planted;
+pub mod swagger2;
 pub mod things;
 
 use std::sync::{Arc, OnceLock};

@@ -15,7 +15,7 @@ use crate::generate::values::{
     usize_of,
 };
 use crate::generate::wire::{BodyJudge, ParamJudge};
-use crate::model::{Body, Location, Operation, Param};
+use crate::model::{Body, Encoding, Location, Operation, Param};
 use crate::schema::{Direction, Schemas};
 
 /// One request to send, before it is bound to a target URL.
@@ -388,6 +388,13 @@ impl<'a> Plan<'a> {
                         values.push((json!(bound + step), false));
                     }
                 }
+                // An exclusive bound is itself the first invalid value.
+                for (key, step) in [("exclusiveMinimum", 1.0), ("exclusiveMaximum", -1.0)] {
+                    if let Some(bound) = resolved.get(key).and_then(Value::as_f64) {
+                        values.push((json!(bound), false));
+                        values.push((json!(bound + step), true));
+                    }
+                }
             }
             "string" if !constrains_format(resolved) && resolved.get("pattern").is_none() => {
                 let fill = |n: usize| Value::String(if ascii { "a" } else { "é" }.repeat(n));
@@ -508,11 +515,13 @@ impl<'a> Plan<'a> {
             },
             ..base.clone()
         };
-        cases.push(raw(
-            Some(&body.media_type),
-            b"{\"unterminated",
-            "malformed JSON body",
-        ));
+        if body.encoding == Encoding::Json {
+            cases.push(raw(
+                Some(&body.media_type),
+                b"{\"unterminated",
+                "malformed JSON body",
+            ));
+        }
         let text_accepted = body
             .accepts
             .iter()

@@ -181,8 +181,9 @@ impl BodyJudge {
         match self.encoding {
             Encoding::Json => value.clone(),
             Encoding::Form | Encoding::Multipart => {
+                // Anything but an object encodes as no fields at all.
                 let Value::Object(map) = value else {
-                    return value.clone();
+                    return Value::Object(Map::new());
                 };
                 let mut seen = Map::new();
                 for (name, field) in map {
