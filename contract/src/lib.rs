@@ -2,21 +2,22 @@
 //! property-based generation (proptest), JSON Schema validation (jsonschema) and shrinking.
 //! The document, its schemas and the generation of cases come from the `openapi` package.
 //!
-//! Modules, in the order data flows through them:
-//! - [`checks`]: what is wrong with one exchange;
+//! A one-way pipeline; each module knows only those above it in this list:
 //! - [`auth`]: the declarative login and its token;
-//! - [`stateful`]: sequences along the spec's links (or inferred ones), with the checks
-//!   that need state;
-//! - [`runner`]: the phases in order, sending cases, shrinking failures, deduplicating them;
-//! - [`report`]: terminal, JSON and JUnit output.
+//! - [`http`]: a case bound to the target as a request, sent, and what came back;
+//! - [`checks`]: one file per check, judging exchanges and what sequences saw;
+//! - [`report`]: what a run found, and its terminal, JSON and JUnit forms;
+//! - [`engine`]: the phases in order (probes, sequences, per-operation cases), shrinking
+//!   failures and reporting each distinct one once.
 //!
 //! The target is a black box over HTTP: nothing here knows any particular API.
 
 pub mod auth;
 pub mod checks;
+pub mod engine;
+pub mod http;
 pub mod report;
-pub mod runner;
-pub mod stateful;
 
 pub use checks::Check;
-pub use runner::{Options, Report, RunError, run};
+pub use engine::{Options, RunError, run};
+pub use report::Report;

@@ -3,11 +3,112 @@
 //! The JSON report (`--report-json`) is the [`Report`] structure serialised; its shape is
 //! documented in README.md and only grows (fields are added, never renamed or removed).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+use serde::Serialize;
 
-use crate::runner::Report;
+use crate::http::SentRequest;
+use openapi::model::Operation;
+
+/// One distinct defect, with the smallest request (or sequence) that shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub check: String,
+    pub operation: String,
+    pub message: String,
+    /// How the case was made: `valid`, or `invalid: <the constraint it breaks>`.
+    pub case: String,
+    pub request: SentRequest,
+    pub curl: String,
+    /// For a failure found by a stateful sequence: every request of the (shrunk) sequence up
+    /// to the failing one, as curl lines to run in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sequence: Vec<String>,
+    /// `None` when no response came back.
+    pub status: Option<u16>,
+    pub response_excerpt: String,
+    pub seed: u64,
+}
+
+/// What happened to one operation, and how much of its documented behaviour was seen.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperationReport {
+    pub operation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    pub cases: u64,
+    /// Responses by status code.
+    pub statuses: BTreeMap<u16, u64>,
+    pub transport_errors: u64,
+    pub failures: usize,
+    /// The statuses the spec documents (`200`, `4XX`, `default`).
+    pub documented: Vec<String>,
+    /// Documented statuses never produced (ranges and `default` count as seen when any
+    /// status they cover was).
+    pub never_seen: Vec<String>,
+    /// Whether it ever answered 2xx.
+    pub succeeded: bool,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub target: String,
+    pub seed: u64,
+    pub max_examples: u32,
+    pub checks: Vec<String>,
+    pub operations: Vec<OperationReport>,
+    pub failures: Vec<Failure>,
+    /// Requests sent, probes of undocumented methods included.
+    pub cases: u64,
+    /// Wall time of the run, in milliseconds.
+    pub elapsed_ms: u64,
+    /// Problems of the document itself (a schema no value satisfies, say) and what of it
+    /// was not checked: said once, never blamed on the target.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl OperationReport {
+    pub fn new(operation: &Operation) -> OperationReport {
+        OperationReport {
+            operation: operation.label(),
+            operation_id: operation.operation_id.clone(),
+            cases: 0,
+            statuses: BTreeMap::new(),
+            transport_errors: 0,
+            failures: 0,
+            documented: operation.documented_statuses(),
+            never_seen: Vec::new(),
+            succeeded: false,
+        }
+    }
+
+    /// Works out the spec coverage from the statuses seen.
+    pub fn finish(&mut self, operation: &Operation) {
+        use openapi::model::StatusKey;
+        self.succeeded = self.statuses.keys().any(|s| (200..300).contains(s));
+        let seen = |key: &StatusKey| match key {
+            StatusKey::Code(code) => self.statuses.contains_key(code),
+            StatusKey::Range(class) => self.statuses.keys().any(|s| s / 100 == *class),
+            // `default` covers whatever no other entry documents.
+            StatusKey::Default => self.statuses.keys().any(|s| {
+                !operation
+                    .responses
+                    .iter()
+                    .any(|(k, _)| matches!(k, StatusKey::Code(c) if c == s))
+            }),
+        };
+        self.never_seen = operation
+            .responses
+            .iter()
+            .filter(|(k, _)| !seen(k))
+            .map(|(k, _)| k.to_string())
+            .collect();
+    }
+}
 
 /// The human-readable report: one line per operation, then every failure in full.
 pub fn terminal(report: &Report) -> String {

@@ -186,7 +186,8 @@ impl Api {
 /// no body where the spec documents none. Unknown routes and methods must get the framework's
 /// 404 and 405 with the JSON error body.
 pub fn conforms(method: &Method, path: &str, reply: &Reply) -> Result<(), String> {
-    use contract::checks::{self, Check, Outcome, Response, Settings};
+    use contract::checks::{self, Check, Settings};
+    use contract::http::{Outcome, Response};
     use openapi::generate::{AuthMode, Case, Kind, Payload};
 
     // The admin API's contract first (its /__admin/reset documents the admin guard's

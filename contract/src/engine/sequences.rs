@@ -1,15 +1,13 @@
-//! Testing between calls. Operations are joined by the spec's OpenAPI links or, where an
-//! operation has none, by links inferred from the structure (a `POST /things` answering an
-//! `id` feeds the `{param}` of `/things/{param}`; a list of objects with ids feeds it too).
-//! Along those links it runs a walk per creating operation (create, read, update, delete)
-//! and random sequences under proptest, probing after each step:
+//! Testing between calls. Along the links of [`crate::engine::graph`] it runs a walk per
+//! creating operation (create, read, update, delete) and random sequences under proptest,
+//! probing after each step:
 //! - after a DELETE succeeds, every operation on that resource must answer 404
 //!   (`use_after_free`);
 //! - after a create, the linked read must find it, and after an update the read must carry
 //!   every field the update returned (`ensure_resource_availability`).
 //!
 //! A failing sequence is shrunk to its fewest steps. The ids it captured are handed to the
-//! other phases, so `GET /things/{id}` also sees ids that exist.
+//! other phases through the [`Pool`].
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -20,86 +18,21 @@ use proptest::test_runner::{RngAlgorithm, TestError, TestRng, TestRunner};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::checks::{Check, Finding, Outcome};
-use crate::runner::{
-    Context, Failure, Key, MAX_FAILURES_PER_PHASE, SentRequest, case_seed, hit, proptest_config,
+use crate::checks::{Check, Finding, ensure_resource_availability, use_after_free};
+use crate::engine::context::{
+    Context, Key, MAX_FAILURES_PER_PHASE, case_seed, hit, proptest_config,
 };
-use openapi::generate::{AuthMode, Case, Plan};
-use openapi::model::{Api, LinkSpec, Location, Operation, StatusKey};
-use openapi::schema::Schemas;
-
-/// Values captured from responses, by (path template, parameter name); newest last.
-pub type Pool = BTreeMap<(String, String), Vec<Value>>;
-
-/// The pooled values for an operation's path parameters.
-pub fn pool_for(pool: &Pool, operation: &Operation) -> Vec<(String, Vec<Value>)> {
-    path_params(operation)
-        .filter_map(|name| {
-            pool.get(&(operation.path.clone(), name.clone()))
-                .map(|values| (name, values.clone()))
-        })
-        .collect()
-}
-
-fn path_params(operation: &Operation) -> impl Iterator<Item = String> + '_ {
-    operation
-        .params
-        .iter()
-        .filter(|p| p.location == Location::Path)
-        .map(|p| p.name.clone())
-}
+use crate::engine::graph::{Graph, evaluate};
+use crate::engine::pool::{Pool, path_params};
+use crate::http::{Outcome, Response, SentRequest};
+use crate::report::Failure;
+use openapi::generate::{Case, Plan};
+use openapi::model::LinkSpec;
 
 /// Most steps in a random sequence.
 const MAX_STEPS: usize = 5;
 /// Simplifications tried on a failing random sequence: each one sends a whole sequence.
 const SEQUENCE_SHRINK_STEPS: u32 = 64;
-
-/// Protected operations must refuse a request without credentials and one with a forged
-/// token (`ignored_auth`).
-pub(crate) fn ignored_auth(ctx: &Context<'_>) -> Vec<Failure> {
-    let mut failures = Vec::new();
-    if !ctx.options.settings.enabled.contains(&Check::IgnoredAuth) {
-        return failures;
-    }
-    for (index, operation) in ctx
-        .api
-        .operations
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.secured)
-    {
-        let base = Plan::new(&ctx.api.schemas, operation).base();
-        for (mode, what) in [
-            (AuthMode::Missing, "without credentials"),
-            (AuthMode::Forged, "with a forged token"),
-        ] {
-            let case = Case {
-                auth: mode,
-                ..base.clone()
-            };
-            let (request, outcome) = ctx.send(index, &case);
-            if let Outcome::Response(response) = &outcome
-                && response.status < 400
-            {
-                let finding = Finding {
-                    check: Check::IgnoredAuth,
-                    key: what.to_owned(),
-                    message: format!("a protected operation answered {} {what}", response.status),
-                };
-                if ctx.learn((operation.label(), finding.check, finding.key.clone())) {
-                    failures.push(ctx.failure(
-                        &operation.label(),
-                        &case,
-                        (&request, &outcome),
-                        finding,
-                        &[],
-                    ));
-                }
-            }
-        }
-    }
-    failures
-}
 
 /// What the sequences found.
 pub(crate) struct Outcomes {
@@ -134,7 +67,7 @@ pub(crate) fn sequences(ctx: &Context<'_>) -> Outcomes {
             .iter()
             .any(|c| ctx.options.settings.enabled.contains(c))
     {
-        for steps in graph.walks(ctx) {
+        for steps in walks(ctx, &graph) {
             shrink_and_record(ctx, &graph, steps, &mut outcomes);
         }
         random_sequences(ctx, &graph, &mut outcomes);
@@ -189,6 +122,37 @@ fn sample_case(ctx: &Context<'_>, index: usize, salt: u64) -> Case {
         Ok(tree) => proptest::strategy::ValueTree::current(&tree),
         Err(_) => plan.base(),
     }
+}
+
+/// A walk per operation with links: it, then each linked operation (reads first, deletes
+/// last), each bound to what the first step created.
+fn walks(ctx: &Context<'_>, graph: &Graph) -> Vec<Vec<(usize, Case)>> {
+    let api = ctx.api;
+    let mut walks = Vec::new();
+    for (index, links) in graph.links.iter().enumerate() {
+        let mut targets: Vec<usize> = links
+            .iter()
+            .map(|l| l.target)
+            .filter(|t| *t != index)
+            .collect();
+        targets.sort_by_key(|t| match api.operations[*t].method {
+            Method::GET => 0,
+            Method::DELETE => 2,
+            _ => 1,
+        });
+        targets.dedup();
+        if targets.is_empty() {
+            continue;
+        }
+        let mut steps = vec![(index, sample_case(ctx, index, 1))];
+        steps.extend(
+            targets
+                .into_iter()
+                .map(|t| (t, Plan::new(&api.schemas, &api.operations[t]).base())),
+        );
+        walks.push(steps);
+    }
+    walks
 }
 
 /// Runs a failing sequence again without each step in turn, keeping every removal after
@@ -300,183 +264,6 @@ fn random_sequences(ctx: &Context<'_>, graph: &Graph, outcomes: &mut Outcomes) {
             _ => return,
         }
     }
-}
-
-/// How operations feed each other.
-struct Graph {
-    /// Links out of each operation's 2xx responses.
-    links: Vec<Vec<LinkSpec>>,
-    /// Lists in each operation's 2xx responses whose items carry ids of another path.
-    feeds: Vec<Vec<Feed>>,
-}
-
-/// Ids in a list response: `array` points at the list, `field` at the id within an item.
-#[derive(Debug, Clone)]
-struct Feed {
-    target_path: String,
-    param: String,
-    array: String,
-    field: String,
-}
-
-impl Graph {
-    fn new(api: &Api) -> Graph {
-        let mut links = Vec::new();
-        let mut feeds = Vec::new();
-        for operation in &api.operations {
-            let explicit: Vec<LinkSpec> = success_responses(operation)
-                .flat_map(|r| r.links.iter().cloned())
-                .collect();
-            links.push(match explicit.is_empty() {
-                true => inferred_links(api, operation),
-                false => explicit,
-            });
-            feeds.push(inferred_feeds(api, operation));
-        }
-        Graph { links, feeds }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.links.iter().all(Vec::is_empty)
-    }
-
-    /// A walk per operation with links: it, then each linked operation (reads first,
-    /// deletes last), each bound to what the first step created.
-    fn walks(&self, ctx: &Context<'_>) -> Vec<Vec<(usize, Case)>> {
-        let api = ctx.api;
-        let mut walks = Vec::new();
-        for (index, links) in self.links.iter().enumerate() {
-            let mut targets: Vec<usize> = links
-                .iter()
-                .map(|l| l.target)
-                .filter(|t| *t != index)
-                .collect();
-            targets.sort_by_key(|t| match api.operations[*t].method {
-                Method::GET => 0,
-                Method::DELETE => 2,
-                _ => 1,
-            });
-            targets.dedup();
-            if targets.is_empty() {
-                continue;
-            }
-            let mut steps = vec![(index, sample_case(ctx, index, 1))];
-            steps.extend(
-                targets
-                    .into_iter()
-                    .map(|t| (t, Plan::new(&api.schemas, &api.operations[t]).base())),
-            );
-            walks.push(steps);
-        }
-        walks
-    }
-}
-
-fn success_responses(operation: &Operation) -> impl Iterator<Item = &openapi::model::ResponseSpec> {
-    operation
-        .responses
-        .iter()
-        .filter(|(key, _)| match key {
-            StatusKey::Code(code) => (200..300).contains(code),
-            StatusKey::Range(class) => *class == 2,
-            StatusKey::Default => false,
-        })
-        .map(|(_, spec)| spec)
-}
-
-fn json_schema(response: &openapi::model::ResponseSpec) -> Option<&Value> {
-    response
-        .content
-        .iter()
-        .find(|(media, _)| media.contains("json"))
-        .and_then(|(_, schema)| schema.as_ref())
-}
-
-/// Operations on `path/{param}`: the items of the collection at `path`.
-fn item_operations<'a>(api: &'a Api, path: &'a str) -> impl Iterator<Item = (usize, String)> + 'a {
-    api.operations
-        .iter()
-        .enumerate()
-        .filter_map(move |(index, operation)| {
-            let rest = operation.path.strip_prefix(path)?.strip_prefix('/')?;
-            let param = rest.strip_prefix('{')?.strip_suffix('}')?;
-            (!param.contains('/')).then(|| (index, param.to_owned()))
-        })
-}
-
-/// Where an object schema keeps its id: `/id`, or `/<property>/id` one level down.
-fn id_pointer(schemas: &Schemas, schema: &Value) -> Option<String> {
-    let resolved = schemas.resolve(schema);
-    let properties = resolved.get("properties")?.as_object()?;
-    if properties.contains_key("id") {
-        return Some("/id".to_owned());
-    }
-    properties.iter().find_map(|(name, property)| {
-        let inner = schemas.resolve(property).get("properties")?.as_object()?;
-        inner.contains_key("id").then(|| format!("/{name}/id"))
-    })
-}
-
-/// A POST on a collection whose answer has an id links to the operations on its items.
-fn inferred_links(api: &Api, operation: &Operation) -> Vec<LinkSpec> {
-    if operation.method != Method::POST {
-        return Vec::new();
-    }
-    let Some(pointer) = success_responses(operation)
-        .filter_map(json_schema)
-        .find_map(|s| id_pointer(&api.schemas, s))
-    else {
-        return Vec::new();
-    };
-    item_operations(api, &operation.path)
-        .map(|(target, param)| LinkSpec {
-            target,
-            parameters: vec![(param, format!("$response.body#{pointer}"))],
-        })
-        .collect()
-}
-
-/// A GET on a collection whose answer lists objects with ids feeds the operations on items.
-fn inferred_feeds(api: &Api, operation: &Operation) -> Vec<Feed> {
-    if operation.method != Method::GET {
-        return Vec::new();
-    }
-    let schemas = &api.schemas;
-    let Some(schema) = success_responses(operation).find_map(json_schema) else {
-        return Vec::new();
-    };
-    let resolved = schemas.resolve(schema);
-    let list = |array: String, items: &Value| {
-        id_pointer(schemas, items)
-            .filter(|p| p == "/id")
-            .map(|field| (array, field))
-    };
-    let found = match resolved.get("type").and_then(Value::as_str) {
-        Some("array") => resolved
-            .get("items")
-            .and_then(|items| list(String::new(), items)),
-        _ => resolved
-            .get("properties")
-            .and_then(Value::as_object)
-            .and_then(|properties| {
-                properties.iter().find_map(|(name, property)| {
-                    let property = schemas.resolve(property);
-                    let items = property.get("items")?;
-                    list(format!("/{name}"), items)
-                })
-            }),
-    };
-    let Some((array, field)) = found else {
-        return Vec::new();
-    };
-    item_operations(api, &operation.path)
-        .map(|(index, param)| Feed {
-            target_path: api.operations[index].path.clone(),
-            param,
-            array: array.clone(),
-            field: field.clone(),
-        })
-        .collect()
 }
 
 /// A finding of a sequence, with what showed it.
@@ -640,13 +427,7 @@ impl<'c, 'a> Run<'c, 'a> {
     }
 
     /// Stores what the links and lists of a 2xx response give.
-    fn capture(
-        &mut self,
-        index: usize,
-        case: &Case,
-        response: &crate::checks::Response,
-        body: Option<&Value>,
-    ) {
+    fn capture(&mut self, index: usize, case: &Case, response: &Response, body: Option<&Value>) {
         let api = self.ctx.api;
         for link in &self.graph.links[index] {
             let target = &api.operations[link.target];
@@ -704,19 +485,13 @@ impl<'c, 'a> Run<'c, 'a> {
             }
             let (request, outcome) = self.send(probe, &case);
             let mut findings = self.ctx.check(probe, &case, &outcome);
-            if let Outcome::Response(response) = &outcome
-                && response.status < 400
-            {
+            if let Outcome::Response(response) = &outcome {
                 let label = api.operations[probe].label();
-                findings.push(Finding {
-                    check: Check::UseAfterFree,
-                    key: format!("{} then {label}", operation.label()),
-                    message: format!(
-                        "after {} succeeded, {label} still answered {}",
-                        operation.label(),
-                        response.status
-                    ),
-                });
+                findings.extend(use_after_free::judge(
+                    &operation.label(),
+                    &label,
+                    response.status,
+                ));
             }
             if self.note(findings, probe, &case, &request, &outcome, stop) {
                 return true;
@@ -751,19 +526,13 @@ impl<'c, 'a> Run<'c, 'a> {
             }
             let (request, outcome) = self.send(link.target, &case);
             let mut findings = self.ctx.check(link.target, &case, &outcome);
-            if let Outcome::Response(response) = &outcome
-                && matches!(response.status, 404 | 410)
-            {
+            if let Outcome::Response(response) = &outcome {
                 let source = api.operations[index].label();
-                findings.push(Finding {
-                    check: Check::EnsureResourceAvailability,
-                    key: format!("{source} then {}", target.label()),
-                    message: format!(
-                        "{source} succeeded, but {} answered {} for what it made",
-                        target.label(),
-                        response.status
-                    ),
-                });
+                findings.extend(ensure_resource_availability::judge_found(
+                    &source,
+                    &target.label(),
+                    response.status,
+                ));
             }
             if self.note(findings, link.target, &case, &request, &outcome, stop) {
                 return true;
@@ -799,153 +568,23 @@ impl<'c, 'a> Run<'c, 'a> {
         let (request, outcome) = self.send(read, &case);
         let mut findings = self.ctx.check(read, &case, &outcome);
         if let Outcome::Response(response) = &outcome {
-            let read_label = api.operations[read].label();
-            let after = || format!("{} then {read_label}", operation.label());
-            if matches!(response.status, 404 | 410) {
-                findings.push(Finding {
-                    check: Check::EnsureResourceAvailability,
-                    key: after(),
-                    message: format!(
-                        "{} succeeded, but {read_label} answered {}",
-                        operation.label(),
-                        response.status
-                    ),
-                });
-            } else if let (Some(Value::Object(written)), Ok(Value::Object(read_back))) =
-                (written, serde_json::from_slice::<Value>(&response.body))
-                && let Some(missing) = written.keys().find(|k| !read_back.contains_key(*k))
-            {
-                findings.push(Finding {
-                    check: Check::EnsureResourceAvailability,
-                    key: format!("{} lost {missing}", after()),
-                    message: format!(
-                        "field `{missing}` of the {} answer is missing from the {read_label} that follows",
-                        operation.label()
-                    ),
-                });
+            let (update, read_label) = (operation.label(), api.operations[read].label());
+            match ensure_resource_availability::judge_found(&update, &read_label, response.status) {
+                Some(finding) => findings.push(finding),
+                None => {
+                    if let (Some(Value::Object(written)), Ok(Value::Object(read_back))) =
+                        (written, serde_json::from_slice::<Value>(&response.body))
+                    {
+                        findings.extend(ensure_resource_availability::judge_kept(
+                            &update,
+                            &read_label,
+                            written,
+                            &read_back,
+                        ));
+                    }
+                }
             }
         }
         self.note(findings, read, &case, &request, &outcome, stop)
-    }
-}
-
-/// A link's runtime expression: `$response.body#/pointer`, `$response.header.Name`,
-/// `$request.path.name`, `$request.query.name`, or a constant.
-fn evaluate(
-    expression: &str,
-    case: &Case,
-    response: &crate::checks::Response,
-    body: Option<&Value>,
-) -> Option<Value> {
-    if let Some(pointer) = expression.strip_prefix("$response.body") {
-        let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
-        return body?.pointer(pointer).filter(|v| !v.is_null()).cloned();
-    }
-    if let Some(name) = expression.strip_prefix("$response.header.") {
-        return response.header(name).map(|v| Value::String(v.to_owned()));
-    }
-    for (prefix, location) in [
-        ("$request.path.", Location::Path),
-        ("$request.query.", Location::Query),
-    ] {
-        if let Some(name) = expression.strip_prefix(prefix) {
-            return case
-                .params
-                .iter()
-                .find(|(l, n, _)| *l == location && n == name)
-                .map(|(_, _, v)| v.clone());
-        }
-    }
-    (!expression.starts_with('$')).then(|| Value::String(expression.to_owned()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn infers_links_and_feeds_from_structure() {
-        let api = openapi::parse(
-            r##"
-openapi: 3.0.3
-info: {title: t, version: "1"}
-paths:
-  /things:
-    post:
-      responses:
-        "201": {description: made, content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}
-    get:
-      responses:
-        "200": {description: list, content: {application/json: {schema: {type: object, properties: {data: {type: array, items: {$ref: "#/components/schemas/Thing"}}}}}}}
-  /things/{thingId}:
-    parameters: [{name: thingId, in: path, required: true, schema: {type: integer}}]
-    get: {responses: {"200": {description: one}}}
-    delete: {responses: {"204": {description: gone}}}
-components:
-  schemas:
-    Thing: {type: object, properties: {id: {type: integer}, name: {type: string}}}
-"##,
-        )
-        .unwrap();
-        let graph = Graph::new(&api);
-        let post = api
-            .operations
-            .iter()
-            .position(|o| o.label() == "POST /things")
-            .unwrap();
-        let list = api
-            .operations
-            .iter()
-            .position(|o| o.label() == "GET /things")
-            .unwrap();
-        let targets: Vec<String> = graph.links[post]
-            .iter()
-            .map(|l| api.operations[l.target].label())
-            .collect();
-        assert_eq!(
-            targets,
-            ["GET /things/{thingId}", "DELETE /things/{thingId}"]
-        );
-        assert_eq!(
-            graph.links[post][0].parameters,
-            [("thingId".to_owned(), "$response.body#/id".to_owned())]
-        );
-        assert_eq!(graph.feeds[list].len(), 2);
-        assert_eq!(
-            (
-                graph.feeds[list][0].array.as_str(),
-                graph.feeds[list][0].field.as_str()
-            ),
-            ("/data", "/id")
-        );
-    }
-
-    #[test]
-    fn evaluates_runtime_expressions() {
-        let case = Case {
-            kind: openapi::generate::Kind::Positive,
-            params: vec![(Location::Path, "id".into(), serde_json::json!(7))],
-            body: openapi::generate::Payload::None,
-            auth: AuthMode::Normal,
-        };
-        let response = crate::checks::Response {
-            status: 201,
-            headers: vec![("Location".into(), "/things/9".into())],
-            body: Vec::new(),
-            elapsed: std::time::Duration::ZERO,
-        };
-        let body = serde_json::json!({"user": {"id": "u1"}});
-        let check = |expression: &str| evaluate(expression, &case, &response, Some(&body));
-        assert_eq!(
-            check("$response.body#/user/id"),
-            Some(serde_json::json!("u1"))
-        );
-        assert_eq!(check("$response.body#/nope"), None);
-        assert_eq!(
-            check("$response.header.location"),
-            Some(serde_json::json!("/things/9"))
-        );
-        assert_eq!(check("$request.path.id"), Some(serde_json::json!(7)));
-        assert_eq!(check("fixed"), Some(serde_json::json!("fixed")));
     }
 }

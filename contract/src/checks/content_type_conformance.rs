@@ -1,0 +1,49 @@
+//! `content_type_conformance`: a response with a documented body says which documented media
+//! type it is.
+
+use serde_json::Value;
+
+use crate::checks::finding::{Exchange, Finding, essence, media_matches};
+use crate::checks::names::Check;
+use openapi::model::ResponseSpec;
+
+/// The documented media type and schema the response is in (`None` when no body is
+/// documented), or the finding that it is in none of them.
+pub fn check<'a>(
+    ex: &Exchange<'_>,
+    spec: &'a ResponseSpec,
+) -> Result<Option<(&'a str, Option<&'a Value>)>, Finding> {
+    if spec.content.is_empty() {
+        return Ok(None);
+    }
+    let status = ex.response.status;
+    let documented = || {
+        spec.content
+            .iter()
+            .map(|(m, _)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some(content_type) = ex.response.header("content-type") else {
+        return Err(Finding::new(
+            Check::ContentTypeConformance,
+            format!("{status} no content type"),
+            format!("no Content-Type header; documented: {}", documented()),
+        ));
+    };
+    match spec
+        .content
+        .iter()
+        .find(|(media, _)| media_matches(media, content_type))
+    {
+        Some((media, schema)) => Ok(Some((media.as_str(), schema.as_ref()))),
+        None => Err(Finding::new(
+            Check::ContentTypeConformance,
+            format!("{status} {}", essence(content_type)),
+            format!(
+                "Content-Type `{content_type}` is not documented for {status} (documented: {})",
+                documented()
+            ),
+        )),
+    }
+}

@@ -1,0 +1,23 @@
+//! `unsupported_method`: a method a path does not document is answered 405 with an `Allow`
+//! header listing the methods it supports.
+
+use crate::checks::finding::Finding;
+use crate::checks::names::Check;
+use crate::http::Outcome;
+
+pub fn judge(method: &str, outcome: &Outcome) -> Option<Finding> {
+    let message = match outcome {
+        Outcome::Transport(error) => format!("no response: {error}"),
+        Outcome::Response(r) if r.status != 405 => {
+            format!(
+                "undocumented method {method} answered {} instead of 405",
+                r.status
+            )
+        }
+        Outcome::Response(r) if r.header("allow").is_none() => {
+            "405 without an Allow header listing the methods the path supports".to_owned()
+        }
+        Outcome::Response(_) => return None,
+    };
+    Some(Finding::new(Check::UnsupportedMethod, method, message))
+}

@@ -1,0 +1,266 @@
+//! What every phase shares: the document, the options, the client and the credentials, the
+//! set of defects already reported (each is reported once), and the proptest settings and
+//! seeds that make a run repeat.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use proptest::test_runner::{Config, TestCaseError};
+use tokio::runtime::Handle;
+
+use crate::auth::Auth;
+use crate::checks::{self, Check, Finding};
+use crate::engine::options::Options;
+use crate::http::{Outcome, SentRequest, build, excerpt, send};
+use crate::report::{Failure, OperationReport};
+use openapi::generate::{AuthMode, Case, Plan};
+use openapi::model::{Api, Operation};
+
+/// Distinct failures an operation may report per phase, so that a badly broken server
+/// cannot keep the run going for ever.
+pub(crate) const MAX_FAILURES_PER_PHASE: usize = 20;
+
+/// What the phases share, owned, so that each blocking task can hold its own handle to it.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub api: Arc<Api>,
+    pub options: Arc<Options>,
+    pub client: reqwest::Client,
+    pub auth: Arc<Auth>,
+    pub stats: Arc<Mutex<Vec<OperationReport>>>,
+    pub known: Arc<Mutex<BTreeSet<Key>>>,
+}
+
+impl Shared {
+    /// Runs `work` on a blocking thread: proptest and the probes drive requests synchronously.
+    pub fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Context<'_>) -> T + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        let shared = self.clone();
+        let handle = Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let ctx = Context {
+                api: &shared.api,
+                options: &shared.options,
+                client: &shared.client,
+                handle,
+                auth: &shared.auth,
+                stats: &shared.stats,
+                known: &shared.known,
+            };
+            work(&ctx)
+        })
+    }
+}
+
+/// What identifies one defect: the operation, the check, and the check's key.
+pub(crate) type Key = (String, Check, String);
+
+/// What every phase needs to send cases and judge them.
+pub(crate) struct Context<'a> {
+    pub api: &'a Api,
+    pub options: &'a Options,
+    pub client: &'a reqwest::Client,
+    pub handle: Handle,
+    pub auth: &'a Auth,
+    pub stats: &'a Mutex<Vec<OperationReport>>,
+    /// Every defect reported so far, by any phase: each is reported once.
+    pub known: &'a Mutex<BTreeSet<Key>>,
+}
+
+impl Context<'_> {
+    pub fn is_known(&self, key: &Key) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(key)
+    }
+
+    /// Remembers a defect; true when it was new.
+    pub fn learn(&self, key: Key) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key)
+    }
+
+    /// Sends a case for an operation. A protected operation that answers 401 to the login's
+    /// token gets a fresh login and the case once more (a logout may have revoked the token).
+    pub fn send(&self, index: usize, case: &Case) -> (SentRequest, Outcome) {
+        let operation = &self.api.operations[index];
+        let mut attempt = self.send_once(operation, case);
+        let token_refused = matches!(&attempt.1, Outcome::Response(r) if r.status == 401);
+        if token_refused
+            && operation.secured
+            && case.auth == AuthMode::Normal
+            && self.auth.can_log_in()
+        {
+            let fresh = self
+                .handle
+                .block_on(self.auth.log_in(self.client, &self.options.target));
+            if fresh.is_ok() {
+                attempt = self.send_once(operation, case);
+            }
+        }
+        let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
+        stats[index].cases += 1;
+        match &attempt.1 {
+            Outcome::Response(response) => {
+                *stats[index].statuses.entry(response.status).or_default() += 1
+            }
+            Outcome::Transport(_) => stats[index].transport_errors += 1,
+        }
+        attempt
+    }
+
+    fn send_once(&self, operation: &Operation, case: &Case) -> (SentRequest, Outcome) {
+        let (request, built) = build(
+            self.api,
+            &self.options.target,
+            &self.options.headers,
+            self.auth,
+            operation,
+            case,
+        );
+        let outcome = match built {
+            Some(built) => self.handle.block_on(send(self.client, built)),
+            None => Outcome::Transport("the request could not be built".to_owned()),
+        };
+        (request, outcome)
+    }
+
+    /// The stateless checks on one exchange.
+    pub fn check(&self, index: usize, case: &Case, outcome: &Outcome) -> Vec<Finding> {
+        let operation = &self.api.operations[index];
+        let mut found = checks::evaluate(
+            &self.options.settings,
+            &self.api.schemas,
+            operation,
+            case,
+            outcome,
+        );
+        // A refusal is blamed only for a case the validator confirms valid as the server
+        // sees it (pooled ids and stateful bases are not drawn through the validator).
+        if found
+            .iter()
+            .any(|f| f.check == Check::PositiveDataAcceptance)
+            && !Plan::new(&self.api.schemas, operation).is_valid(case)
+        {
+            found.retain(|f| f.check != Check::PositiveDataAcceptance);
+        }
+        found
+    }
+
+    /// Sends the configured reset request, if any.
+    pub fn reset(&self) {
+        if let Some((method, path)) = &self.options.reset {
+            let url = format!("{}{path}", self.options.target.trim_end_matches('/'));
+            let _ = self
+                .handle
+                .block_on(self.client.request(method.clone(), url).send());
+        }
+    }
+
+    pub fn failure(
+        &self,
+        operation: &str,
+        case: &Case,
+        (request, outcome): (&SentRequest, &Outcome),
+        finding: Finding,
+        sequence: &[SentRequest],
+    ) -> Failure {
+        let (status, response_excerpt) = match outcome {
+            Outcome::Response(response) => (Some(response.status), excerpt(&response.body)),
+            Outcome::Transport(error) => (None, error.clone()),
+        };
+        Failure {
+            check: finding.check.name().to_owned(),
+            operation: operation.to_owned(),
+            message: finding.message,
+            case: case.kind.to_string(),
+            curl: request.curl(),
+            request: request.clone(),
+            sequence: sequence.iter().map(SentRequest::curl).collect(),
+            status,
+            response_excerpt,
+            seed: self.options.seed,
+        }
+    }
+}
+
+/// proptest's settings for a budget of cases: no files written, generous rejections, and
+/// at most `shrink` simplification steps.
+pub(crate) fn proptest_config(cases: u32, shrink: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: shrink,
+        // Valid cases are filtered by the validator; a schema that rarely yields one ends
+        // the phase rather than the run's time.
+        max_local_rejects: 4_096,
+        max_global_rejects: 65_536,
+        ..Config::default()
+    }
+}
+
+/// The verdict of one proptest case: it fails on the round's target finding, or on the first
+/// finding not yet known (which becomes the target).
+pub(crate) fn hit(
+    target: &RefCell<Option<Key>>,
+    is_known: &dyn Fn(&Key) -> bool,
+    findings: &[(Key, String)],
+) -> Result<(), TestCaseError> {
+    let mut target = target.borrow_mut();
+    let found = findings.iter().find(|(key, _)| match &*target {
+        Some(wanted) => key == wanted,
+        None => !is_known(key),
+    });
+    match found {
+        Some((key, message)) => {
+            target.get_or_insert_with(|| key.clone());
+            Err(TestCaseError::fail(message.clone()))
+        }
+        None => Ok(()),
+    }
+}
+
+/// 32 bytes of seed for one operation, phase and round, from the run's seed (SplitMix64).
+pub(crate) fn case_seed(seed: u64, operation: usize, phase: u64, round: u64) -> [u8; 32] {
+    let mut state = seed
+        ^ (operation as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (phase << 56)
+        ^ (round << 40);
+    let mut out = [0u8; 32];
+    for chunk in out.chunks_mut(8) {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_differ_by_operation_phase_and_round() {
+        let seeds = [
+            case_seed(1, 0, 1, 0),
+            case_seed(1, 1, 1, 0),
+            case_seed(1, 0, 2, 0),
+            case_seed(1, 0, 1, 1),
+            case_seed(2, 0, 1, 0),
+        ];
+        for (i, a) in seeds.iter().enumerate() {
+            for b in &seeds[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(case_seed(9, 3, 2, 1), case_seed(9, 3, 2, 1));
+    }
+}

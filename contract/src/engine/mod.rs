@@ -1,0 +1,158 @@
+//! Driving a target, in order: log in (if configured); check that protected operations
+//! refuse missing and forged credentials; run stateful sequences along the document's links,
+//! which also capture real ids; then, per operation and in parallel, the coverage cases and
+//! random valid and invalid cases; last, the methods no path documents.
+//!
+//! - [`options`]: how a run is configured;
+//! - [`context`]: what every phase shares, and the seeds that make a run repeat;
+//! - [`pool`]: real ids captured for later phases;
+//! - [`graph`]: explicit and inferred links between operations;
+//! - [`sequences`]: stateful walks and random sequences;
+//! - [`operation`]: one operation's coverage and random cases;
+//! - [`probes`]: credentials and undocumented methods.
+
+pub mod context;
+pub mod graph;
+pub mod operation;
+pub mod options;
+pub mod pool;
+pub mod probes;
+pub mod sequences;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use crate::auth::Auth;
+use crate::checks::Check;
+use crate::report::{OperationReport, Report};
+use context::Shared;
+use openapi::generate::Plan;
+use openapi::model::Api;
+pub use options::Options;
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Login(String),
+}
+
+/// Checks every operation of `api` against the target.
+pub async fn run(
+    api: Arc<Api>,
+    options: Arc<Options>,
+    auth: Arc<Auth>,
+    progress: impl Fn(&str) + Send + Sync + 'static,
+) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let client = reqwest::Client::builder()
+        .timeout(options.request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client with a timeout and no redirects");
+    auth.log_in(&client, &options.target)
+        .await
+        .map_err(RunError::Login)?;
+    let shared = Shared {
+        stats: Arc::new(Mutex::new(
+            api.operations.iter().map(OperationReport::new).collect(),
+        )),
+        known: Arc::default(),
+        api,
+        options: options.clone(),
+        client,
+        auth,
+    };
+
+    // The stateful phases run first, one sequence at a time, and leave real ids behind.
+    let (pool, mut failures, leftovers) = shared
+        .blocking(|ctx| {
+            let mut failures = probes::ignored_auth(ctx);
+            let outcomes = sequences::sequences(ctx);
+            failures.extend(outcomes.failures);
+            (outcomes.pool, failures, outcomes.leftovers)
+        })
+        .await
+        .expect("the stateful phase does not panic");
+    let pool = Arc::new(pool);
+    // Operations whose required parts no value satisfies get no random valid cases (there
+    // are none to make); their problems are warnings of the report.
+    let problems: Vec<Vec<String>> = shared
+        .api
+        .operations
+        .iter()
+        .map(|operation| Plan::new(&shared.api.schemas, operation).problems())
+        .collect();
+    let mut warnings = shared.api.notes.clone();
+    for (operation, found) in shared.api.operations.iter().zip(&problems) {
+        warnings.extend(found.iter().map(|p| format!("{}: {p}", operation.label())));
+    }
+    let problems = Arc::new(problems);
+
+    let progress = Arc::new(progress);
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.workers.max(1)));
+    let mut tasks = Vec::new();
+    for index in 0..shared.api.operations.len() {
+        let (progress, pool, problems) = (progress.clone(), pool.clone(), problems.clone());
+        let permit = semaphore
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore stays open");
+        tasks.push(shared.blocking(move |ctx| {
+            let _permit = permit;
+            let found = operation::check_operation(ctx, index, &pool, problems[index].is_empty());
+            progress(&ctx.api.operations[index].label());
+            found
+        }));
+    }
+    for task in tasks {
+        failures.extend(task.await.expect("an operation's checks do not panic"));
+    }
+    // What only a sequence showed (a 500 on a resource that exists, say), if nothing else did.
+    for (key, failure) in leftovers {
+        if shared
+            .known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key)
+        {
+            failures.push(failure);
+        }
+    }
+    let mut probes = 0;
+    if options.settings.enabled.contains(&Check::UnsupportedMethod) {
+        let (sent, found) = shared
+            .blocking(probes::unsupported_methods)
+            .await
+            .expect("method probes do not panic");
+        probes = sent;
+        failures.extend(found);
+    }
+    let mut operations =
+        std::mem::take(&mut *shared.stats.lock().unwrap_or_else(PoisonError::into_inner));
+    for (report, operation) in operations.iter_mut().zip(&shared.api.operations) {
+        report.failures = failures
+            .iter()
+            .filter(|f| f.operation == report.operation)
+            .count();
+        report.finish(operation);
+    }
+    let cases = operations.iter().map(|o| o.cases).sum::<u64>() + probes;
+    Ok(Report {
+        target: options.target.clone(),
+        seed: options.seed,
+        max_examples: options.max_examples,
+        checks: options
+            .settings
+            .enabled
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect(),
+        operations,
+        failures,
+        cases,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        warnings,
+    })
+}

@@ -1,0 +1,26 @@
+//! How a run is configured.
+
+use std::time::Duration;
+
+use reqwest::Method;
+
+use crate::checks::Settings;
+
+/// How a run is configured.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The base URL; operation paths are appended to it.
+    pub target: String,
+    /// Random cases per operation, for valid and for invalid input each; half as many
+    /// random stateful sequences.
+    pub max_examples: u32,
+    pub seed: u64,
+    pub settings: Settings,
+    /// Sent with every request (`-H`).
+    pub headers: Vec<(String, String)>,
+    /// Operations checked at once.
+    pub workers: usize,
+    pub request_timeout: Duration,
+    /// Sent before each stateful sequence, so that sequences are independent (`--reset`).
+    pub reset: Option<(Method, String)>,
+}

@@ -1,0 +1,290 @@
+//! The exchange with the target: a case bound to the target's URL as a request (and as the
+//! curl line the report shows), sent with reqwest, and what came back.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::auth::Auth;
+use openapi::generate::wire::percent_encode;
+use openapi::generate::{AuthMode, Case, Payload, encode_body, param_text};
+use openapi::model::{Api, Location, Operation, SecurityKind};
+
+/// A request as sent, kept for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SentRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+impl SentRequest {
+    /// A curl command line that sends the same request.
+    pub fn curl(&self) -> String {
+        let mut words = vec![
+            "curl".to_owned(),
+            "-X".to_owned(),
+            self.method.clone(),
+            quote(&self.url),
+        ];
+        for (name, value) in &self.headers {
+            words.push("-H".to_owned());
+            words.push(quote(&format!("{name}: {value}")));
+        }
+        if let Some(body) = &self.body {
+            words.push("--data-raw".to_owned());
+            words.push(quote(body));
+        }
+        words.join(" ")
+    }
+}
+
+/// Single-quotes for a POSIX shell.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// A response as the checks see it.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What happened to a request.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Response(Response),
+    /// No response: connection refused or reset, closed early, or timed out.
+    Transport(String),
+}
+
+/// The longest excerpt of a response body kept in the report.
+const EXCERPT: usize = 300;
+
+/// Whether a header carries credentials: `Authorization`, cookies, or an API key header the
+/// document's security schemes name. A case without credentials drops all of them.
+fn is_credential(api: &Api, name: &str) -> bool {
+    name.eq_ignore_ascii_case("authorization")
+        || name.eq_ignore_ascii_case("cookie")
+        || api.security_schemes.iter().any(|scheme| {
+            matches!(&scheme.kind, SecurityKind::ApiKey(Location::Header, key) if key.eq_ignore_ascii_case(name))
+        })
+}
+
+/// The API key sent when a case forges credentials for an API key scheme.
+const FORGED_KEY: &str = "forged-0000000000000000000000000000000000000000";
+
+/// The token sent when a case forges credentials.
+const FORGED_TOKEN: &str = "Bearer forged-0000000000000000000000000000000000000000";
+
+/// The request for a case: what the report shows and what reqwest sends (`None` when a
+/// header value cannot be sent at all).
+pub fn build(
+    api: &Api,
+    target: &str,
+    extra_headers: &[(String, String)],
+    auth: &Auth,
+    operation: &Operation,
+    case: &Case,
+) -> (SentRequest, Option<reqwest::Request>) {
+    let mut path = operation.path.clone();
+    let mut query: Vec<(String, String)> = Vec::new();
+    let mut headers: Vec<(String, String)> = extra_headers.to_vec();
+    let is_authorization =
+        |(name, _): &(String, String)| name.eq_ignore_ascii_case("authorization");
+    match case.auth {
+        AuthMode::Normal => {
+            if let (true, Some(token), false) = (
+                operation.secured,
+                auth.header(),
+                headers.iter().any(is_authorization),
+            ) {
+                headers.push(("Authorization".to_owned(), token));
+            }
+        }
+        AuthMode::Missing => headers.retain(|(name, _)| !is_credential(api, name)),
+        AuthMode::Forged => {
+            headers.retain(|(name, _)| !is_credential(api, name));
+            // A forged credential goes where the operation's scheme wants one.
+            let key_header = operation
+                .security
+                .iter()
+                .flatten()
+                .filter_map(|name| api.security_schemes.iter().find(|s| s.name == *name))
+                .find_map(|scheme| match &scheme.kind {
+                    SecurityKind::ApiKey(Location::Header, key) => Some(key.clone()),
+                    _ => None,
+                });
+            match key_header {
+                Some(key) => headers.push((key, FORGED_KEY.to_owned())),
+                None => headers.push(("Authorization".to_owned(), FORGED_TOKEN.to_owned())),
+            }
+        }
+    }
+    for (location, name, value) in &case.params {
+        match location {
+            Location::Path => {
+                path = path.replace(&format!("{{{name}}}"), &percent_encode(&param_text(value)))
+            }
+            Location::Query => {
+                // `form` arrays repeat the name when exploded (the default) and join with
+                // commas when not.
+                let explode = operation
+                    .params
+                    .iter()
+                    .find(|p| p.location == Location::Query && p.name == *name)
+                    .is_none_or(|p| p.explode);
+                match value {
+                    Value::Array(items) if explode => {
+                        query.extend(items.iter().map(|v| (name.clone(), param_text(v))))
+                    }
+                    _ => query.push((name.clone(), param_text(value))),
+                }
+            }
+            Location::Header => headers.push((name.clone(), param_text(value))),
+            Location::Cookie => {}
+        }
+    }
+    let mut url = format!("{}{path}", target.trim_end_matches('/'));
+    if !query.is_empty() {
+        let encoded: Vec<String> = query
+            .iter()
+            .map(|(n, v)| format!("{}={}", percent_encode(n), percent_encode(v)))
+            .collect();
+        url = format!("{url}?{}", encoded.join("&"));
+    }
+    let (content_type, body) = match &case.body {
+        Payload::None => (None, None),
+        Payload::Json(value) => match &operation.body {
+            Some(body) => {
+                let (content_type, bytes) = encode_body(body, value);
+                (Some(content_type), Some(bytes))
+            }
+            None => (
+                Some("application/json".to_owned()),
+                Some(serde_json::to_vec(value).unwrap_or_default()),
+            ),
+        },
+        Payload::Raw {
+            content_type,
+            bytes,
+        } => (content_type.clone(), Some(bytes.clone())),
+    };
+    if let Some(content_type) = &content_type {
+        headers.push(("Content-Type".to_owned(), content_type.clone()));
+    }
+    let sent = SentRequest {
+        method: operation.method.to_string(),
+        url: url.clone(),
+        headers: headers.clone(),
+        body: body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+    };
+    (sent, to_reqwest(&operation.method, &url, &headers, body))
+}
+
+fn to_reqwest(
+    method: &Method,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<Vec<u8>>,
+) -> Option<reqwest::Request> {
+    let mut request = reqwest::Request::new(method.clone(), reqwest::Url::parse(url).ok()?);
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+        let value = HeaderValue::from_str(value).ok()?;
+        request.headers_mut().append(name, value);
+    }
+    if let Some(body) = body {
+        *request.body_mut() = Some(body.into());
+    }
+    Some(request)
+}
+
+pub async fn send(client: &reqwest::Client, request: reqwest::Request) -> Outcome {
+    let started = Instant::now();
+    let response = match client.execute(request).await {
+        Ok(response) => response,
+        Err(error) => return Outcome::Transport(describe(&error)),
+    };
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    match response.bytes().await {
+        Ok(body) => Outcome::Response(Response {
+            status,
+            headers,
+            body: body.to_vec(),
+            elapsed: started.elapsed(),
+        }),
+        Err(error) => Outcome::Transport(format!("the body was cut off: {}", describe(&error))),
+    }
+}
+
+/// A transport error with its causes, which is where the useful words are.
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "timed out waiting for the response".to_owned();
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    match text.char_indices().nth(EXCERPT) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curl_lines_survive_the_shell() {
+        let request = SentRequest {
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/a?q=x%20y".into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Some(r#"{"name":"O'Brien"}"#.into()),
+        };
+        assert_eq!(
+            request.curl(),
+            r#"curl -X POST 'http://127.0.0.1:1/a?q=x%20y' -H 'Content-Type: application/json' --data-raw '{"name":"O'\''Brien"}'"#
+        );
+    }
+}
