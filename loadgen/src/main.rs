@@ -89,8 +89,11 @@ fn merge_reports(args: &MergeArgs) -> Result<bool, String> {
         println!("{verdict}");
     }
     if let Some(output) = &args.output {
-        let json = serde_json::to_string_pretty(&merge::to_json(&totals, &verdicts))
-            .map_err(|e| e.to_string())?;
+        let json = serde_json::to_string_pretty(&merge::to_json(
+            &totals,
+            serde_json::to_value(&verdicts).unwrap_or_default(),
+        ))
+        .map_err(|e| e.to_string())?;
         std::fs::write(output, json).map_err(|e| format!("writing {}: {e}", output.display()))?;
     }
     Ok(verdicts.iter().all(|v| v.passed))

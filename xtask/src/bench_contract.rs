@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::bench::{Pins, Server, pinned};
+use crate::harness::{Pins, Server, pinned};
 use crate::root;
 
 const SEED: &str = "1";

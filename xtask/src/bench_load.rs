@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::bench::{Pins, Server, first_user_id};
+use crate::harness::{Pins, Server, first_user_id};
 use crate::root;
 
 const CONNECTIONS: &str = "32";

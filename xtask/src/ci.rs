@@ -4,7 +4,7 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use crate::bench::Server;
+use crate::harness::Server;
 use crate::{cargo, exec, root};
 
 /// The admin token CI's mock runs with, so the checker also proves the admin API refuses

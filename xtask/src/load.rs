@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::bench::Server;
+use crate::harness::Server;
 use crate::{cargo, exec, root};
 
 const USAGE: &str =

@@ -6,6 +6,7 @@ mod bench;
 mod bench_contract;
 mod bench_load;
 mod ci;
+mod harness;
 mod load;
 
 use std::path::{Path, PathBuf};
