@@ -19,9 +19,11 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::faults::{Chaos, RuleDef};
 use crate::journal::{Filter, Selection};
-use crate::mock::{Mock, check_name, check_namespace, namespace_of};
-use crate::server::Peer;
-use crate::stubs::{PathMatcher, StubDef, StubError, parse_method};
+use crate::mock::Mock;
+use crate::namespace::{check_name, check_namespace, namespace_of};
+use crate::peer::Peer;
+use crate::request::{PathMatcher, parse_method};
+use crate::stubs::{StubDef, StubError};
 
 type AppResult<T> = Result<T, AppError>;
 type JsonBody = Result<Json<Value>, JsonRejection>;
@@ -406,7 +408,7 @@ fn selection(mock: &Mock, selection: Selection, nearest: bool) -> Value {
             let mut value = entry.to_json();
             if nearest && let Value::Object(object) = &mut value {
                 let (uri, headers) = entry.request.parts();
-                let view = crate::stubs::RequestView::new(
+                let view = crate::request::RequestView::new(
                     &entry.request.method,
                     &uri,
                     &headers,
@@ -643,7 +645,7 @@ mod tests {
     use tower::ServiceExt;
 
     use crate::mock::{Config, Mock};
-    use crate::server::Peer;
+    use crate::peer::Peer;
 
     async fn status_from(addr: &str, config: &Config, token: Option<&str>) -> StatusCode {
         let app = crate::app(Arc::new(Mock::new(config).unwrap()));

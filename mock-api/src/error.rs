@@ -42,7 +42,7 @@ pub enum AppError {
     InvalidPrefer(String),
     #[error(
         "too many namespaces (at most {}); reset all to free them",
-        crate::mock::MAX_NAMESPACES
+        crate::limits::MAX_NAMESPACES
     )]
     NamespaceLimit,
     #[error("{message}")]

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::ids::Ids;
-use crate::server::Peer;
-use crate::stubs::{PathMatcher, RequestView, parse_method};
+use crate::peer::Peer;
+use crate::request::{PathMatcher, RequestView, parse_method};
 use crate::sync::{read, write};
 
 /// The longest delay or dribble anything may ask for: long enough to trip any client
@@ -273,7 +273,7 @@ impl Rule {
         def.method = method.as_ref().map_or("ANY".to_owned(), Method::to_string);
         let path = PathMatcher::parse(&def.path)?;
         if let Some(namespace) = &def.namespace {
-            crate::mock::check_namespace(namespace)?;
+            crate::namespace::check_namespace(namespace)?;
         }
         check_rate("rate", def.rate)?;
         let status = def.status.map(error_status).transpose()?;

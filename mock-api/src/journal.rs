@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::stubs::PathMatcher;
+use crate::request::PathMatcher;
 use crate::sync::lock;
 
 /// Entries kept unless `--journal-size` says otherwise.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
@@ -17,16 +17,13 @@ use crate::clock::Clock;
 use crate::error::AppError;
 use crate::faults::{self, FaultKind, Faults};
 use crate::journal::{Entry, Journal, Recorded, ServedBy};
-use crate::routes::BODY_LIMIT;
-use crate::server::Peer;
+use crate::limits::{BODY_LIMIT, MAX_NAMESPACES};
+use crate::namespace::namespace_of;
+use crate::peer::Peer;
+use crate::request::RequestView;
 use crate::store::{Seed, SeedUser, Store};
-use crate::stubs::{RequestView, StubDef, Stubs};
+use crate::stubs::{StubDef, Stubs};
 use crate::sync::{read, write};
-
-/// The header that picks a namespace: its own copy of the data, its own stubs.
-pub const NAMESPACE_HEADER: &str = "x-mock-namespace";
-/// Namespaces alive at once; each holds a copy of the seed data. A reset of all frees them.
-pub const MAX_NAMESPACES: usize = 1_000;
 
 /// Everything a mock server starts with.
 #[derive(Debug, Clone)]
@@ -149,40 +146,6 @@ impl Mock {
     }
 }
 
-/// A namespace name: see [`check_name`].
-pub fn check_namespace(name: &str) -> Result<(), String> {
-    check_name("namespace", name)
-}
-
-/// A namespace or snapshot name: 1 to 64 letters, digits, `.`, `_` or `-`, not starting
-/// with `.` (so that `.` and `..` never reach a URL path). `what` names it in the error.
-pub fn check_name(what: &str, name: &str) -> Result<(), String> {
-    let valid = (1..=64).contains(&name.len())
-        && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} `{name}` must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
-        ))
-    }
-}
-
-/// The namespace a request names in `X-Mock-Namespace`, checked.
-pub fn namespace_of(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
-    let Some(value) = headers.get(NAMESPACE_HEADER) else {
-        return Ok(None);
-    };
-    let name = value
-        .to_str()
-        .map_err(|_| AppError::InvalidNamespace("X-Mock-Namespace is not valid text".into()))?;
-    check_namespace(name).map_err(AppError::InvalidNamespace)?;
-    Ok(Some(name))
-}
-
 /// Marks a response of the built-in router that no route answered (its 404 and 405), so
 /// the journal can list the request as unmatched.
 #[derive(Debug, Clone, Copy)]
@@ -286,17 +249,4 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         });
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_namespace;
-
-    #[test]
-    fn namespace_names() {
-        assert!(check_namespace("worker-1.test_a").is_ok());
-        for bad in ["", "a b", "ü", "..", &"x".repeat(65)] {
-            assert!(check_namespace(bad).is_err(), "{bad:?}");
-        }
-    }
 }

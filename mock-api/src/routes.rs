@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::mock::{Mock, Unrouted, intercept, namespace_of};
+use crate::mock::{Mock, Unrouted};
+use crate::namespace::namespace_of;
 use crate::spec;
 use crate::store::{NewUser, Page, Role, Session, Store, User, UserPatch, format_timestamp};
 use crate::validate::{Field, check_length};
@@ -25,9 +26,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 type AppResult<T> = Result<T, AppError>;
 type JsonBody = Result<Json<Value>, JsonRejection>;
 
-/// The mock API's router: the built-in routes and the admin API, behind the layer that
-/// serves stubs, injects faults and keeps the journal.
-pub fn app(mock: Arc<Mock>) -> Router {
+/// The built-in routes of the users demo, with no state attached yet.
+pub fn router() -> Router<Arc<Mock>> {
     Router::new()
         .route("/health", get(health))
         .route("/api/users", get(list_users).post(create_user))
@@ -41,15 +41,6 @@ pub fn app(mock: Arc<Mock>) -> Router {
         .route("/api/auth/logout", post(logout))
         .route("/openapi.json", get(openapi_json))
         .route("/openapi.yaml", get(openapi_yaml))
-        .merge(crate::admin::router(mock.clone()))
-        .fallback(route_not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            mock.clone(),
-            intercept,
-        ))
-        .with_state(mock)
 }
 
 /// The data of the request's namespace (`X-Mock-Namespace`), or the default data.
@@ -165,7 +156,7 @@ async fn openapi_yaml() -> Response {
     ([(header::CONTENT_TYPE, content_type)], spec::YAML).into_response()
 }
 
-async fn route_not_found(method: Method, uri: Uri) -> (axum::Extension<Unrouted>, AppError) {
+pub async fn route_not_found(method: Method, uri: Uri) -> (axum::Extension<Unrouted>, AppError) {
     let error = AppError::RouteNotFound {
         method: method.to_string(),
         path: uri.path().to_owned(),
@@ -173,7 +164,7 @@ async fn route_not_found(method: Method, uri: Uri) -> (axum::Extension<Unrouted>
     (axum::Extension(Unrouted), error)
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> (axum::Extension<Unrouted>, AppError) {
+pub async fn method_not_allowed(method: Method, uri: Uri) -> (axum::Extension<Unrouted>, AppError) {
     let error = AppError::MethodNotAllowed {
         method: method.to_string(),
         path: uri.path().to_owned(),

@@ -4,7 +4,6 @@
 //! Definitions are kept as given ([`StubDef`], echoed back by the admin API) and compiled
 //! once into a [`Stub`], so that matching a request allocates nothing.
 
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -20,7 +19,8 @@ use uuid::Uuid;
 
 use crate::faults::{Delay, FaultKind, Injection};
 use crate::ids::Ids;
-use crate::mock::check_namespace;
+use crate::namespace::check_namespace;
+use crate::request::{PathMatcher, RequestView, parse_method, segments};
 use crate::sync::{read, write};
 
 /// Stubs kept at once; each is small, but a runaway script should get an error, not OOM.
@@ -177,145 +177,6 @@ impl ValueMatcher {
             },
             _ => String::new(),
         }
-    }
-}
-
-/// An exact path, or a template whose `{name}` segments match any one non-empty segment.
-#[derive(Debug, Clone)]
-pub enum PathMatcher {
-    Exact(String),
-    Template(Vec<Segment>),
-}
-
-#[derive(Debug, Clone)]
-pub enum Segment {
-    Literal(String),
-    Param,
-}
-
-impl PathMatcher {
-    pub fn parse(path: &str) -> Result<PathMatcher, String> {
-        let Some(rest) = path.strip_prefix('/') else {
-            return Err(format!("path `{path}` must start with /"));
-        };
-        if path.contains(['?', '#']) {
-            return Err(format!(
-                "path `{path}` must not hold a query or fragment: match the query with `query`"
-            ));
-        }
-        if path == "/__admin" || path.starts_with("/__admin/") {
-            return Err(
-                "paths under /__admin belong to the admin API and cannot be stubbed".into(),
-            );
-        }
-        if !path.contains(['{', '}']) {
-            return Ok(PathMatcher::Exact(path.to_owned()));
-        }
-        rest.split('/')
-            .map(|segment| {
-                let name = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
-                match name {
-                    Some(name) if !name.is_empty() && !name.contains(['{', '}']) => Ok(Segment::Param),
-                    _ if !segment.contains(['{', '}']) => Ok(Segment::Literal(segment.to_owned())),
-                    _ => Err(format!(
-                        "path segment `{segment}`: a parameter is a whole segment, as in /orders/{{id}}"
-                    )),
-                }
-            })
-            .collect::<Result<_, _>>()
-            .map(PathMatcher::Template)
-    }
-
-    pub fn matches(&self, path: &str) -> bool {
-        match self {
-            PathMatcher::Exact(exact) => exact == path,
-            PathMatcher::Template(segments) => {
-                let Some(rest) = path.strip_prefix('/') else {
-                    return false;
-                };
-                let mut parts = rest.split('/');
-                segments
-                    .iter()
-                    .all(|segment| match (segment, parts.next()) {
-                        (Segment::Literal(literal), Some(part)) => literal == part,
-                        (Segment::Param, Some(part)) => !part.is_empty(),
-                        _ => false,
-                    })
-                    && parts.next().is_none()
-            }
-        }
-    }
-}
-
-/// The segments of a path: `/` has one, `/a/b` two.
-fn segments(path: &str) -> usize {
-    path.bytes().filter(|b| *b == b'/').count()
-}
-
-/// `ANY` (or `*`) for every method, otherwise a method name, in any case.
-pub fn parse_method(method: &str) -> Result<Option<Method>, String> {
-    match method.to_ascii_uppercase().as_str() {
-        "ANY" | "*" => Ok(None),
-        upper @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => Ok(Some(
-            Method::from_bytes(upper.as_bytes()).map_err(|e| e.to_string())?,
-        )),
-        _ => Err(format!(
-            "method `{method}` must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY"
-        )),
-    }
-}
-
-/// What matching sees of a request: parsed lazily, since most stubs look only at the path.
-pub struct RequestView<'a> {
-    pub method: &'a Method,
-    pub path: &'a str,
-    pub query: Option<&'a str>,
-    pub headers: &'a HeaderMap,
-    pub body: &'a [u8],
-    pub namespace: Option<&'a str>,
-    /// How many segments the path has: most stubs are told apart by this alone.
-    segments: usize,
-    query_pairs: OnceCell<Vec<(String, String)>>,
-    json: OnceCell<Option<Value>>,
-}
-
-impl<'a> RequestView<'a> {
-    pub fn new(
-        method: &'a Method,
-        uri: &'a axum::http::Uri,
-        headers: &'a HeaderMap,
-        body: &'a [u8],
-        namespace: Option<&'a str>,
-    ) -> RequestView<'a> {
-        RequestView {
-            method,
-            path: uri.path(),
-            query: uri.query(),
-            headers,
-            body,
-            namespace,
-            segments: segments(uri.path()),
-            query_pairs: OnceCell::new(),
-            json: OnceCell::new(),
-        }
-    }
-
-    fn query_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        let pairs = self.query_pairs.get_or_init(|| {
-            form_urlencoded::parse(self.query.unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect()
-        });
-        pairs
-            .iter()
-            .filter(move |(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn json(&self) -> Option<&Value> {
-        self.json
-            .get_or_init(|| serde_json::from_slice(self.body).ok())
-            .as_ref()
     }
 }
 

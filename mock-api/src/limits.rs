@@ -1,0 +1,6 @@
+//! Bounds every part of the server shares.
+
+/// The largest request body accepted; larger ones get 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Namespaces alive at once; each holds a copy of the seed data. A reset of all frees them.
+pub const MAX_NAMESPACES: usize = 1_000;
