@@ -1,8 +1,8 @@
 //! The `loadgen` binary. `loadgen [goose options]` runs the load (goose's own options, as
 //! goose users know them; no `--host` loads the bundled mock API). `loadgen merge A.json
 //! B.json ...` merges the JSON reports of several runs exactly and judges thresholds on the
-//! result. Exit status: 0 every threshold held, 1 a threshold failed, 2 a usage, setup or
-//! connection error.
+//! result. Exit status: 0 every threshold held, 1 a threshold failed or every request of the
+//! run failed, 2 a usage, setup or connection error (or reports that cannot be merged).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +48,10 @@ fn main() -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(RunError::Thresholds(failed)) => {
             eprintln!("loadgen: thresholds failed\n{failed}");
+            ExitCode::from(1)
+        }
+        Err(error @ RunError::AllFailed(_)) => {
+            eprintln!("loadgen: FAILED: {error}");
             ExitCode::from(1)
         }
         Err(error) => {

@@ -18,6 +18,8 @@ pub enum MergeError {
     NotAReport(String),
     #[error("{0}: {1}")]
     Malformed(String, String),
+    #[error("{0}: the counts add up past what can be counted (2^64): not reports of real runs")]
+    Overflow(String),
 }
 
 /// The merged measurements of one request, or of all.
@@ -47,22 +49,28 @@ pub struct Totals {
 }
 
 impl Scope {
+    /// Requests in all. [`Scope::absorb`] keeps this within `u64`.
     pub fn count(&self) -> u64 {
-        self.successes + self.failures
+        self.successes.saturating_add(self.failures)
+    }
+
+    /// Response times recorded, in all buckets.
+    fn timed(&self) -> u128 {
+        self.buckets_us.values().map(|n| u128::from(*n)).sum()
     }
 
     /// A percentile (0.95 for p95) in milliseconds, as goose computes it: the first bucket at
     /// which the running count reaches `round(count × p)`, held within the minimum and
     /// maximum. `None` without samples.
     pub fn percentile_ms(&self, p: f64) -> Option<f64> {
-        let timed: u64 = self.buckets_us.values().sum();
+        let timed = self.timed();
         if timed == 0 {
             return None;
         }
-        let wanted = (timed as f64 * p).round() as u64;
-        let mut seen = 0;
+        let wanted = (timed as f64 * p).round() as u128;
+        let mut seen: u128 = 0;
         for (bucket, count) in &self.buckets_us {
-            seen += count;
+            seen += u128::from(*count);
             if seen >= wanted {
                 return Some((*bucket).clamp(self.minimum_us, self.maximum_us) as f64 / 1000.0);
             }
@@ -71,20 +79,32 @@ impl Scope {
     }
 
     pub fn average_ms(&self) -> Option<f64> {
-        let timed: u64 = self.buckets_us.values().sum();
+        let timed = self.timed();
         (timed > 0).then(|| self.total_us as f64 / timed as f64 / 1000.0)
     }
 
-    /// Adds another scope's measurements to this one.
-    pub fn absorb(&mut self, other: &Scope) {
+    /// Adds another scope's measurements to this one; `None` (and this scope unchanged) when
+    /// a count would pass `u64`.
+    pub fn absorb(&mut self, other: &Scope) -> Option<()> {
+        // All or nothing: the sum is built on a copy and kept only if every count fits.
+        let mut sum = self.clone();
+        sum.absorb_checked(other)?;
+        *self = sum;
+        Some(())
+    }
+
+    fn absorb_checked(&mut self, other: &Scope) -> Option<()> {
         let had_samples = !self.buckets_us.is_empty();
-        self.successes += other.successes;
-        self.failures += other.failures;
+        self.successes = self.successes.checked_add(other.successes)?;
+        self.failures = self.failures.checked_add(other.failures)?;
+        self.successes.checked_add(self.failures)?;
         for (bucket, count) in &other.buckets_us {
-            *self.buckets_us.entry(*bucket).or_default() += count;
+            let slot = self.buckets_us.entry(*bucket).or_default();
+            *slot = slot.checked_add(*count)?;
         }
         for (status, count) in &other.statuses {
-            *self.statuses.entry(*status).or_default() += count;
+            let slot = self.statuses.entry(*status).or_default();
+            *slot = slot.checked_add(*count)?;
         }
         if !other.buckets_us.is_empty() {
             self.minimum_us = if had_samples {
@@ -94,7 +114,8 @@ impl Scope {
             };
             self.maximum_us = self.maximum_us.max(other.maximum_us);
         }
-        self.total_us += other.total_us;
+        self.total_us = self.total_us.checked_add(other.total_us)?;
+        Some(())
     }
 }
 
@@ -122,15 +143,26 @@ impl Totals {
             }
             _ => return Err(MergeError::NotAReport(name.to_owned())),
         };
-        self.reports += report
+        let reports = report
             .get("reports")
             .and_then(Value::as_u64)
-            .map_or(1, |n| n as usize);
-        self.seconds = self.seconds.max(seconds);
+            .map_or(Some(1), |n| usize::try_from(n).ok());
+        let overflow = || MergeError::Overflow(name.to_owned());
+        // All or nothing: the report is added to a copy, kept only if every count fits.
+        let mut sum = self.clone();
+        sum.reports = reports
+            .and_then(|n| sum.reports.checked_add(n))
+            .ok_or_else(overflow)?;
+        sum.seconds = sum.seconds.max(seconds);
         for (request, scope) in requests {
-            self.all.absorb(&scope);
-            self.requests.entry(request).or_default().absorb(&scope);
+            sum.all.absorb(&scope).ok_or_else(overflow)?;
+            sum.requests
+                .entry(request)
+                .or_default()
+                .absorb(&scope)
+                .ok_or_else(overflow)?;
         }
+        *self = sum;
         Ok(())
     }
 }
@@ -151,6 +183,11 @@ impl<'de> serde::Deserialize<'de> for Scope {
         }
         let raw = Raw::deserialize(deserializer)?;
         let number = |k: &String| k.parse::<u64>().map_err(serde::de::Error::custom);
+        let status = |k: &String| {
+            status_code(k).ok_or_else(|| {
+                serde::de::Error::custom(format!("status {k:?} is not from 100 to 599"))
+            })
+        };
         Ok(Scope {
             successes: raw.successes,
             failures: raw.failures,
@@ -165,10 +202,15 @@ impl<'de> serde::Deserialize<'de> for Scope {
             statuses: raw
                 .statuses
                 .iter()
-                .map(|(k, v)| Ok((number(k)? as u16, *v)))
+                .map(|(k, v)| Ok((status(k)?, *v)))
                 .collect::<Result<_, D::Error>>()?,
         })
     }
+}
+
+/// An HTTP status code: 100 to 599.
+fn status_code(text: &str) -> Option<u16> {
+    text.parse::<u16>().ok().filter(|s| (100..=599).contains(s))
 }
 
 /// The requests of a goose JSON report, keyed as its tables name them (`GET /path`).
@@ -221,8 +263,15 @@ fn goose_requests(name: &str, requests: &Value) -> Result<BTreeMap<String, Scope
             .into_iter()
             .flatten()
         {
-            if let (Ok(status), Some(count)) = (status.parse::<u16>(), count.as_u64()) {
-                scope.statuses.insert(status, count);
+            match (status_code(status), count.as_u64()) {
+                (Some(status), Some(count)) => {
+                    scope.statuses.insert(status, count);
+                }
+                _ => {
+                    return Err(malformed(&format!(
+                        "{key}: status {status:?} with count {count}"
+                    )));
+                }
             }
         }
         // goose keys requests "METHOD name"; its tables show the method and the name.

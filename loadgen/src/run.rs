@@ -14,6 +14,10 @@ pub enum RunError {
     /// A `--threshold` rule failed: the run happened, and its result is a failure.
     #[error("{0}")]
     Thresholds(String),
+    /// Every request of the run failed: whatever the thresholds say, nothing was measured but
+    /// failures.
+    #[error("every one of the {0} requests failed: nothing of the target was measured")]
+    AllFailed(usize),
     /// The run could not happen: a bad option, an unreachable host, a goose error.
     #[error("{0}")]
     Setup(String),
@@ -58,6 +62,19 @@ pub async fn run(mut config: GooseConfiguration) -> Result<GooseMetrics, RunErro
         }
         Err(error) => return Err(RunError::Setup(error.to_string())),
     };
+    let (successes, failures) =
+        metrics
+            .requests
+            .values()
+            .fold((0usize, 0usize), |(ok, failed), request| {
+                (
+                    ok.saturating_add(request.success_count),
+                    failed.saturating_add(request.fail_count),
+                )
+            });
+    if successes == 0 && failures > 0 {
+        return Err(RunError::AllFailed(failures));
+    }
     Ok(metrics)
 }
 

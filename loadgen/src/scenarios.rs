@@ -98,7 +98,9 @@ async fn collect_ids(user: &mut GooseUser) -> TransactionResult {
 async fn read_by_id(user: &mut GooseUser) -> TransactionResult {
     let id = match user.get_session_data::<Ids>() {
         Some(Ids(ids)) if !ids.is_empty() => ids[rand::random_range(0..ids.len())].clone(),
-        _ => return Ok(()),
+        // No ids yet (the listing failed): list again. Returning at once would spin the user
+        // without ever yielding, and a run against a failing target would never end.
+        _ => return collect_ids(user).await,
     };
     user.get_named(&format!("/api/users/{id}"), "/api/users/{id}")
         .await?;
@@ -136,7 +138,8 @@ async fn log_in(user: &mut GooseUser) -> TransactionResult {
 
 async fn me(user: &mut GooseUser) -> TransactionResult {
     let Some(Token(token)) = user.get_session_data::<Token>() else {
-        return Ok(());
+        // No token (the login failed): log in again, rather than spin without a request.
+        return log_in(user).await;
     };
     let token = token.clone();
     let builder = user

@@ -17,7 +17,7 @@ use time::Duration;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::faults::{Chaos, RuleDef};
+use crate::faults::{Chaos, RuleDef, RuleError};
 use crate::journal::{Filter, Selection};
 use crate::mock::Mock;
 use crate::namespace::{check_name, check_namespace, namespace_of};
@@ -87,9 +87,61 @@ async fn guard(State(mock): State<Arc<Mock>>, request: Request, next: Next) -> R
             if peer.is_some_and(|peer| !peer.0.is_loopback()) {
                 return AppError::AdminForbidden.into_response();
             }
+            // A loopback client may still be a web page the tester has open: refuse what a
+            // browser sends for another site (CSRF) or for a name that resolves here (DNS
+            // rebinding). Tools that are not browsers send none of these.
+            if let Some(why) = browser_from_elsewhere(request.headers()) {
+                return AppError::AdminCrossSite(why).into_response();
+            }
         }
     }
     next.run(request).await
+}
+
+/// Why a request looks like a browser's on behalf of another site, if it does.
+fn browser_from_elsewhere(headers: &HeaderMap) -> Option<&'static str> {
+    let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
+    if let Some(site) = text("sec-fetch-site")
+        && matches!(site, "cross-site" | "same-site")
+    {
+        return Some("a request a browser sent for another site (Sec-Fetch-Site)");
+    }
+    if let Some(origin) = text("origin") {
+        let host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .filter(|_| origin.starts_with("http://") || origin.starts_with("https://"));
+        if !host.is_some_and(is_local_host) {
+            return Some("a request from a web page of another origin (Origin)");
+        }
+    }
+    if let Some(host) = text("host")
+        && !is_local_host(host)
+    {
+        return Some("a request for a host name other than localhost or an IP address (Host)");
+    }
+    None
+}
+
+/// `localhost`, a name under it, or an IP address, with or without a port: names a DNS
+/// rebinding cannot borrow.
+fn is_local_host(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        // `[::1]:8765`
+        Some(rest) => {
+            return rest
+                .split_once(']')
+                .is_some_and(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok());
+        }
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, port)| match port.parse::<u16>() {
+                Ok(_) => host,
+                Err(_) => authority,
+            }),
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost") || host.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// Compares in time that depends only on the length, so the token cannot be guessed byte
@@ -330,7 +382,7 @@ async fn list_requests(
     headers: HeaderMap,
     query: Result<Query<RequestQuery>, QueryRejection>,
 ) -> AppResult<Json<Value>> {
-    let filter = filter(&headers, query)?;
+    let filter = filter(&headers, query, REQUEST_LIMITS)?;
     Ok(Json(selection(&mock, mock.journal.select(&filter), false)))
 }
 
@@ -341,14 +393,24 @@ async fn unmatched_requests(
     headers: HeaderMap,
     query: Result<Query<RequestQuery>, QueryRejection>,
 ) -> AppResult<Json<Value>> {
-    let mut filter = filter(&headers, query)?;
+    let mut filter = filter(&headers, query, UNMATCHED_LIMITS)?;
     filter.served_by = Some("unmatched".to_owned());
-    Ok(Json(selection(&mock, mock.journal.select(&filter), true)))
+    // Finding the nearest stub is entries × stubs of work: it runs off the async workers.
+    let answer =
+        tokio::task::spawn_blocking(move || selection(&mock, mock.journal.select(&filter), true))
+            .await
+            .map_err(|_| AppError::Internal)?;
+    Ok(Json(answer))
 }
+
+/// The default and the greatest `limit` of a journal listing.
+const REQUEST_LIMITS: (usize, usize) = (crate::journal::DEFAULT_LIMIT, crate::journal::MAX_LIMIT);
+const UNMATCHED_LIMITS: (usize, usize) = (20, 100);
 
 fn filter(
     headers: &HeaderMap,
     query: Result<Query<RequestQuery>, QueryRejection>,
+    (default_limit, max_limit): (usize, usize),
 ) -> AppResult<Filter> {
     let Query(query) = query?;
     let invalid = |message: String| AppError::InvalidQuery(message);
@@ -378,7 +440,11 @@ fn filter(
             )),
         })
         .transpose()?;
-    let limit = number("limit", query.limit)?;
+    let limit = match number("limit", query.limit)? {
+        None => default_limit,
+        Some(limit) if limit <= max_limit as u64 => limit as usize,
+        Some(_) => return Err(invalid(format!("limit must be at most {max_limit}"))),
+    };
     Ok(Filter {
         method: query
             .method
@@ -396,7 +462,7 @@ fn filter(
             .transpose()?,
         served_by,
         since: number("since", query.since)?,
-        limit: limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)),
+        limit: Some(limit),
     })
 }
 
@@ -462,7 +528,17 @@ async fn create_rule(
             message: format!("a fault rule with id {id} exists already"),
         });
     }
-    let rule = mock.faults.add_rule(def).map_err(AppError::Validation)?;
+    let rule = mock.faults.add_rule(def).map_err(|error| match error {
+        RuleError::Invalid(message) => AppError::Validation(message),
+        RuleError::Exists(_) => AppError::Conflict {
+            code: "fault_exists",
+            message: error.to_string(),
+        },
+        RuleError::TooMany => AppError::Conflict {
+            code: "fault_limit",
+            message: error.to_string(),
+        },
+    })?;
     Ok(created(
         format!("/__admin/faults/{}", rule.id),
         rule_json(&rule),

@@ -60,9 +60,11 @@ impl Clock {
 
 /// Parses an RFC 3339 timestamp such as `2026-01-01T00:00:00Z`.
 pub fn parse(text: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map(|at| at.to_offset(UtcOffset::UTC))
-        .map_err(|e| format!("`{text}` is not an RFC 3339 timestamp ({e})"))
+    let at = OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| format!("`{text}` is not an RFC 3339 timestamp ({e})"))?;
+    // `9999-12-31T23:00:00-05:00` is in year 10000 in UTC: out of range, not a panic.
+    at.checked_to_offset(UtcOffset::UTC)
+        .ok_or_else(|| format!("`{text}` is out of range (years 0000 to 9999 in UTC)"))
 }
 
 fn truncate(at: OffsetDateTime) -> OffsetDateTime {

@@ -55,6 +55,14 @@ pub enum AppError {
         "the admin API answers loopback clients only; start mock-api with --admin-token to reach it from elsewhere"
     )]
     AdminForbidden,
+    #[error("the admin API refuses {0}; start mock-api with --admin-token to allow it")]
+    AdminCrossSite(&'static str),
+    #[error("the request target is longer than {0} bytes")]
+    UriTooLong(usize),
+    #[error("the request head has more than {headers} headers or {bytes} bytes")]
+    HeadersTooLarge { headers: usize, bytes: usize },
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
 }
 
 #[derive(Serialize)]
@@ -74,7 +82,7 @@ impl AppError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } | AppError::NamespaceLimit => StatusCode::CONFLICT,
             AppError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
-            AppError::AdminForbidden => StatusCode::FORBIDDEN,
+            AppError::AdminForbidden | AppError::AdminCrossSite(_) => StatusCode::FORBIDDEN,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UserNotFound | AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
@@ -84,6 +92,9 @@ impl AppError {
                 StatusCode::UNAUTHORIZED
             }
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            AppError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -108,7 +119,10 @@ impl AppError {
             AppError::NamespaceLimit => "namespace_limit",
             AppError::NotFound { code, .. } | AppError::Conflict { code, .. } => code,
             AppError::AdminUnauthorized => "admin_unauthorized",
-            AppError::AdminForbidden => "admin_forbidden",
+            AppError::AdminForbidden | AppError::AdminCrossSite(_) => "admin_forbidden",
+            AppError::UriTooLong(_) => "uri_too_long",
+            AppError::HeadersTooLarge { .. } => "headers_too_large",
+            AppError::RequestTimeout => "request_timeout",
         }
     }
 }

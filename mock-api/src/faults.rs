@@ -28,6 +28,19 @@ pub const DEFAULT_DRIBBLE_MS: u64 = 1_000;
 const PREFER: &str = "prefer";
 /// Route fault rules kept at once.
 pub const MAX_RULES: usize = 1_000;
+/// Bytes one fault rule may take, as JSON.
+pub const MAX_RULE_BYTES: usize = 16 * 1024;
+
+/// Why a fault rule was not added.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a fault rule with id {0} exists already")]
+    Exists(Uuid),
+    #[error("too many fault rules (at most {MAX_RULES}); delete some first")]
+    TooMany,
+}
 
 /// What can go wrong with a response besides its status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,16 +384,20 @@ impl Faults {
         }
     }
 
-    pub fn add_rule(&self, def: RuleDef) -> Result<Arc<Rule>, String> {
-        let rule = Arc::new(Rule::compile(def, || self.rng.uuid())?);
+    pub fn add_rule(&self, def: RuleDef) -> Result<Arc<Rule>, RuleError> {
+        let size = serde_json::to_vec(&def).map_or(usize::MAX, |json| json.len());
+        if size > MAX_RULE_BYTES {
+            return Err(RuleError::Invalid(format!(
+                "a fault rule may be at most {MAX_RULE_BYTES} bytes as JSON"
+            )));
+        }
+        let rule = Arc::new(Rule::compile(def, || self.rng.uuid()).map_err(RuleError::Invalid)?);
         let mut rules = write(&self.rules);
         if rules.iter().any(|r| r.id == rule.id) {
-            return Err(format!("a fault rule with id {} exists already", rule.id));
+            return Err(RuleError::Exists(rule.id));
         }
         if rules.len() >= MAX_RULES {
-            return Err(format!(
-                "too many fault rules (at most {MAX_RULES}); delete some first"
-            ));
+            return Err(RuleError::TooMany);
         }
         rules.push(rule.clone());
         drop(rules);

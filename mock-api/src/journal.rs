@@ -18,6 +18,11 @@ use crate::sync::lock;
 pub const DEFAULT_CAPACITY: usize = 10_000;
 /// Bytes of each request body kept; the rest is counted, not stored.
 pub const BODY_KEPT: usize = 8 * 1024;
+/// Bytes the journal's entries may hold in all: past it the oldest go, whatever the count.
+pub const MAX_BYTES: usize = 64 << 20;
+/// Entries `GET /__admin/requests` answers when no `limit` is given, and at most.
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 1_000;
 
 #[derive(Debug)]
 pub struct Journal {
@@ -28,6 +33,8 @@ pub struct Journal {
 #[derive(Debug, Default)]
 struct Ring {
     entries: VecDeque<Arc<Entry>>,
+    /// What the entries hold, in bytes.
+    bytes: usize,
     next_id: u64,
     /// Entries pushed out by newer ones since the last clear.
     dropped: u64,
@@ -136,10 +143,16 @@ impl Journal {
         let mut ring = lock(&self.ring);
         ring.next_id += 1;
         entry.id = ring.next_id;
-        if ring.entries.len() == self.capacity {
-            ring.entries.pop_front();
+        let size = entry.bytes();
+        while ring.entries.len() >= self.capacity
+            || (ring.bytes + size > MAX_BYTES && !ring.entries.is_empty())
+        {
+            if let Some(old) = ring.entries.pop_front() {
+                ring.bytes -= old.bytes();
+            }
             ring.dropped += 1;
         }
+        ring.bytes += size;
         ring.entries.push_back(Arc::new(entry));
     }
 
@@ -172,6 +185,7 @@ impl Journal {
                 .entries
                 .retain(|e| e.namespace.as_deref() != Some(namespace)),
         }
+        ring.bytes = ring.entries.iter().map(|e| e.bytes()).sum();
     }
 }
 
@@ -257,6 +271,15 @@ impl Recorded {
 }
 
 impl Entry {
+    /// What the entry holds on the heap, roughly: its head, body and strings.
+    fn bytes(&self) -> usize {
+        size_of::<Entry>()
+            + self.request.head.len()
+            + self.request.body.len()
+            + self.namespace.as_ref().map_or(0, String::len)
+            + self.injected.as_ref().map_or(0, String::len)
+    }
+
     pub fn to_json(&self) -> Value {
         let request = &self.request;
         let mut headers = Map::new();

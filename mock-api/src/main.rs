@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use mock_api::{Config, Mock};
@@ -11,8 +12,9 @@ use mock_api::{Config, Mock};
 /// A mock REST API (users, auth, health) for integration tests in any language.
 ///
 /// The first line on stdout is `mock-api listening on http://HOST:PORT`, printed once the
-/// socket accepts connections. Exit status: 0 after a graceful shutdown, 2 on a usage or
-/// start-up error.
+/// socket accepts connections. ctrl-c or SIGTERM stops it, letting requests in flight finish
+/// within the grace period; a second signal stops it at once. Exit status: 0 after a
+/// shutdown, 1 when a second signal cut requests off, 2 on a usage or start-up error.
 #[derive(Debug, Parser)]
 #[command(name = "mock-api", version)]
 struct Opts {
@@ -24,8 +26,8 @@ struct Opts {
     port: u16,
     /// Add N synthetic users to the seed data (user{i}@load.test, password `password`),
     /// for load and scale tests.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    extra_users: usize,
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(..=MAX_EXTRA_USERS))]
+    extra_users: u32,
     /// Seed users from a JSON or YAML file (an array of {email, password, name, role?, id?,
     /// created_at?}), replacing the built-in two. Checked at start: a bad record is exit 2.
     #[arg(long, value_name = "FILE")]
@@ -46,8 +48,29 @@ struct Opts {
     journal_size: usize,
     /// Makes the admin API (/__admin) want `Authorization: Bearer TOKEN`, and answer clients
     /// beyond loopback. Without it, the admin API answers loopback clients only.
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_name = "TOKEN", value_parser = parse_token)]
     admin_token: Option<String>,
+    /// Seconds a connection may wait for a request's head or the next part of its body
+    /// before it is closed (half-sent requests, idle connections).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    read_timeout: u64,
+    /// Seconds requests in flight may take to finish after ctrl-c or SIGTERM.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    shutdown_grace: u64,
+    /// Connections served at once; more wait in the listen queue.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    max_connections: u64,
+}
+
+/// The most synthetic users `--extra-users` adds (each costs a few hundred bytes).
+const MAX_EXTRA_USERS: i64 = 1_000_000;
+
+/// An admin token is sent in a header: visible ASCII only, or it could never match.
+fn parse_token(token: &str) -> Result<String, String> {
+    match token.bytes().all(|b| b.is_ascii_graphic()) {
+        true => Ok(token.to_owned()),
+        false => Err("the admin token must be visible ASCII characters (no spaces)".to_owned()),
+    }
 }
 
 #[tokio::main]
@@ -60,7 +83,11 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match serve(opts).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Stop::Clean) => ExitCode::SUCCESS,
+        Ok(Stop::Forced) => {
+            eprintln!("mock-api: stopped by a second signal; requests in flight were cut off");
+            ExitCode::from(1)
+        }
         Err(error) => {
             eprintln!("mock-api: {error}");
             ExitCode::from(2)
@@ -68,14 +95,20 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(opts: Opts) -> Result<(), String> {
+/// How the server stopped.
+enum Stop {
+    Clean,
+    Forced,
+}
+
+async fn serve(opts: Opts) -> Result<Stop, String> {
     let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", opts.host, opts.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let config = Config {
         users: opts.data.as_deref().map(mock_api::data::load).transpose()?,
-        extra_users: opts.extra_users,
+        extra_users: opts.extra_users as usize,
         seed: opts.seed,
         clock: opts.clock,
         journal_size: opts.journal_size,
@@ -98,9 +131,26 @@ async fn serve(opts: Opts) -> Result<(), String> {
     writeln!(stdout, "mock-api listening on http://{addr}").map_err(|e| e.to_string())?;
     stdout.flush().map_err(|e| e.to_string())?;
     drop(stdout);
-    mock_api::server::serve(listener, mock_api::app(mock), mock_api::shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))
+    let limits = mock_api::server::Limits {
+        read_timeout: Duration::from_secs(opts.read_timeout),
+        shutdown_grace: Duration::from_secs(opts.shutdown_grace),
+        max_connections: opts.max_connections as usize,
+    };
+    let server = mock_api::server::serve_with(
+        listener,
+        mock_api::app(mock),
+        mock_api::shutdown_signal(),
+        &limits,
+    );
+    // The first signal starts the graceful stop; a second one ends the wait.
+    let second_signal = async {
+        mock_api::shutdown_signal().await;
+        mock_api::shutdown_signal().await;
+    };
+    tokio::select! {
+        result = server => result.map(|()| Stop::Clean).map_err(|e| format!("server error: {e}")),
+        () = second_signal => Ok(Stop::Forced),
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::error::AppError;
 use crate::faults::{self, FaultKind, Faults};
 use crate::journal::{Entry, Journal, Recorded, ServedBy};
-use crate::limits::{BODY_LIMIT, MAX_NAMESPACES};
+use crate::limits::{BODY_DEADLINE, BODY_LIMIT, MAX_NAMESPACES};
 use crate::namespace::namespace_of;
 use crate::peer::Peer;
 use crate::request::RequestView;
@@ -74,6 +74,7 @@ pub struct Mock {
 impl Mock {
     /// A mock as configured; an error names the bad stub.
     pub fn new(config: &Config) -> Result<Mock, String> {
+        check_extra_users(config)?;
         let clock = Arc::new(Clock::new(config.clock));
         let seed = Seed {
             users: config.users.clone(),
@@ -146,6 +147,38 @@ impl Mock {
     }
 }
 
+/// `--extra-users` makes `user{i}@load.test`: none of them may be an email `--data` holds.
+fn check_extra_users(config: &Config) -> Result<(), String> {
+    for user in config.users.iter().flatten() {
+        let email = user.email.to_ascii_lowercase();
+        let number = email
+            .strip_prefix("user")
+            .and_then(|rest| rest.strip_suffix("@load.test"))
+            .filter(|n| !n.starts_with('0'))
+            .and_then(|n| n.parse::<usize>().ok());
+        if number.is_some_and(|n| (1..=config.extra_users).contains(&n)) {
+            return Err(format!(
+                "--data holds {}, an email --extra-users also makes; take another",
+                user.email
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether reading a body failed because it stopped arriving (the server's per-frame
+/// deadline), rather than because it was too large.
+fn is_timeout(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(current) = cause {
+        if current.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
+}
+
 /// Marks a response of the built-in router that no route answered (its 404 and 405), so
 /// the journal can list the request as unmatched.
 #[derive(Debug, Clone, Copy)]
@@ -165,13 +198,21 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         .get::<ConnectInfo<Peer>>()
         .map(|c| c.0.clone());
     let (parts, body) = request.into_parts();
+    let is_head = parts.method == axum::http::Method::HEAD;
     // Most requests have no body: no need to collect one, nor to box a new one.
     let (body, unread) = match axum::body::HttpBody::size_hint(&body).exact() {
         Some(0) => (Bytes::new(), Some(body)),
-        _ => match axum::body::to_bytes(body, BODY_LIMIT).await {
-            Ok(body) => (body, None),
-            Err(_) => return AppError::PayloadTooLarge.into_response(),
-        },
+        _ => {
+            match tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, BODY_LIMIT)).await
+            {
+                Ok(Ok(body)) => (body, None),
+                Ok(Err(error)) if is_timeout(&error) => {
+                    return AppError::RequestTimeout.into_response();
+                }
+                Ok(Err(_)) => return AppError::PayloadTooLarge.into_response(),
+                Err(_) => return AppError::RequestTimeout.into_response(),
+            }
+        }
     };
     let namespace = match namespace_of(&parts.headers) {
         Ok(namespace) => namespace.map(str::to_owned),
@@ -227,15 +268,31 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
             }
         },
     };
+    // A response that has no body (to HEAD, a 204 or a 304) has nothing to mangle: the
+    // fault is not carried out, and not claimed as applied.
+    let bodiless = is_head || matches!(response.status().as_u16(), 204 | 304);
+    let mut skipped_fault = false;
     if let Some(fault @ (FaultKind::Malformed | FaultKind::Truncated | FaultKind::Slow)) =
         injection.fault
     {
-        response = faults::mangle(response, fault, injection.dribble_ms).await;
+        match bodiless {
+            true => skipped_fault = true,
+            false => response = faults::mangle(response, fault, injection.dribble_ms).await,
+        }
     }
-    if let Some((_, applied)) = &preferred
-        && let Ok(value) = HeaderValue::from_str(applied)
-    {
-        response.headers_mut().insert("preference-applied", value);
+    if let Some((_, applied)) = &preferred {
+        let applied: String = match skipped_fault {
+            true => applied
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.starts_with("fault="))
+                .collect::<Vec<_>>()
+                .join(", "),
+            false => applied.clone(),
+        };
+        if let (false, Ok(value)) = (applied.is_empty(), HeaderValue::from_str(&applied)) {
+            response.headers_mut().insert("preference-applied", value);
+        }
     }
     if let Some(recorded) = recorded {
         mock.journal.record(Entry {

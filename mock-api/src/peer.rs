@@ -1,46 +1,46 @@
 //! The client end of a connection, carried by every request: its address, for the admin
-//! API's loopback rule, and a handle on its socket, for the faults that reset or close it.
+//! API's loopback rule, and a control over the connection, for the faults that reset or
+//! close it. The control lives in the connection's own IO ([`Connection`]), so a connection
+//! costs one descriptor, not a duplicate.
 
+use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::task::{Context, Poll};
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 
-/// The client end of a connection: its address, for the admin API's loopback rule, and a
-/// handle on its socket, for the faults that reset or close it.
+/// What a fault asked of the connection.
+const NOTHING: u8 = 0;
+const RESET: u8 = 1;
+const SHUT_DOWN: u8 = 2;
+
+/// The client end of a connection.
 #[derive(Debug, Clone)]
 pub struct Peer {
     pub addr: SocketAddr,
-    /// A duplicate of the connection's descriptor: socket options set through it apply to
-    /// the connection, and it closes when the connection's last request is done.
-    #[cfg(unix)]
-    socket: Option<Arc<std::os::fd::OwnedFd>>,
-}
-
-impl Connected<IncomingStream<'_, TcpListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Peer {
-        #[cfg(unix)]
-        let socket = {
-            use std::os::fd::AsFd;
-            stream.io().as_fd().try_clone_to_owned().ok().map(Arc::new)
-        };
-        Peer {
-            addr: *stream.remote_addr(),
-            #[cfg(unix)]
-            socket,
-        }
-    }
+    control: Option<Arc<AtomicU8>>,
 }
 
 impl Peer {
+    /// A peer and the IO of its connection, for a freshly accepted stream.
+    pub fn accept(stream: TcpStream, addr: SocketAddr) -> (Peer, Connection) {
+        let control = Arc::new(AtomicU8::new(NOTHING));
+        let peer = Peer {
+            addr,
+            control: Some(control.clone()),
+        };
+        (peer, Connection { stream, control })
+    }
+
     /// A peer known by its address alone (connection faults then only end the response).
     pub fn without_socket(addr: SocketAddr) -> Peer {
         Peer {
             addr,
-            #[cfg(unix)]
-            socket: None,
+            control: None,
         }
     }
 
@@ -53,21 +53,97 @@ impl Peer {
         }
     }
 
-    /// Makes the connection's close a reset (RST): lingering for zero seconds drops
-    /// whatever is unsent.
+    /// The connection ends with a reset (RST) before anything more is written.
     pub fn reset_on_close(&self) {
-        #[cfg(unix)]
-        if let Some(socket) = &self.socket {
-            let _ =
-                socket2::SockRef::from(socket.as_ref()).set_linger(Some(std::time::Duration::ZERO));
+        if let Some(control) = &self.control {
+            control.store(RESET, Ordering::Release);
         }
     }
 
-    /// Shuts the connection down both ways now, so the client reads an end with no reply.
+    /// The connection is shut down both ways before anything more is written, so the client
+    /// reads an end with no reply.
     pub fn shut_down(&self) {
-        #[cfg(unix)]
-        if let Some(socket) = &self.socket {
-            let _ = socket2::SockRef::from(socket.as_ref()).shutdown(std::net::Shutdown::Both);
+        if let Some(control) = &self.control {
+            control.store(SHUT_DOWN, Ordering::Release);
         }
+    }
+}
+
+/// A connection's IO: the stream, and what a fault asked of it, carried out at the next
+/// write (the response's first byte never leaves).
+#[derive(Debug)]
+pub struct Connection {
+    stream: TcpStream,
+    control: Arc<AtomicU8>,
+}
+
+impl Connection {
+    /// Carries out a fault's request, if any; the error ends the connection.
+    fn fault(&self) -> io::Result<()> {
+        let socket = socket2::SockRef::from(&self.stream);
+        match self.control.load(Ordering::Acquire) {
+            RESET => {
+                // Lingering for zero seconds makes the close a reset.
+                let _ = socket.set_linger(Some(std::time::Duration::ZERO));
+                Err(io::ErrorKind::ConnectionReset.into())
+            }
+            SHUT_DOWN => {
+                let _ = socket.shutdown(std::net::Shutdown::Both);
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if self.control.load(Ordering::Acquire) == RESET {
+            let _ =
+                socket2::SockRef::from(&self.stream).set_linger(Some(std::time::Duration::ZERO));
+        }
+    }
+}
+
+impl AsyncRead for Connection {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Connection {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.fault()?;
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.fault()?;
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.fault()?;
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

@@ -1,18 +1,61 @@
-//! Serving: [`run`] on an already-bound listener, and [`MockServer`], which runs the mock on
-//! a thread of its own for tests (`127.0.0.1:0`, stopped on drop).
+//! Serving: [`run`] on an already-bound listener, with a deadline on every wait (a request's
+//! head, its body, the shutdown) and a cap on connections; and [`MockServer`], which runs the
+//! mock on a thread of its own for tests (`127.0.0.1:0`, stopped on drop).
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::response::IntoResponse;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutBody;
 
+use crate::error::AppError;
 use crate::mock::{Config, Mock};
 use crate::peer::Peer;
 use crate::store::Store;
+
+/// How the server treats connections: every wait has a deadline, and their number a cap.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Longest wait for a request's head, and between the frames of its body; a connection
+    /// that sends nothing for this long (half a request, or idle between requests) is closed.
+    pub read_timeout: Duration,
+    /// After a shutdown signal, how long requests in flight may take before they are cut off.
+    pub shutdown_grace: Duration,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+            max_connections: 512,
+        }
+    }
+}
+
+/// The longest request target; longer ones get 414.
+const MAX_URI_BYTES: usize = 8 * 1024;
+/// The largest request head (target and headers); larger ones get 431. hyper's own buffer is
+/// larger, so any head up to it gets the JSON error body; past it hyper closes with a bare 431.
+const MAX_HEAD_BYTES: usize = 32 * 1024;
+const MAX_HEADERS: usize = 100;
+const HYPER_BUFFER: usize = 256 * 1024;
 
 /// Serves the mock API with the default configuration until `shutdown` completes.
 pub async fn run(
@@ -23,19 +66,105 @@ pub async fn run(
     serve(listener, crate::app(Arc::new(mock)), shutdown).await
 }
 
-/// Serves any router (the mock's, or one built around it) until `shutdown` completes, then
-/// lets requests in flight finish. Each request carries its connection's [`Peer`].
+/// Serves any router (the mock's, or one built around it) with the default [`Limits`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<Peer>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(listener, router, shutdown, &Limits::default()).await
+}
+
+/// Serves a router until `shutdown` completes, then lets requests in flight finish within
+/// the grace period. Each request carries its connection's [`Peer`].
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: &Limits,
+) -> io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.read_timeout)
+        .max_buf_size(HYPER_BUFFER)
+        .max_headers(MAX_HEADERS * 2);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.map_err(io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of descriptors, or a connection gone before it was accepted: wait a
+                    // little and go on, as axum's own loop does.
+                    tracing::debug!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let (peer, connection) = Peer::accept(stream, addr);
+        let (router, read_timeout) = (router.clone(), limits.read_timeout);
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let peer = peer.clone();
+            let router = router.clone();
+            async move {
+                let mut request =
+                    request.map(|body| Body::new(TimeoutBody::new(read_timeout, body)));
+                if let Some(error) = oversized(&request) {
+                    return Ok::<_, Infallible>(error.into_response());
+                }
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.oneshot(request).await
+            }
+        });
+        let connection =
+            graceful.watch(builder.serve_connection(TokioIo::new(connection), service));
+        tokio::spawn(async move {
+            let _slot = slot;
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    // Requests in flight may finish, within the grace period; then they are cut off.
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after the shutdown grace period were cut off");
+    }
+    Ok(())
+}
+
+/// The JSON error for a request head past the server's limits, checked before any routing.
+fn oversized<B>(request: &hyper::Request<B>) -> Option<AppError> {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Some(AppError::UriTooLong(MAX_URI_BYTES));
+    }
+    let headers = request.headers();
+    let head: usize = target
+        + headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 4)
+            .sum::<usize>();
+    (headers.len() > MAX_HEADERS || head > MAX_HEAD_BYTES).then_some(AppError::HeadersTooLarge {
+        headers: MAX_HEADERS,
+        bytes: MAX_HEAD_BYTES,
+    })
 }
 
 /// Completes on ctrl-c or, on Unix, SIGTERM.

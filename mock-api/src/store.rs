@@ -1,12 +1,13 @@
 //! The users and their tokens, and every rule that does not depend on HTTP: unique emails
 //! (ignoring case), salted password hashes, unguessable tokens, revocation, reset to the seed.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use indexmap::IndexMap;
 use memchr::memmem;
 use rand::RngCore;
@@ -448,9 +449,18 @@ impl Store {
 
     pub fn update(&self, id: Uuid, patch: UserPatch) -> Result<User> {
         let hash = patch.password.as_deref().map(hash_password).transpose()?;
+        let now = self.clock.now();
         let mut data = self.write();
         let data = &mut *data;
         let record = data.users.get_mut(&id).ok_or(StoreError::UserNotFound)?;
+        // Strictly later than before, even when two updates land in the same millisecond
+        // (and no later than the last millisecond time can tell). Worked out before anything
+        // changes, so the write is all or nothing.
+        let bumped = record
+            .user
+            .updated_at
+            .checked_add(time::Duration::milliseconds(1));
+        let updated_at = now.max(bumped.unwrap_or(record.user.updated_at));
         if let Some(email) = patch.email {
             let key = email.to_lowercase();
             match data.emails.get(&key) {
@@ -470,9 +480,7 @@ impl Store {
         if let Some(hash) = hash {
             record.password_hash = hash;
         }
-        // Strictly later than before, even when two updates land in the same millisecond.
-        let bumped = record.user.updated_at + time::Duration::milliseconds(1);
-        record.user.updated_at = self.clock.now().max(bumped);
+        record.user.updated_at = updated_at;
         record.index();
         Ok(record.user.clone())
     }
@@ -646,8 +654,8 @@ const TIMESTAMP: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 pub(crate) fn format_timestamp(at: OffsetDateTime) -> String {
-    at.to_offset(UtcOffset::UTC)
-        .format(TIMESTAMP)
+    at.checked_to_offset(UtcOffset::UTC)
+        .and_then(|at| at.format(TIMESTAMP).ok())
         .unwrap_or_default()
 }
 
@@ -662,22 +670,69 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+thread_local! {
+    /// Argon2's 1 MiB work area, one per thread and reused: allocating and freeing it per
+    /// hash leaves the allocator's heaps fragmented, and memory grew with every request.
+    static WORK_AREA: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The raw Argon2id output for a password and salt, computed in this thread's work area.
+fn argon2_output(
+    argon: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
+    WORK_AREA.with(|area| {
+        let mut area = area.borrow_mut();
+        if area.len() < params.block_count() {
+            area.resize(params.block_count(), Block::default());
+        }
+        argon
+            .hash_password_into_with_memory(password, salt, out, &mut area[..params.block_count()])
+            .map_err(|_| StoreError::Hash)
+    })
+}
+
 fn hash_password(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
+    let argon = hasher();
+    let params = argon.params().clone();
+    let mut out = [0u8; 32];
+    argon2_output(&argon, &params, password.as_bytes(), &salt, &mut out)?;
+    // The PHC string `$argon2id$v=19$m=1024,t=1,p=1$<salt>$<hash>`, as PasswordHasher writes it.
     let salt = SaltString::encode_b64(&salt).map_err(|_| StoreError::Hash)?;
-    let hash = hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|_| StoreError::Hash)?;
+    let hash = PasswordHash {
+        algorithm: ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|_| StoreError::Hash)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|_| StoreError::Hash)?),
+    };
     Ok(hash.to_string())
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    // Output's equality is constant-time.
+    argon2_output(&argon, &params, password.as_bytes(), salt, &mut out).is_ok()
+        && Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
 #[cfg(test)]

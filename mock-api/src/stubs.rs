@@ -25,6 +25,11 @@ use crate::sync::{read, write};
 
 /// Stubs kept at once; each is small, but a runaway script should get an error, not OOM.
 pub const MAX_STUBS: usize = 10_000;
+/// Bytes one stub may take, as JSON, and all stubs together.
+pub const MAX_STUB_BYTES: usize = 1 << 20;
+pub const MAX_ALL_STUB_BYTES: usize = 64 << 20;
+/// Query and header matchers one stub may have: each costs time on every request.
+pub const MAX_MATCHERS: usize = 32;
 
 /// A stub as clients write it, and as the admin API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -187,6 +192,8 @@ pub struct Stub {
     pub def: StubDef,
     /// Insertion order, for "newest first" among equal priorities.
     seq: u64,
+    /// Bytes of its definition as JSON, for the stubs' byte budget.
+    size: usize,
     method: Option<Method>,
     path: PathMatcher,
     /// A path only matches paths of as many segments, so this is compared first.
@@ -206,6 +213,17 @@ impl Stub {
         new_id: impl FnOnce() -> Uuid,
     ) -> Result<Stub, String> {
         let id = *def.id.get_or_insert_with(new_id);
+        if def.request.query.len() + def.request.headers.len() > MAX_MATCHERS {
+            return Err(format!(
+                "a stub may have at most {MAX_MATCHERS} query and header matchers"
+            ));
+        }
+        let size = serde_json::to_vec(&def).map_or(usize::MAX, |json| json.len());
+        if size > MAX_STUB_BYTES {
+            return Err(format!(
+                "a stub may be at most {MAX_STUB_BYTES} bytes as JSON"
+            ));
+        }
         if def.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
             return Err("name must be at most 200 characters".into());
         }
@@ -274,6 +292,7 @@ impl Stub {
         Ok(Stub {
             id,
             seq,
+            size,
             method,
             segments: segments(&def.request.path),
             path,
@@ -472,7 +491,9 @@ pub enum StubError {
     Invalid(String),
     #[error("a stub with id {0} exists already")]
     Exists(Uuid),
-    #[error("too many stubs (at most {MAX_STUBS}); delete some first")]
+    #[error(
+        "too many stubs (at most {MAX_STUBS}, {MAX_ALL_STUB_BYTES} bytes in all); delete some first"
+    )]
     TooMany,
 }
 
@@ -497,7 +518,8 @@ impl Stubs {
         if list.iter().any(|s| s.stub.id == stub.id) {
             return Err(StubError::Exists(stub.id));
         }
-        if list.len() >= MAX_STUBS {
+        let bytes: usize = list.iter().map(|slot| slot.stub.size).sum();
+        if list.len() >= MAX_STUBS || bytes + stub.size > MAX_ALL_STUB_BYTES {
             return Err(StubError::TooMany);
         }
         let at = list.partition_point(|Slot { stub: s, .. }| {

@@ -7,6 +7,7 @@ mod concurrency;
 mod contract;
 mod errors;
 mod faults;
+mod hostile;
 mod isolation;
 mod loadgen;
 mod realworld;

@@ -1,0 +1,571 @@
+//! Hostile input, as an attacker, a long load run or a careless script sends it: every reply
+//! is a 4xx with the JSON error body or a closed connection, every store has a bound in
+//! bytes, every wait a deadline, and every start-up input a clear exit 2.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The `mock-api` binary, started with `args` on a free port; killed on drop.
+struct Binary {
+    child: Child,
+    addr: String,
+}
+
+impl Binary {
+    fn start(args: &[&str]) -> Binary {
+        let mut child = Command::new(tests::binary("mock-api"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("mock-api listening on ")
+            .expect("the listening line");
+        let addr = url.trim_start_matches("http://").to_owned();
+        Binary { child, addr }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([name, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// The exit status, waiting at most `limit`.
+    fn exit_within(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("mock-api did not stop within {limit:?}");
+    }
+
+    /// Resident memory in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends raw bytes and reads until the server closes (or `limit` passes): what came back
+/// and how long the server took to close.
+fn raw(addr: &str, bytes: &[u8], limit: Duration) -> (String, Duration) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let started = Instant::now();
+    stream.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    (
+        String::from_utf8_lossy(&out).into_owned(),
+        started.elapsed(),
+    )
+}
+
+async fn error_body(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("a JSON error body");
+    assert!(
+        body["error"].is_string() && body["code"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_heads_get_the_json_error_body() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let client = reqwest::Client::new();
+    let url = mock.url();
+    let big = "a".repeat(40_000);
+    let response = client
+        .get(format!("{url}/health"))
+        .header("x-big", &big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_body(response, 431).await["code"], "headers_too_large");
+    let mut many = client.get(format!("{url}/health"));
+    for i in 0..150 {
+        many = many.header(format!("x-h{i}"), "v");
+    }
+    assert_eq!(
+        error_body(many.send().await.unwrap(), 431).await["code"],
+        "headers_too_large"
+    );
+    let long = format!("{url}/health?q={}", "a".repeat(9_000));
+    assert_eq!(
+        error_body(client.get(long).send().await.unwrap(), 414).await["code"],
+        "uri_too_long"
+    );
+    // The journal never holds a head past the limit: the largest allowed ones, many times,
+    // stay within its byte budget (checked by the bench's memory rows); here, its listing.
+    let head = "b".repeat(30_000);
+    for _ in 0..150 {
+        client
+            .get(format!("{url}/health"))
+            .header("x-fill", &head)
+            .send()
+            .await
+            .unwrap();
+    }
+    let listing = client
+        .get(format!("{url}/__admin/requests"))
+        .send()
+        .await
+        .unwrap();
+    let listing: Value = listing.json().await.unwrap();
+    assert_eq!(
+        listing["requests"].as_array().unwrap().len(),
+        100,
+        "a default limit"
+    );
+    let over = client
+        .get(format!("{url}/__admin/requests?limit=5000"))
+        .send()
+        .await
+        .unwrap();
+    error_body(over, 400).await;
+    let unmatched = client
+        .get(format!("{url}/__admin/requests/unmatched?limit=101"))
+        .send()
+        .await
+        .unwrap();
+    error_body(unmatched, 400).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_have_byte_and_work_bounds() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let client = reqwest::Client::new();
+    let url = mock.url();
+    let headers: serde_json::Map<String, Value> = (0..40)
+        .map(|i| (format!("x-h{i}"), json!({"matches": "a+"})))
+        .collect();
+    let stub = json!({"request": {"method": "GET", "path": "/x", "headers": headers}, "response": {"status": 200}});
+    let refused = client
+        .post(format!("{url}/__admin/stubs"))
+        .json(&stub)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        error_body(refused, 400).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("at most 32")
+    );
+    let rule = json!({"method": "GET", "path": format!("/{}", "p".repeat(20_000)), "status": 503});
+    let refused = client
+        .post(format!("{url}/__admin/faults"))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        error_body(refused, 400).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("bytes")
+    );
+    // The rule cap answers 409, as the admin contract documents.
+    let mut last = None;
+    for i in 0..=mock_api::faults::MAX_RULES {
+        let rule = json!({"method": "GET", "path": format!("/r{i}"), "status": 503});
+        last = Some(
+            client
+                .post(format!("{url}/__admin/faults"))
+                .json(&rule)
+                .send()
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(error_body(last.unwrap(), 409).await["code"], "fault_limit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_refuses_web_pages_and_rebound_names() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let client = reqwest::Client::new();
+    let reset = format!("{}/__admin/reset", mock.url());
+    let port = mock.addr().port();
+    let cases: [(&str, String); 4] = [
+        ("origin", "http://evil.example".to_owned()),
+        ("origin", "null".to_owned()),
+        ("sec-fetch-site", "cross-site".to_owned()),
+        ("host", format!("rebind.evil.example:{port}")),
+    ];
+    for (name, value) in cases {
+        let response = client
+            .post(&reset)
+            .header(name, &value)
+            .header("content-type", "text/plain")
+            .send()
+            .await
+            .unwrap();
+        let body = error_body(response, 403).await;
+        assert_eq!(body["code"], "admin_forbidden", "{name}: {value}");
+    }
+    for (name, value) in [
+        ("origin", format!("http://localhost:{port}")),
+        ("host", format!("localhost:{port}")),
+        ("host", format!("127.0.0.1:{port}")),
+        ("sec-fetch-site", "same-origin".to_owned()),
+    ] {
+        let response = client
+            .post(&reset)
+            .header(name, &value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204, "{name}: {value}");
+    }
+    // With a token, the token decides.
+    let config = mock_api::Config {
+        admin_token: Some("t0ken".to_owned()),
+        ..mock_api::Config::default()
+    };
+    let guarded = mock_api::MockServer::start_with(&config).unwrap();
+    let response = client
+        .post(format!("{}/__admin/reset", guarded.url()))
+        .header("origin", "http://tool.example")
+        .bearer_auth("t0ken")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_at_the_end_of_the_calendar_changes_nothing_by_half() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let client = reqwest::Client::new();
+    let url = mock.url();
+    let set = client
+        .post(format!("{url}/__admin/clock"))
+        .json(&json!({"now": "9999-12-31T23:59:59.999Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let users: Value = client
+        .get(format!("{url}/api/users?limit=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = users["items"][0]["id"].as_str().unwrap().to_owned();
+    for name in ["First Rename", "Second Rename"] {
+        let put = client
+            .put(format!("{url}/api/users/{id}"))
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200, "an update at the last millisecond");
+        let found: Value = client
+            .get(format!(
+                "{url}/api/users?search={}",
+                name.replace(' ', "%20")
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found["total"], 1, "{found}");
+    }
+    let advance = client
+        .post(format!("{url}/__admin/clock"))
+        .json(&json!({"advance_ms": 1000}))
+        .send()
+        .await
+        .unwrap();
+    error_body(advance, 400).await;
+    let offset = client
+        .post(format!("{url}/__admin/clock"))
+        .json(&json!({"now": "9999-12-31T23:00:00-05:00"}))
+        .send()
+        .await
+        .unwrap();
+    error_body(offset, 400).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_keep_to_http() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let client = reqwest::Client::new();
+    let url = mock.url();
+    let users: Value = client
+        .get(format!("{url}/api/users?limit=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = users["items"][0]["id"].as_str().unwrap();
+    let deleted = client
+        .delete(format!("{url}/api/users/{id}"))
+        .header("prefer", "fault=malformed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(
+        deleted.headers().get("preference-applied").is_none(),
+        "nothing was applied"
+    );
+    assert_eq!(deleted.bytes().await.unwrap().len(), 0, "a 204 has no body");
+    let head = client
+        .head(format!("{url}/health"))
+        .header("prefer", "fault=reset")
+        .send()
+        .await;
+    assert!(head.is_err(), "a reset HEAD gets no answer: {head:?}");
+}
+
+#[test]
+fn half_sent_and_idle_connections_are_closed() {
+    let mock = Binary::start(&["--read-timeout", "1"]);
+    let (reply, took) = raw(
+        &mock.addr,
+        b"GET /health HTTP/1.1\r\nHost: x\r\n",
+        Duration::from_secs(5),
+    );
+    assert!(
+        reply.is_empty() && took < Duration::from_secs(4),
+        "{reply:?} after {took:?}"
+    );
+    let (reply, took) = raw(
+        &mock.addr,
+        b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    assert!(
+        reply.starts_with("HTTP/1.1 200") && took < Duration::from_secs(4),
+        "{reply:?} after {took:?}"
+    );
+    let (reply, took) = raw(
+        &mock.addr,
+        b"POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"em",
+        Duration::from_secs(5),
+    );
+    assert!(
+        reply.contains(" 408 ") && reply.contains("request_timeout"),
+        "{reply:?}"
+    );
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+#[test]
+fn shutdown_has_a_deadline_and_a_second_signal_forces_it() {
+    let park = |mock: &Binary| {
+        let mut stream = TcpStream::connect(&mock.addr).unwrap();
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nPrefer: delay=60000\r\n\r\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        stream
+    };
+    let mut mock = Binary::start(&["--shutdown-grace", "1"]);
+    let _parked = park(&mock);
+    mock.signal("-TERM");
+    assert_eq!(mock.exit_within(Duration::from_secs(5)), Some(0));
+    let mut mock = Binary::start(&["--shutdown-grace", "60"]);
+    let _parked = park(&mock);
+    mock.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    mock.signal("-TERM");
+    assert_eq!(mock.exit_within(Duration::from_secs(5)), Some(1));
+}
+
+#[test]
+fn memory_stays_flat_while_users_are_created() {
+    let mock = Binary::start(&[]);
+    let create = |i: usize, stream: &mut TcpStream| {
+        let body = format!(r#"{{"email":"m{i}@flat.test","password":"pw-{i}","name":"M"}}"#);
+        let request = format!(
+            "POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        assert!(status.contains(" 201 "), "{status}");
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+    };
+    let before = mock.rss_kib();
+    // Four clients at once, as a load test would: each hash's work area used to be left
+    // behind in the allocator's per-thread heaps.
+    std::thread::scope(|scope| {
+        for client in 0..4 {
+            let addr = mock.addr.clone();
+            scope.spawn(move || {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                for i in 0..200 {
+                    create(client * 1000 + i, &mut stream);
+                }
+            });
+        }
+    });
+    let grown_mib = mock.rss_kib().saturating_sub(before) / 1024;
+    assert!(
+        grown_mib < 48,
+        "800 users grew the resident set by {grown_mib} MiB"
+    );
+}
+
+#[test]
+fn start_up_inputs_are_checked() {
+    let dir = tests::temp_dir("hostile-start");
+    let data = dir.join("users.json");
+    std::fs::write(
+        &data,
+        r#"[{"email": "user2@load.test", "password": "p", "name": "Twin"}]"#,
+    )
+    .unwrap();
+    let far = dir.join("far.json");
+    std::fs::write(&far, r#"[{"email": "a@b.io", "password": "p", "name": "A", "created_at": "9999-12-31T23:59:59-01:00"}]"#).unwrap();
+    let cases: [(Vec<&std::ffi::OsStr>, &str); 5] = [
+        (
+            vec!["--admin-token".as_ref(), "héllo".as_ref()],
+            "visible ASCII",
+        ),
+        (
+            vec!["--extra-users".as_ref(), "99999999999".as_ref()],
+            "0..=1000000",
+        ),
+        (
+            vec!["--clock".as_ref(), "9999-12-31T23:00:00-05:00".as_ref()],
+            "out of range",
+        ),
+        (
+            vec![
+                "--data".as_ref(),
+                data.as_os_str(),
+                "--extra-users".as_ref(),
+                "5".as_ref(),
+            ],
+            "user2@load.test",
+        ),
+        (vec!["--data".as_ref(), far.as_os_str()], "out of range"),
+    ];
+    for (args, expect) in cases {
+        let stderr = tests::mock_api_refuses(&args);
+        assert!(
+            stderr.contains(expect) && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn merge_refuses_counts_past_u64_and_impossible_statuses() {
+    let dir = tests::temp_dir("hostile-merge");
+    let report = |name: &str, successes: u64, status: &str| {
+        let path = dir.join(name);
+        let text = json!({"raw_metrics": {"duration": 1, "requests": {"GET /x": {
+            "method": "Get", "path": "/x", "success_count": successes, "fail_count": 0,
+            "status_code_counts": {status: successes},
+            "raw_data": {"times_us": {"1000": 1}, "minimum_time_us": 1000, "maximum_time_us": 1000,
+                         "total_time_us": 1000, "counter": 1}}}}});
+        std::fs::write(&path, text.to_string()).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let huge = report("huge.json", u64::MAX, "200");
+    let one = report("one.json", 1, "200");
+    let odd = report("odd.json", 1, "70000");
+    for (args, expect) in [
+        (
+            vec![huge.as_str(), one.as_str()],
+            "past what can be counted",
+        ),
+        (vec![odd.as_str()], "70000"),
+    ] {
+        let output = Command::new(tests::binary("loadgen"))
+            .arg("merge")
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expect), "{stderr}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_where_every_request_failed_exits_1() {
+    let router = axum::Router::new()
+        .fallback(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "down") });
+    let addr = tests::planted::serve(router).await;
+    let host = format!("http://{addr}");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(tests::binary("loadgen"))
+            .args([
+                "--host",
+                &host,
+                "--users",
+                "2",
+                "--increase-rate",
+                "2",
+                "--run-time",
+                "2",
+                "--quiet",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("every one of the"), "{stderr}");
+}
