@@ -140,9 +140,16 @@ pub fn run(args: &[String]) -> Result<()> {
         (runs, server.rss_kib()?)
     };
 
+    let memory = crate::bench_memory::run(&mock, &pins)?;
     let contract = crate::bench_contract::run(&pins)?;
     let load = crate::bench_load::run(&pins)?;
-    let report = render(seconds, &pins, startup, &rows, &search) + "\n" + &contract + "\n" + &load;
+    let report = render(seconds, &pins, startup, &rows, &search)
+        + "\n"
+        + &memory
+        + "\n"
+        + &contract
+        + "\n"
+        + &load;
     std::fs::write(root().join("BENCHMARKS.md"), report).context("writing BENCHMARKS.md")?;
     eprintln!("wrote BENCHMARKS.md");
     Ok(())

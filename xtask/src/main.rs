@@ -5,6 +5,7 @@
 mod bench;
 mod bench_contract;
 mod bench_load;
+mod bench_memory;
 mod ci;
 mod harness;
 mod load;

@@ -1,0 +1,130 @@
+//! The memory half of `cargo xtask bench`: mock-api's resident set after ordinary use
+//! (10,000 users created through the API) and after filling the journal with the largest
+//! request heads the server accepts, each beside the resident set at start.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::harness::{Pins, Server};
+
+const CREATES: usize = 10_000;
+const CLIENTS: usize = 4;
+/// The journal's default capacity, filled with heads just under the server's 32 KiB limit.
+const FILLS: usize = 10_000;
+const HEADER_BYTES: usize = 31 * 1024;
+
+/// Measures; returns the section for BENCHMARKS.md.
+pub fn run(mock: &Path, pins: &Pins) -> Result<String> {
+    let creates = {
+        let server = Server::start(mock, &["--port", "0"], pins.server)?;
+        let start = server.rss_kib()?.0;
+        load(&server.addr, CREATES, |i| {
+            let body = format!(
+                r#"{{"email":"bench{i}@memory.test","password":"pw-{i}","name":"Bench {i}"}}"#
+            );
+            format!(
+                "POST /api/users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        })?;
+        (start, server.rss_kib()?.0)
+    };
+    eprintln!(
+        "memory: {} KiB at start, {} KiB after {CREATES} creates",
+        creates.0, creates.1
+    );
+    let journal = {
+        let server = Server::start(mock, &["--port", "0"], pins.server)?;
+        let start = server.rss_kib()?.0;
+        let filler = "j".repeat(HEADER_BYTES);
+        load(&server.addr, FILLS, |_| {
+            format!("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Fill: {filler}\r\n\r\n")
+        })?;
+        (start, server.rss_kib()?.0)
+    };
+    eprintln!(
+        "memory: {} KiB at start, {} KiB with the journal full of {HEADER_BYTES}-byte heads",
+        journal.0, journal.1
+    );
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let mut out = String::new();
+    let _ = writeln!(out, "## mock-api memory\n");
+    let _ = writeln!(
+        out,
+        "Resident set (VmRSS) of a release `mock-api` with the default options, at start and after the load, {CLIENTS} keep-alive clients at once. The journal keeps at most 10,000 entries and 64 MiB.\n"
+    );
+    let _ = writeln!(out, "| load | at start (MiB) | after (MiB) |");
+    let _ = writeln!(out, "| --- | ---: | ---: |");
+    let _ = writeln!(
+        out,
+        "| {CREATES} `POST /api/users` (each a new user, password hashed) | {:.1} | {:.1} |",
+        mib(creates.0),
+        mib(creates.1)
+    );
+    let _ = writeln!(
+        out,
+        "| {FILLS} `GET /health` with a {HEADER_BYTES}-byte header (the journal full of the largest heads accepted) | {:.1} | {:.1} |",
+        mib(journal.0),
+        mib(journal.1)
+    );
+    Ok(out)
+}
+
+/// Sends `count` requests over [`CLIENTS`] keep-alive connections; every answer must be 2xx.
+fn load(addr: &str, count: usize, request: impl Fn(usize) -> String + Sync) -> Result<()> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let request = &request;
+                scope.spawn(move || -> Result<()> {
+                    let stream = TcpStream::connect(addr)?;
+                    let mut reader = BufReader::new(stream.try_clone()?);
+                    let mut writer = stream;
+                    for i in (client..count).step_by(CLIENTS) {
+                        writer.write_all(request(i).as_bytes())?;
+                        let status = read_response(&mut reader)?;
+                        if !(200..300).contains(&status) {
+                            bail!("request {i} answered {status}");
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("a client panicked"))??;
+        }
+        Ok(())
+    })
+}
+
+/// Reads one response with a Content-Length body; returns its status.
+fn read_response(reader: &mut BufReader<TcpStream>) -> Result<u16> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("a status line")?;
+    let mut length = 0usize;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header)?;
+        if header == "\r\n" || header.is_empty() {
+            break;
+        }
+        if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().context("a Content-Length")?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(status)
+}
