@@ -117,8 +117,13 @@ pub async fn serve_with(
             let peer = peer.clone();
             let router = router.clone();
             async move {
+                // A body known to be empty needs no deadline, and keeps its size hint, which
+                // spares the layer collecting it.
                 let mut request =
-                    request.map(|body| Body::new(TimeoutBody::new(read_timeout, body)));
+                    request.map(|body| match hyper::body::Body::size_hint(&body).exact() {
+                        Some(0) => Body::new(body),
+                        _ => Body::new(TimeoutBody::new(read_timeout, body)),
+                    });
                 if let Some(error) = oversized(&request) {
                     return Ok::<_, Infallible>(error.into_response());
                 }
