@@ -121,7 +121,13 @@ async fn check(args: CheckArgs) -> Result<bool> {
         .iter()
         .map(|h| match h.split_once(':') {
             Some((name, value)) if !name.trim().is_empty() => {
-                Ok((name.trim().to_owned(), value.trim().to_owned()))
+                let (name, value) = (name.trim(), value.trim());
+                // The user's own mistake is said at once, not blamed on the target later.
+                reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                    .with_context(|| format!("-H {h:?}: {name:?} is not a valid header name"))?;
+                reqwest::header::HeaderValue::from_str(value)
+                    .with_context(|| format!("-H {h:?}: the value is not valid in a header"))?;
+                Ok((name.to_owned(), value.to_owned()))
             }
             _ => bail!("a header must look like 'Name: value', not {h:?}"),
         })
@@ -160,7 +166,17 @@ async fn check(args: CheckArgs) -> Result<bool> {
         api.title,
         api.version
     );
-    let config = read_config(args.config.as_deref())?;
+    let mut config = read_config(args.config.as_deref())?;
+    if args.target.is_none() && args.spec.is_none() {
+        // The bundled mock with its own document: its reset and its seed login apply unless
+        // told otherwise, so every operation is exercised.
+        config.reset.get_or_insert_with(|| BUNDLED_RESET.to_owned());
+        config.auth.get_or_insert_with(|| AuthConfig {
+            login: BUNDLED_LOGIN.to_owned(),
+            body: serde_json::json!({"email": "user@example.com", "password": "user123"}),
+            token: None,
+        });
+    }
     let reset = match args.reset.as_deref().or(config.reset.as_deref()) {
         Some(reset) => {
             let login = Login::parse(reset, serde_json::Value::Null, "")
@@ -200,6 +216,10 @@ async fn check(args: CheckArgs) -> Result<bool> {
     }
     Ok(result.failures.is_empty())
 }
+
+/// What the bundled mock is reset and logged in with when it is the target.
+const BUNDLED_RESET: &str = "POST /__admin/reset";
+const BUNDLED_LOGIN: &str = "POST /api/auth/login";
 
 /// Settings from `--config`.
 #[derive(Debug, Default, serde::Deserialize)]

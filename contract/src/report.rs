@@ -183,7 +183,7 @@ pub fn terminal(report: &Report) -> String {
                 failure.check,
                 failure.operation
             );
-            let _ = writeln!(out, "   {}", failure.message);
+            let _ = writeln!(out, "   {}", printable(&failure.message));
             let _ = writeln!(out, "   case: {}", failure.case);
             match failure.sequence.len() {
                 0 | 1 => {
@@ -196,9 +196,11 @@ pub fn terminal(report: &Report) -> String {
                     }
                 }
             }
+            // The target's bytes are escaped: a body must not drive the terminal.
+            let excerpt = printable(&failure.response_excerpt);
             let response = match failure.status {
-                Some(status) => format!("{status} {}", failure.response_excerpt),
-                None => format!("none ({})", failure.response_excerpt),
+                Some(status) => format!("{status} {excerpt}"),
+                None => format!("none ({excerpt})"),
             };
             let _ = writeln!(out, "   response: {}", response.trim_end());
             let _ = writeln!(out, "   reproduce: --seed {}\n", failure.seed);
@@ -216,6 +218,16 @@ pub fn terminal(report: &Report) -> String {
         report.seed
     );
     out
+}
+
+/// Text with its control characters escaped (`\u{1b}`, `\n`), for a terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 /// Time and speed, apart from [`terminal`] so that the rest of the report is reproducible.

@@ -400,7 +400,7 @@ fn cli_exit_status_2_on_usage_spec_and_connection_errors() {
         "dangling.yaml",
         "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200': {$ref: 'missing.yaml#/Ok'}\n",
     );
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["check", "--spec", &v40], "OpenAPI 4.0.0 is not supported"),
         (&["check", "--spec", &v12], "OpenAPI 1.2 is not supported"),
         (&["check", "--spec", &dangling], "missing.yaml"),
@@ -417,6 +417,7 @@ fn cli_exit_status_2_on_usage_spec_and_connection_errors() {
             "unknown check \"not_a_check\"",
         ),
         (&["check", "-H", "no-colon"], "'Name: value'"),
+        (&["check", "-H", "Bad Name: x"], "not a valid header name"),
     ];
     for (args, message) in cases {
         let (code, _, stderr) = contract_cli(args);
