@@ -3,6 +3,7 @@
 //! The document, its schemas and the generation of cases come from the `openapi` package.
 //!
 //! A one-way pipeline; each module knows only those above it in this list:
+//! - [`tls`]: how HTTPS is spoken (rustls and its provider, chosen here);
 //! - [`auth`]: the declarative login and its token;
 //! - [`http`]: a case bound to the target as a request, sent, and what came back;
 //! - [`checks`]: one file per check, judging exchanges and what sequences saw;
@@ -17,6 +18,7 @@ pub mod checks;
 pub mod engine;
 pub mod http;
 pub mod report;
+pub mod tls;
 
 pub use checks::Check;
 pub use engine::{Options, RunError, run};

@@ -33,7 +33,7 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// The OpenAPI 3.0 document, a file or an http(s) URL [default: the target's
+    /// The OpenAPI document (2.0, 3.0 or 3.1), a file or an http(s) URL [default: the target's
     /// /openapi.json if it serves one, else the bundled specs/mock-api.yaml].
     #[arg(long, value_name = "FILE|URL")]
     spec: Option<String>,
@@ -61,6 +61,18 @@ struct CheckArgs {
     /// How long to wait for each response, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
+    /// Trust the CA certificates of this PEM file (instead of the system's) for HTTPS.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+    /// Do not verify the target's certificate (a warning says so).
+    #[arg(long)]
+    insecure: bool,
+    /// Present this client certificate chain (PEM) over HTTPS; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
     /// Fail any response slower than this, in milliseconds (the check is off unless given).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     max_response_time: Option<u64>,
@@ -141,7 +153,16 @@ async fn check(args: CheckArgs) -> Result<bool> {
             (Some(mock), url)
         }
     };
+    let tls = contract::tls::TlsOptions {
+        ca_file: args.cacert.clone(),
+        insecure: args.insecure,
+        client_cert: args.cert.clone().zip(args.key.clone()),
+    };
+    if tls.insecure {
+        eprintln!("contract: warning: --insecure: the target's certificate is not verified");
+    }
     let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(contract::tls::client_config(&tls)?)
         .timeout(Duration::from_millis(args.request_timeout))
         .build()?;
     reqwest::Url::parse(&target).with_context(|| format!("--target {target:?} is not a URL"))?;
@@ -195,6 +216,7 @@ async fn check(args: CheckArgs) -> Result<bool> {
         headers,
         workers: usize::from(args.workers),
         request_timeout: Duration::from_millis(args.request_timeout),
+        tls,
     });
     let bar = progress_bar(api.operations.len() as u64);
     let ticker = bar.clone();

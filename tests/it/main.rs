@@ -15,4 +15,5 @@ mod snapshots;
 mod spec;
 mod stateful;
 mod stubs;
+mod tls;
 mod users;

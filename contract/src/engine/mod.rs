@@ -35,6 +35,8 @@ pub use options::Options;
 pub enum RunError {
     #[error("{0}")]
     Login(String),
+    #[error("{0}")]
+    Tls(String),
 }
 
 /// Checks every operation of `api` against the target.
@@ -45,11 +47,13 @@ pub async fn run(
     progress: impl Fn(&str) + Send + Sync + 'static,
 ) -> Result<Report, RunError> {
     let started = Instant::now();
+    let tls = crate::tls::client_config(&options.tls).map_err(|e| RunError::Tls(e.to_string()))?;
     let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .timeout(options.request_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .expect("a client with a timeout and no redirects");
+        .map_err(|e| RunError::Tls(format!("the HTTP client: {e}")))?;
     auth.log_in(&client, &options.target)
         .await
         .map_err(RunError::Login)?;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use reqwest::Method;
 
 use crate::checks::Settings;
+use crate::tls::TlsOptions;
 
 /// How a run is configured.
 #[derive(Debug, Clone)]
@@ -23,4 +24,6 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Sent before each stateful sequence, so that sequences are independent (`--reset`).
     pub reset: Option<(Method, String)>,
+    /// How servers are trusted and the checker presents itself over HTTPS.
+    pub tls: TlsOptions,
 }
