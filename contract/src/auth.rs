@@ -7,6 +7,11 @@ use std::sync::{Mutex, PoisonError};
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::transport::read_body;
+
+/// The most bytes of a login answer read.
+const MAX_LOGIN_ANSWER: usize = 1 << 20;
+
 /// How to log in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Login {
@@ -72,7 +77,7 @@ impl Auth {
             .map(|t| format!("Bearer {t}"))
     }
 
-    /// Logs in (again) and keeps the new token.
+    /// Logs in (again) and keeps the new token; the answer is read up to 1 MiB.
     pub async fn log_in(&self, client: &reqwest::Client, target: &str) -> Result<(), String> {
         let Some(login) = &self.login else {
             return Ok(());
@@ -85,7 +90,10 @@ impl Auth {
             .await
             .map_err(|e| format!("login at {} {url} failed: {e}", login.method))?;
         let status = response.status();
-        let text = response.text().await.unwrap_or_default();
+        let text = read_body(response, MAX_LOGIN_ANSWER)
+            .await
+            .map(|body| String::from_utf8_lossy(&body).into_owned())
+            .map_err(|e| format!("login at {} {url}: {e}", login.method))?;
         if !status.is_success() {
             let excerpt: String = text.chars().take(200).collect();
             return Err(format!(

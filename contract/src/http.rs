@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::Auth;
+use crate::transport::read_body;
 use openapi::generate::wire::percent_encode;
 use openapi::generate::{AuthMode, Case, Payload, encode_body, param_text};
 use openapi::model::{Api, Location, Operation, SecurityKind};
@@ -219,7 +220,7 @@ fn to_reqwest(
     Some(request)
 }
 
-pub async fn send(client: &reqwest::Client, request: reqwest::Request) -> Outcome {
+pub async fn send(client: &reqwest::Client, request: reqwest::Request, limit: usize) -> Outcome {
     let started = Instant::now();
     let response = match client.execute(request).await {
         Ok(response) => response,
@@ -236,14 +237,14 @@ pub async fn send(client: &reqwest::Client, request: reqwest::Request) -> Outcom
             )
         })
         .collect();
-    match response.bytes().await {
+    match read_body(response, limit).await {
         Ok(body) => Outcome::Response(Response {
             status,
             headers,
-            body: body.to_vec(),
+            body,
             elapsed: started.elapsed(),
         }),
-        Err(error) => Outcome::Transport(format!("the body was cut off: {}", describe(&error))),
+        Err(error) => Outcome::Transport(error.to_string()),
     }
 }
 

@@ -4,6 +4,7 @@
 //!
 //! A one-way pipeline; each module knows only those above it in this list:
 //! - [`tls`]: how HTTPS is spoken (rustls and its provider, chosen here);
+//! - [`transport`]: the client (TLS, no compression) and bounded reads;
 //! - [`auth`]: the declarative login and its token;
 //! - [`http`]: a case bound to the target as a request, sent, and what came back;
 //! - [`checks`]: one file per check, judging exchanges and what sequences saw;
@@ -19,6 +20,7 @@ pub mod engine;
 pub mod http;
 pub mod report;
 pub mod tls;
+pub mod transport;
 
 pub use checks::Check;
 pub use engine::{Options, RunError, run};

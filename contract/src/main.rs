@@ -61,6 +61,9 @@ struct CheckArgs {
     /// How long to wait for each response, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
+    /// The most bytes of a response body read; a bigger body fails its case.
+    #[arg(long, value_name = "BYTES", default_value_t = contract::transport::DEFAULT_MAX_RESPONSE)]
+    max_response_size: usize,
     /// Trust the CA certificates of this PEM file (instead of the system's) for HTTPS.
     #[arg(long, value_name = "FILE")]
     cacert: Option<PathBuf>,
@@ -161,8 +164,7 @@ async fn check(args: CheckArgs) -> Result<bool> {
     if tls.insecure {
         eprintln!("contract: warning: --insecure: the target's certificate is not verified");
     }
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(contract::tls::client_config(&tls)?)
+    let client = contract::transport::client_builder(&tls)?
         .timeout(Duration::from_millis(args.request_timeout))
         .build()?;
     reqwest::Url::parse(&target).with_context(|| format!("--target {target:?} is not a URL"))?;
@@ -216,6 +218,7 @@ async fn check(args: CheckArgs) -> Result<bool> {
         headers,
         workers: usize::from(args.workers),
         request_timeout: Duration::from_millis(args.request_timeout),
+        max_response_size: args.max_response_size,
         tls,
     });
     let bar = progress_bar(api.operations.len() as u64);

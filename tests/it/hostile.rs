@@ -569,3 +569,48 @@ async fn a_run_where_every_request_failed_exits_1() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("every one of the"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_body_fails_its_case_and_the_run_ends() {
+    const SPEC: &str = r#"
+openapi: 3.1.0
+info: {title: endless, version: "1"}
+paths:
+  /endless:
+    get:
+      responses:
+        "200": {description: all of it, content: {application/json: {schema: {type: array}}}}
+"#;
+    let chunk = axum::body::Bytes::from(vec![b' '; 64 * 1024]);
+    let router = axum::Router::new().route(
+        "/endless",
+        axum::routing::get(move || {
+            let chunk = chunk.clone();
+            async move {
+                let stream = futures_util::stream::repeat_with(move || {
+                    Ok::<_, std::io::Error>(chunk.clone())
+                });
+                (
+                    [("content-type", "application/json")],
+                    axum::body::Body::from_stream(stream),
+                )
+            }
+        }),
+    );
+    let addr = tests::planted::serve(router).await;
+    let mut options = tests::contract_options(&format!("http://{addr}"), 3, 5);
+    options.max_response_size = 1 << 20;
+    let report = tests::run_contract(SPEC, options).await;
+    let failure = report
+        .failures
+        .iter()
+        .find(|f| f.check == "not_a_server_error")
+        .expect("the endless body fails");
+    assert!(
+        failure
+            .message
+            .contains("larger than the limit of 1048576 bytes"),
+        "{}",
+        failure.message
+    );
+}

@@ -341,6 +341,7 @@ pub fn contract_options(target: &str, seed: u64, max_examples: u32) -> contract:
         workers: 2,
         request_timeout: std::time::Duration::from_secs(5),
         reset: None,
+        max_response_size: contract::transport::DEFAULT_MAX_RESPONSE,
         tls: contract::tls::TlsOptions::default(),
     }
 }

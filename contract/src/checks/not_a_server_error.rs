@@ -29,6 +29,8 @@ fn transport_class(error: &str) -> &'static str {
     let error = error.to_lowercase();
     if error.contains("timed out") || error.contains("timeout") {
         "timeout"
+    } else if error.contains("larger than the limit") {
+        "too large"
     } else if error.contains("refused") {
         "refused"
     } else {

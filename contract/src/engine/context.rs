@@ -125,7 +125,10 @@ impl Context<'_> {
             case,
         );
         let outcome = match built {
-            Some(built) => self.handle.block_on(send(self.client, built)),
+            Some(built) => {
+                self.handle
+                    .block_on(send(self.client, built, self.options.max_response_size))
+            }
             None => Outcome::Transport("the request could not be built".to_owned()),
         };
         (request, outcome)

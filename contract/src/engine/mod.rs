@@ -47,9 +47,8 @@ pub async fn run(
     progress: impl Fn(&str) + Send + Sync + 'static,
 ) -> Result<Report, RunError> {
     let started = Instant::now();
-    let tls = crate::tls::client_config(&options.tls).map_err(|e| RunError::Tls(e.to_string()))?;
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+    let client = crate::transport::client_builder(&options.tls)
+        .map_err(|e| RunError::Tls(e.to_string()))?
         .timeout(options.request_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()

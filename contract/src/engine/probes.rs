@@ -104,7 +104,9 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
                 &case,
             );
             let Some(built) = built else { continue };
-            let outcome = ctx.handle.block_on(send(ctx.client, built));
+            let outcome =
+                ctx.handle
+                    .block_on(send(ctx.client, built, ctx.options.max_response_size));
             sent += 1;
             if let Some(finding) = unsupported_method::judge(method.as_str(), &outcome) {
                 failures.push(ctx.failure(
