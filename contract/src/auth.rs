@@ -112,6 +112,13 @@ impl Auth {
                     login.token_pointer
                 )
             })?;
+        // A token that cannot go in a header is said now, not blamed on every case after.
+        if reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+            return Err(format!(
+                "the token at {} of the login answer cannot be sent in a header",
+                login.token_pointer
+            ));
+        }
         *self.token.lock().unwrap_or_else(PoisonError::into_inner) = Some(token.to_owned());
         Ok(())
     }

@@ -614,3 +614,24 @@ paths:
         failure.message
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_token_that_cannot_be_sent_stops_the_run_before_any_case() {
+    let router = axum::Router::new().route(
+        "/login",
+        axum::routing::post(|| async { axum::Json(json!({"token": "line\nbreak"})) }),
+    );
+    let addr = tests::planted::serve(router).await;
+    let login = contract::auth::Login::parse("POST /login", json!({}), "/token").unwrap();
+    let api = openapi::parse(tests::planted::SPEC).unwrap();
+    let options = tests::contract_options(&format!("http://{addr}"), 1, 5);
+    let result = contract::run(
+        std::sync::Arc::new(api),
+        std::sync::Arc::new(options),
+        std::sync::Arc::new(contract::auth::Auth::new(Some(login))),
+        |_| {},
+    )
+    .await;
+    let error = result.err().expect("the run does not start").to_string();
+    assert!(error.contains("cannot be sent in a header"), "{error}");
+}

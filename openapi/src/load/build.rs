@@ -394,6 +394,12 @@ impl Walker<'_> {
                 "a parameter needs a `name` and an `in` of path, query, header or cookie",
             ));
         };
+        if place == Location::Header && http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(at.structure(
+                self.docs,
+                format!("header parameter {name:?} is not a name HTTP can send"),
+            ));
+        }
         let (schema_at, schema) = match (param.get("schema"), param.get("content")) {
             (Some(schema), _) => (at.child("schema"), Some(schema)),
             (None, Some(Value::Object(content))) => match content.iter().next() {

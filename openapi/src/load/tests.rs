@@ -41,6 +41,10 @@ fn refuses_what_it_cannot_read_clearly() {
         "#/paths/~1a/get/parameters/0: a parameter needs a `name` and an `in`",
     );
     check(
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {parameters: [{name: 'Bad Name', in: header}], responses: {}}}}",
+        "#/paths/~1a/get/parameters/0: header parameter \"Bad Name\" is not a name HTTP can send",
+    );
+    check(
         "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {responses: {'9000': {description: x}}}}}",
         "#/paths/~1a/get/responses/9000: not a status code",
     );
