@@ -632,6 +632,6 @@ async fn a_login_token_that_cannot_be_sent_stops_the_run_before_any_case() {
         |_| {},
     )
     .await;
-    let error = result.err().expect("the run does not start").to_string();
+    let error = result.expect_err("the run does not start").to_string();
     assert!(error.contains("cannot be sent in a header"), "{error}");
 }
