@@ -635,3 +635,34 @@ async fn a_login_token_that_cannot_be_sent_stops_the_run_before_any_case() {
     let error = result.expect_err("the run does not start").to_string();
     assert!(error.contains("cannot be sent in a header"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_dies_halfway_ends_the_run_with_one_failure() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEEN: AtomicUsize = AtomicUsize::new(0);
+    // Thirty answers, then it hangs on everything, as a crashed upstream behind a proxy does.
+    let router =
+        tests::planted::app(tests::planted::Defects::default()).layer(axum::middleware::from_fn(
+            |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                if SEEN.fetch_add(1, Ordering::Relaxed) >= 30 {
+                    std::future::pending::<()>().await;
+                }
+                next.run(request).await
+            },
+        ));
+    let addr = tests::planted::serve(router).await;
+    let mut options = tests::contract_options(&format!("http://{addr}"), 2, 100);
+    options.request_timeout = Duration::from_millis(300);
+    let report = tests::run_contract(tests::planted::SPEC, options).await;
+    let down: Vec<_> = report
+        .failures
+        .iter()
+        .filter(|f| f.message.contains("stopped answering"))
+        .collect();
+    assert_eq!(down.len(), 1, "{}", contract::report::terminal(&report));
+    let unanswered: u64 = report.operations.iter().map(|o| o.transport_errors).sum();
+    assert!(
+        unanswered <= 12,
+        "{unanswered} requests were sent to a dead target"
+    );
+}

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use proptest::test_runner::{Config, TestCaseError};
@@ -21,6 +22,53 @@ use openapi::model::{Api, Operation};
 /// cannot keep the run going for ever.
 pub(crate) const MAX_FAILURES_PER_PHASE: usize = 20;
 
+/// Requests in a row that got no response before the target counts as down.
+pub(crate) const DEAD_AFTER: usize = 8;
+/// What a case that was not sent "got": no findings are made of it.
+const NOT_SENT: &str = "not sent: the target had stopped answering";
+
+/// Whether the target still answers. After [`DEAD_AFTER`] requests in a row got no
+/// response, nothing more is sent: every phase runs out quickly and the report says why.
+#[derive(Debug, Default)]
+pub(crate) struct Liveness {
+    streak: AtomicUsize,
+    down: AtomicBool,
+    /// The last request that got no response: its operation, the request and the error.
+    last: Mutex<Option<(String, SentRequest, String)>>,
+}
+
+impl Liveness {
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Acquire)
+    }
+
+    /// Takes note of one exchange with the target.
+    pub fn note(&self, operation: &Operation, request: &SentRequest, outcome: &Outcome) {
+        match outcome {
+            Outcome::Response(_) => self.streak.store(0, Ordering::Release),
+            Outcome::Transport(error) => {
+                *self.last.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some((operation.label(), request.clone(), error.clone()));
+                if self.streak.fetch_add(1, Ordering::AcqRel) + 1 >= DEAD_AFTER {
+                    self.down.store(true, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    /// The last request that got no response, once the target is down.
+    pub fn last_failure(&self) -> Option<(String, SentRequest, String)> {
+        match self.is_down() {
+            true => self
+                .last
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+            false => None,
+        }
+    }
+}
+
 /// What the phases share, owned, so that each blocking task can hold its own handle to it.
 #[derive(Clone)]
 pub(crate) struct Shared {
@@ -30,6 +78,7 @@ pub(crate) struct Shared {
     pub auth: Arc<Auth>,
     pub stats: Arc<Mutex<Vec<OperationReport>>>,
     pub known: Arc<Mutex<BTreeSet<Key>>>,
+    pub liveness: Arc<Liveness>,
 }
 
 impl Shared {
@@ -49,6 +98,7 @@ impl Shared {
                 auth: &shared.auth,
                 stats: &shared.stats,
                 known: &shared.known,
+                liveness: &shared.liveness,
             };
             work(&ctx)
         })
@@ -68,6 +118,7 @@ pub(crate) struct Context<'a> {
     pub stats: &'a Mutex<Vec<OperationReport>>,
     /// Every defect reported so far, by any phase: each is reported once.
     pub known: &'a Mutex<BTreeSet<Key>>,
+    pub liveness: &'a Liveness,
 }
 
 impl Context<'_> {
@@ -104,6 +155,9 @@ impl Context<'_> {
                 attempt = self.send_once(operation, case);
             }
         }
+        if matches!(&attempt.1, Outcome::Transport(error) if error == NOT_SENT) {
+            return attempt;
+        }
         let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
         stats[index].cases += 1;
         match &attempt.1 {
@@ -124,10 +178,16 @@ impl Context<'_> {
             operation,
             case,
         );
+        if self.liveness.is_down() {
+            return (request, Outcome::Transport(NOT_SENT.to_owned()));
+        }
         let outcome = match built {
             Some(built) => {
-                self.handle
-                    .block_on(send(self.client, built, self.options.max_response_size))
+                let outcome =
+                    self.handle
+                        .block_on(send(self.client, built, self.options.max_response_size));
+                self.liveness.note(operation, &request, &outcome);
+                outcome
             }
             None => Outcome::Transport("the request could not be built".to_owned()),
         };
@@ -136,6 +196,9 @@ impl Context<'_> {
 
     /// The stateless checks on one exchange.
     pub fn check(&self, index: usize, case: &Case, outcome: &Outcome) -> Vec<Finding> {
+        if matches!(outcome, Outcome::Transport(error) if error == NOT_SENT) {
+            return Vec::new();
+        }
         let operation = &self.api.operations[index];
         let mut found = checks::evaluate(
             &self.options.settings,

@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use crate::auth::Auth;
 use crate::checks::Check;
-use crate::report::{OperationReport, Report};
+use crate::report::{Failure, OperationReport, Report};
 use context::Shared;
 use openapi::generate::Plan;
 use openapi::model::Api;
@@ -61,6 +61,7 @@ pub async fn run(
             api.operations.iter().map(OperationReport::new).collect(),
         )),
         known: Arc::default(),
+        liveness: Arc::default(),
         api,
         options: options.clone(),
         client,
@@ -124,13 +125,31 @@ pub async fn run(
         }
     }
     let mut probes = 0;
-    if options.settings.enabled.contains(&Check::UnsupportedMethod) {
+    if options.settings.enabled.contains(&Check::UnsupportedMethod) && !shared.liveness.is_down() {
         let (sent, found) = shared
             .blocking(probes::unsupported_methods)
             .await
             .expect("method probes do not panic");
         probes = sent;
         failures.extend(found);
+    }
+    // A target that stopped answering is one failure, said once, with its last request.
+    if let Some((operation, request, error)) = shared.liveness.last_failure() {
+        failures.push(Failure {
+            check: Check::NotAServerError.name().to_owned(),
+            operation,
+            message: format!(
+                "the target stopped answering: {} requests in a row got no response ({error}); nothing more was sent",
+                context::DEAD_AFTER
+            ),
+            case: "valid".to_owned(),
+            curl: request.curl(),
+            request,
+            sequence: Vec::new(),
+            status: None,
+            response_excerpt: error,
+            seed: options.seed,
+        });
     }
     let mut operations =
         std::mem::take(&mut *shared.stats.lock().unwrap_or_else(PoisonError::into_inner));

@@ -60,6 +60,9 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
     let mut paths: Vec<&str> = ctx.api.operations.iter().map(|o| o.path.as_str()).collect();
     paths.dedup();
     for path in paths {
+        if ctx.liveness.is_down() {
+            break;
+        }
         let documented: Vec<&Operation> = ctx
             .api
             .operations
@@ -107,6 +110,7 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
             let outcome =
                 ctx.handle
                     .block_on(send(ctx.client, built, ctx.options.max_response_size));
+            ctx.liveness.note(&probe, &request, &outcome);
             sent += 1;
             if let Some(finding) = unsupported_method::judge(method.as_str(), &outcome) {
                 failures.push(ctx.failure(
