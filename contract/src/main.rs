@@ -61,6 +61,10 @@ struct CheckArgs {
     /// How long to wait for each response, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
+    /// At most this many requests per second, across all workers (`20` or `20/s`), for
+    /// shared staging servers.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    rate_limit: Option<f64>,
     /// The most bytes of a response body read; a bigger body fails its case.
     #[arg(long, value_name = "BYTES", default_value_t = contract::transport::DEFAULT_MAX_RESPONSE)]
     max_response_size: usize,
@@ -219,6 +223,7 @@ async fn check(args: CheckArgs) -> Result<bool> {
         workers: usize::from(args.workers),
         request_timeout: Duration::from_millis(args.request_timeout),
         max_response_size: args.max_response_size,
+        rate_limit: args.rate_limit,
         tls,
     });
     let bar = progress_bar(api.operations.len() as u64);
@@ -240,6 +245,15 @@ async fn check(args: CheckArgs) -> Result<bool> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(result.failures.is_empty())
+}
+
+/// `20`, `20/s` or `0.5/s`: a positive number of requests per second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let number = text.trim().strip_suffix("/s").unwrap_or(text.trim());
+    match number.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 1e6 => Ok(rate),
+        _ => Err(format!("{text:?} is not a rate such as 20/s")),
+    }
 }
 
 /// What the bundled mock is reset and logged in with when it is the target.

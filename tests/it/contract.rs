@@ -400,7 +400,7 @@ fn cli_exit_status_2_on_usage_spec_and_connection_errors() {
         "dangling.yaml",
         "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200': {$ref: 'missing.yaml#/Ok'}\n",
     );
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["check", "--spec", &v40], "OpenAPI 4.0.0 is not supported"),
         (&["check", "--spec", &v12], "OpenAPI 1.2 is not supported"),
         (&["check", "--spec", &dangling], "missing.yaml"),
@@ -418,6 +418,7 @@ fn cli_exit_status_2_on_usage_spec_and_connection_errors() {
         ),
         (&["check", "-H", "no-colon"], "'Name: value'"),
         (&["check", "-H", "Bad Name: x"], "not a valid header name"),
+        (&["check", "--rate-limit", "fast"], "not a rate"),
     ];
     for (args, message) in cases {
         let (code, _, stderr) = contract_cli(args);

@@ -666,3 +666,42 @@ async fn a_target_that_dies_halfway_ends_the_run_with_one_failure() {
         "{unanswered} requests were sent to a dead target"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_that_says_when_to_come_back_is_waited_out() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static REFUSED_ONCE: AtomicBool = AtomicBool::new(false);
+    let router =
+        tests::planted::app(tests::planted::Defects::default()).layer(axum::middleware::from_fn(
+            |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                if !REFUSED_ONCE.swap(true, Ordering::Relaxed) {
+                    let headers = [("retry-after", "1"), ("content-type", "application/json")];
+                    return axum::response::IntoResponse::into_response((
+                        axum::http::StatusCode::TOO_MANY_REQUESTS,
+                        headers,
+                        r#"{"error": "slow down"}"#,
+                    ));
+                }
+                next.run(request).await
+            },
+        ));
+    let addr = tests::planted::serve(router).await;
+    let report = tests::run_contract(
+        tests::planted::SPEC,
+        tests::contract_options(&format!("http://{addr}"), 4, 5),
+    )
+    .await;
+    assert!(
+        REFUSED_ONCE.load(Ordering::Relaxed),
+        "the target refused one request"
+    );
+    let statuses: Vec<u16> = report
+        .operations
+        .iter()
+        .flat_map(|o| o.statuses.keys().copied())
+        .collect();
+    assert!(
+        !statuses.contains(&429),
+        "the refused request was sent again: {statuses:?}"
+    );
+}

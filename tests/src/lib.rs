@@ -342,6 +342,7 @@ pub fn contract_options(target: &str, seed: u64, max_examples: u32) -> contract:
         request_timeout: std::time::Duration::from_secs(5),
         reset: None,
         max_response_size: contract::transport::DEFAULT_MAX_RESPONSE,
+        rate_limit: None,
         tls: contract::tls::TlsOptions::default(),
     }
 }

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use proptest::test_runner::{Config, TestCaseError};
 use tokio::runtime::Handle;
@@ -69,6 +70,30 @@ impl Liveness {
     }
 }
 
+/// The longest `Retry-After` of a 429 that is waited out before the one retry.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// Spaces requests out to a rate (`--rate-limit`), across every worker.
+#[derive(Debug, Default)]
+pub(crate) struct Pacer {
+    next: Mutex<Option<Instant>>,
+}
+
+impl Pacer {
+    /// Waits for the next slot of a rate of `per_second` requests.
+    fn wait(&self, per_second: f64) {
+        let interval = Duration::from_secs_f64(1.0 / per_second);
+        let now = Instant::now();
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            let slot = next.map_or(now, |next| next.max(now));
+            *next = Some(slot + interval);
+            slot
+        };
+        std::thread::sleep(slot.saturating_duration_since(now));
+    }
+}
+
 /// What the phases share, owned, so that each blocking task can hold its own handle to it.
 #[derive(Clone)]
 pub(crate) struct Shared {
@@ -79,6 +104,7 @@ pub(crate) struct Shared {
     pub stats: Arc<Mutex<Vec<OperationReport>>>,
     pub known: Arc<Mutex<BTreeSet<Key>>>,
     pub liveness: Arc<Liveness>,
+    pub pacer: Arc<Pacer>,
 }
 
 impl Shared {
@@ -99,6 +125,7 @@ impl Shared {
                 stats: &shared.stats,
                 known: &shared.known,
                 liveness: &shared.liveness,
+                pacer: &shared.pacer,
             };
             work(&ctx)
         })
@@ -119,6 +146,7 @@ pub(crate) struct Context<'a> {
     /// Every defect reported so far, by any phase: each is reported once.
     pub known: &'a Mutex<BTreeSet<Key>>,
     pub liveness: &'a Liveness,
+    pub pacer: &'a Pacer,
 }
 
 impl Context<'_> {
@@ -183,15 +211,28 @@ impl Context<'_> {
         }
         let outcome = match built {
             Some(built) => {
-                let outcome =
-                    self.handle
-                        .block_on(send(self.client, built, self.options.max_response_size));
+                // A 429 that says when to come back is waited out (up to a bound) and the
+                // request sent once more.
+                let again = built.try_clone();
+                let mut outcome = self.send_paced(built);
+                if let (Some(wait), Some(again)) = (retry_after(&outcome), again) {
+                    std::thread::sleep(wait);
+                    outcome = self.send_paced(again);
+                }
                 self.liveness.note(operation, &request, &outcome);
                 outcome
             }
             None => Outcome::Transport("the request could not be built".to_owned()),
         };
         (request, outcome)
+    }
+
+    fn send_paced(&self, request: reqwest::Request) -> Outcome {
+        if let Some(rate) = self.options.rate_limit {
+            self.pacer.wait(rate);
+        }
+        self.handle
+            .block_on(send(self.client, request, self.options.max_response_size))
     }
 
     /// The stateless checks on one exchange.
@@ -290,6 +331,16 @@ pub(crate) fn hit(
         }
         None => Ok(()),
     }
+}
+
+/// How long a 429 asks to wait, in seconds, if it says and it is not too long.
+fn retry_after(outcome: &Outcome) -> Option<Duration> {
+    let Outcome::Response(response) = outcome else {
+        return None;
+    };
+    let seconds: u64 = response.header("retry-after")?.trim().parse().ok()?;
+    let wait = Duration::from_secs(seconds);
+    (response.status == 429 && wait <= MAX_RETRY_AFTER).then_some(wait)
 }
 
 /// 32 bytes of seed for one operation, phase and round, from the run's seed (SplitMix64).

@@ -62,6 +62,7 @@ pub async fn run(
         )),
         known: Arc::default(),
         liveness: Arc::default(),
+        pacer: Arc::default(),
         api,
         options: options.clone(),
         client,

@@ -24,6 +24,8 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Sent before each stateful sequence, so that sequences are independent (`--reset`).
     pub reset: Option<(Method, String)>,
+    /// Requests per second at most, across all workers (`--rate-limit`).
+    pub rate_limit: Option<f64>,
     /// The most bytes of a response body read; past it the case fails (`--max-response-size`).
     pub max_response_size: usize,
     /// How servers are trusted and the checker presents itself over HTTPS.
