@@ -290,3 +290,17 @@ pub fn junit(report: &Report) -> String {
     junit.add_test_suite(suite);
     junit.to_string().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn target_bytes_cannot_drive_the_terminal() {
+        assert_eq!(
+            printable("ok \u{1b}[2J\r\nend\u{7}"),
+            "ok \\u{1b}[2J\\r\\nend\\u{7}"
+        );
+        assert_eq!(printable("plain é ✓"), "plain é ✓");
+    }
+}
