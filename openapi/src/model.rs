@@ -171,6 +171,23 @@ impl Operation {
     }
 }
 
+/// A media type without its parameters, lower-cased: `application/json; charset=utf-8` is
+/// `application/json`.
+pub fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// `application/json` or any `+json` type.
+pub fn is_json(media_type: &str) -> bool {
+    let essence = essence(media_type);
+    essence == "application/json" || essence.ends_with("+json")
+}
+
 impl fmt::Display for StatusKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -7,15 +7,7 @@ use std::time::Duration;
 
 use contract::checks::Check;
 use tests::planted::{self, Defects};
-use tests::{contract_options, run_contract};
-
-fn found(report: &contract::Report) -> BTreeSet<(String, String)> {
-    report
-        .failures
-        .iter()
-        .map(|f| (f.check.clone(), f.operation.clone()))
-        .collect()
-}
+use tests::{contract_options, found, run_contract};
 
 async fn check_planted(
     defects: Defects,

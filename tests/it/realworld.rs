@@ -4,15 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use tests::{contract_options, fastapi, planted, swagger2};
-
-fn found(report: &contract::Report) -> BTreeSet<(String, String)> {
-    report
-        .failures
-        .iter()
-        .map(|f| (f.check.clone(), f.operation.clone()))
-        .collect()
-}
+use tests::{contract_options, fastapi, found, planted, swagger2};
 
 async fn check(
     spec: &str,

@@ -347,6 +347,15 @@ pub fn contract_options(target: &str, seed: u64, max_examples: u32) -> contract:
     }
 }
 
+/// What a report found, as (check, operation) pairs.
+pub fn found(report: &contract::Report) -> std::collections::BTreeSet<(String, String)> {
+    report
+        .failures
+        .iter()
+        .map(|f| (f.check.clone(), f.operation.clone()))
+        .collect()
+}
+
 /// Runs the contract checker in-process against `target` with `spec`.
 pub async fn run_contract(spec: &str, options: contract::Options) -> contract::Report {
     run_contract_with(spec, options, contract::auth::Auth::default()).await

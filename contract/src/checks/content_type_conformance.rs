@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 
-use crate::checks::finding::{Exchange, Finding, essence, media_matches};
+use crate::checks::finding::{Exchange, Finding, media_matches};
 use crate::checks::names::Check;
 use openapi::model::ResponseSpec;
+use openapi::model::essence;
 
 /// The documented media type and schema the response is in (`None` when no body is
 /// documented), or the finding that it is in none of them.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::checks::names::Check;
 use crate::http::Response;
 use openapi::generate::Case;
-use openapi::model::Operation;
+use openapi::model::{Operation, essence};
 use openapi::schema::Schemas;
 
 /// What the checks need besides the exchange itself.
@@ -54,15 +54,6 @@ impl Finding {
             message: message.into(),
         }
     }
-}
-
-pub fn essence(media_type: &str) -> String {
-    media_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
 }
 
 /// Whether a documented media type (possibly `type/*` or `*/*`) covers an actual one.

@@ -3,14 +3,13 @@
 
 use serde_json::Value;
 
-use crate::checks::finding::{Exchange, Finding, essence, strip_indices};
+use crate::checks::finding::{Exchange, Finding, strip_indices};
 use crate::checks::names::Check;
+use openapi::model::is_json;
 use openapi::schema::Direction;
 
 pub fn check(ex: &Exchange<'_>, media: &str, schema: Option<&Value>) -> Option<Finding> {
-    let essence = essence(media);
-    let is_json = essence == "application/json" || essence.ends_with("+json");
-    let schema = schema.filter(|_| is_json)?;
+    let schema = schema.filter(|_| is_json(media))?;
     let status = ex.response.status;
     let body = match serde_json::from_slice::<Value>(&ex.response.body) {
         Ok(body) => body,

@@ -11,6 +11,7 @@ use proptest::strategy::{BoxedStrategy, Strategy, Union, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Number, Value, json};
 
+use crate::schema::normalize::ANNOTATIONS;
 use crate::schema::{Direction, Schemas};
 
 /// Beyond this nesting, objects get only their required properties and arrays their minimum.
@@ -140,16 +141,6 @@ fn merged_with(schema: &Value, key: &str, part: &Value) -> Value {
     }
     json!({"allOf": [Value::Object(own), part]})
 }
-
-const ANNOTATIONS: [&str; 7] = [
-    "title",
-    "description",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "default",
-    "examples",
-];
 
 fn is_null_type(schema: &Value) -> bool {
     schema.get("type") == Some(&json!("null"))

@@ -9,11 +9,11 @@ use http::Method;
 use serde_json::Value;
 
 use crate::error::LoadError;
-use crate::load::refs::{At, follow, target};
+use crate::load::refs::{At, fields, follow, target};
 use crate::load::source::Documents;
 use crate::model::{
     Api, Body, Encoding, LinkSpec, Location, Operation, Param, ResponseSpec, SecurityKind,
-    SecurityScheme, StatusKey,
+    SecurityScheme, StatusKey, essence, is_json,
 };
 use crate::schema::normalize::{Builder, Dialect};
 use crate::schema::{Direction, Schemas};
@@ -244,20 +244,6 @@ fn examples(docs: &Documents, at: &At, holder: &Value) -> Result<Vec<(String, Va
     Ok(out)
 }
 
-fn is_json(media_type: &str) -> bool {
-    let essence = essence(media_type);
-    essence == "application/json" || essence.ends_with("+json")
-}
-
-fn essence(media_type: &str) -> String {
-    media_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
 impl Walker<'_> {
     fn schema(&mut self, at: &At, schema: Option<&Value>) -> Result<Value, LoadError> {
         let empty = Value::Object(Default::default());
@@ -302,15 +288,7 @@ impl Walker<'_> {
         };
         let mut responses = Vec::new();
         let responses_at = at.child("responses");
-        for (status, response) in operation
-            .get("responses")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if status.starts_with("x-") {
-                continue;
-            }
+        for (status, response) in fields(operation.get("responses")) {
             let key = match status.as_str() {
                 "default" => StatusKey::Default,
                 s if s.len() == 3 && s[1..].eq_ignore_ascii_case("XX") => match s[..1]

@@ -98,6 +98,16 @@ pub fn follow<'d>(
     ))
 }
 
+/// The fields of an object of the document, its `x-` extensions left out (nothing when it
+/// is absent or not an object).
+pub fn fields(value: Option<&Value>) -> impl Iterator<Item = (&String, &Value)> {
+    value
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| !key.starts_with("x-"))
+}
+
 /// Decodes `%XX` escapes of a URI fragment (invalid escapes are kept as they are).
 pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();

@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::load::refs::fields;
+
 /// Keywords a 2.0 non-body parameter, header or `items` carries that belong to its schema.
 const SCHEMA_KEYWORDS: [&str; 19] = [
     "type",
@@ -59,15 +61,7 @@ pub fn convert(doc: &Value) -> Value {
     let global_consumes = strings(doc.get("consumes"));
     let global_produces = strings(doc.get("produces"));
     let mut paths = Map::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        if path.starts_with("x-") {
-            continue;
-        }
+    for (path, item) in fields(doc.get("paths")) {
         let shared: Vec<Value> = item
             .get("parameters")
             .and_then(Value::as_array)
@@ -295,15 +289,7 @@ fn operation(
     out.insert("parameters".to_owned(), Value::Array(parameters));
     let produces = produces.unwrap_or_else(|| vec!["application/json".to_owned()]);
     let mut responses = Map::new();
-    for (status, response) in operation
-        .get("responses")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        if status.starts_with("x-") {
-            continue;
-        }
+    for (status, response) in fields(operation.get("responses")) {
         let response = local(doc, response);
         if response.get("$ref").is_some() {
             responses.insert(status.clone(), response.clone());

@@ -40,7 +40,7 @@ const LISTS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
 /// Keywords whose value is a map of subschemas.
 const MAPS: [&str; 3] = ["properties", "patternProperties", "dependentSchemas"];
 /// Keywords that only annotate: they may stay beside a `$ref`.
-const ANNOTATIONS: [&str; 7] = [
+pub const ANNOTATIONS: [&str; 7] = [
     "title",
     "description",
     "readOnly",
