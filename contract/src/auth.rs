@@ -90,7 +90,7 @@ impl Auth {
             .await
             .map_err(|e| format!("login at {} {url} failed: {e}", login.method))?;
         let status = response.status();
-        let text = read_body(response, MAX_LOGIN_ANSWER)
+        let text = read_body(response, MAX_LOGIN_ANSWER, &[])
             .await
             .map(|body| String::from_utf8_lossy(&body).into_owned())
             .map_err(|e| format!("login at {} {url}: {e}", login.method))?;

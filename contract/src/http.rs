@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::Auth;
-use crate::transport::read_body;
+use crate::transport::{accepted_codings, read_body};
 use openapi::generate::wire::percent_encode;
 use openapi::generate::{AuthMode, Case, Payload, encode_body, param_text};
 use openapi::model::{Api, Location, Operation, SecurityKind};
@@ -220,7 +220,16 @@ fn to_reqwest(
     Some(request)
 }
 
+/// Sends a request and reads its answer within `limit` bytes (inflated only in a coding the
+/// request accepted).
 pub async fn send(client: &reqwest::Client, request: reqwest::Request, limit: usize) -> Outcome {
+    let accepted: Vec<String> = request
+        .headers()
+        .get_all(reqwest::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(accepted_codings)
+        .collect();
     let started = Instant::now();
     let response = match client.execute(request).await {
         Ok(response) => response,
@@ -237,7 +246,7 @@ pub async fn send(client: &reqwest::Client, request: reqwest::Request, limit: us
             )
         })
         .collect();
-    match read_body(response, limit).await {
+    match read_body(response, limit, &accepted).await {
         Ok(body) => Outcome::Response(Response {
             status,
             headers,

@@ -58,6 +58,10 @@ struct CheckArgs {
     /// Operations checked at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     workers: u16,
+    /// Requests of one operation in flight at once: this hides the network's latency, while
+    /// the cases, their order of judgement and the report stay those of the seed.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
     /// How long to wait for each response, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
@@ -146,6 +150,18 @@ async fn check(args: CheckArgs) -> Result<bool> {
                     .with_context(|| format!("-H {h:?}: {name:?} is not a valid header name"))?;
                 reqwest::header::HeaderValue::from_str(value)
                     .with_context(|| format!("-H {h:?}: the value is not valid in a header"))?;
+                if name.eq_ignore_ascii_case("accept-encoding") {
+                    let codings = contract::transport::accepted_codings(value);
+                    if let Some(other) = codings
+                        .iter()
+                        .find(|c| !contract::transport::CODINGS.contains(&c.as_str()))
+                    {
+                        bail!(
+                            "-H {h:?}: the checker inflates only {}, not {other:?}",
+                            contract::transport::CODINGS.join(", ")
+                        );
+                    }
+                }
                 Ok((name.to_owned(), value.to_owned()))
             }
             _ => bail!("a header must look like 'Name: value', not {h:?}"),
@@ -221,6 +237,7 @@ async fn check(args: CheckArgs) -> Result<bool> {
         settings,
         headers,
         workers: usize::from(args.workers),
+        concurrency: usize::from(args.concurrency),
         request_timeout: Duration::from_millis(args.request_timeout),
         max_response_size: args.max_response_size,
         rate_limit: args.rate_limit,

@@ -274,6 +274,42 @@ async fn reports_are_pinned_for_a_known_seed() {
     insta::assert_json_snapshot!("contract_json", json, {".elapsed_ms" => "[ms]"});
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_of_a_seed_does_not_depend_on_concurrency() {
+    let mut reports = Vec::new();
+    for concurrency in [1, 3, 16] {
+        let addr = planted::serve(planted::app(Defects::all_but_slow())).await;
+        let target = format!("http://{addr}");
+        let mut options = contract_options(&target, 9, 30);
+        options.workers = 1;
+        options.concurrency = concurrency;
+        let report = run_contract(planted::SPEC, options).await;
+        assert!(!report.failures.is_empty(), "the planted defects are found");
+        // What was sent and judged; the bodies differ only by the ids the server gave out,
+        // which depend on the order concurrent creates arrived in.
+        let failures: Vec<_> = report
+            .failures
+            .iter()
+            .map(|f| {
+                (
+                    f.check.clone(),
+                    f.curl.replace(&target, ""),
+                    f.status,
+                    f.sequence.len(),
+                )
+            })
+            .collect();
+        let operations: Vec<_> = report
+            .operations
+            .iter()
+            .map(|o| (o.operation.clone(), o.cases, o.statuses.clone()))
+            .collect();
+        reports.push((failures, operations));
+    }
+    assert_eq!(reports[0], reports[1]);
+    assert_eq!(reports[0], reports[2]);
+}
+
 fn contract_cli(args: &[&str]) -> (Option<i32>, String, String) {
     let output = Command::new(tests::binary("contract"))
         .args(args)

@@ -343,6 +343,7 @@ pub fn contract_options(target: &str, seed: u64, max_examples: u32) -> contract:
         reset: None,
         max_response_size: contract::transport::DEFAULT_MAX_RESPONSE,
         rate_limit: None,
+        concurrency: 8,
         tls: contract::tls::TlsOptions::default(),
     }
 }

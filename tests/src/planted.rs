@@ -99,7 +99,7 @@ pub struct Defects {
     pub leaked_password: bool,
     /// POST accepts any `qty`, even above the maximum of 100.
     pub accepts_bad_input: bool,
-    /// GET takes 120 ms for ids from 901 to 1000.
+    /// GET takes 120 ms for the odd ids of the catalogue.
     pub slow: bool,
 }
 
@@ -197,7 +197,7 @@ async fn fetch(
         return error(StatusCode::NOT_FOUND, "no such item");
     }
     let d = state.defects;
-    if d.slow && (901..=CATALOGUE).contains(&id) {
+    if d.slow && (1..=CATALOGUE).contains(&id) && id % 2 == 1 {
         tokio::time::sleep(Duration::from_millis(120)).await;
     }
     if d.undocumented_status && (501..=CATALOGUE).contains(&id) {

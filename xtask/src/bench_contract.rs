@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::harness::{Pins, Server, pinned};
+use crate::harness::{Pins, Server, pinned, send_json};
 use crate::root;
 
 const SEED: &str = "1";
@@ -52,47 +52,16 @@ pub fn run(pins: &Pins) -> Result<String> {
     let config = work.join("schemathesis.toml");
     std::fs::write(&config, "[auth]\nauto-signup = false\n")?;
 
-    let mut runs = Vec::new();
-    for (label, workers) in [
-        ("contract, 1 worker", Some("1")),
-        ("contract, 4 workers (default)", None),
-    ] {
-        let server = Server::start(&mock, &["--port", "0"], pins.server)?;
-        let target = server.url("");
-        let report = work.join("contract.json");
-        let mut args = contract_args(&spec, &target, &report);
-        if let Some(workers) = workers {
-            args.extend(["--workers".to_owned(), workers.to_owned()]);
-        }
-        let run = timed(pinned(&contract, pins.load).args(&args), |_| {
-            let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
-            report["cases"]
-                .as_u64()
-                .context("no cases in the contract report")
-        })?;
-        eprintln!("{label}: {} cases in {:.2} s", run.cases, run.seconds);
-        runs.push((label, run));
-    }
-    let schemathesis = {
-        let server = Server::start(&mock, &["--port", "0"], pins.server)?;
-        let report = work.join("schemathesis.json");
-        let run = timed(
-            pinned(Path::new("schemathesis"), pins.load).args(schemathesis_args(
-                &config,
-                &spec,
-                &server.url(""),
-                &report,
-            )),
-            |_| {
-                let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
-                report["test_cases"]["generated"]
-                    .as_u64()
-                    .context("no test_cases.generated in the Schemathesis report")
-            },
-        )?;
-        eprintln!("schemathesis: {} cases in {:.2} s", run.cases, run.seconds);
-        run
+    let tools = Tools {
+        pins,
+        mock: &mock,
+        contract: &contract,
+        config: &config,
+        spec: &spec,
+        work: &work,
     };
+    let loopback = tools.speed(None)?;
+    let latency = tools.speed(Some(LATENCY_MS))?;
 
     // The planted defects: what each tool finds.
     let planted_spec = work.join("planted.yaml");
@@ -163,28 +132,15 @@ pub fn run(pins: &Pins) -> Result<String> {
         out,
         "Both check `specs/mock-api.yaml` against a fresh release `mock-api` with `--seed {SEED}` and `--max-examples {EXAMPLES}`; {version} runs `--phases examples,coverage,fuzzing --continue-on-failure` with an explicit `--config-file` (auto sign-up off). A case is one request sent (contract's count includes its probes of undocumented methods). Wall time from process start to exit, the tool pinned apart from the server.\n"
     );
-    let _ = writeln!(out, "| tool | cases | seconds | cases/s | × Schemathesis |");
-    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: |");
-    for (label, run) in &runs {
-        let _ = writeln!(
-            out,
-            "| {label} | {} | {:.2} | {:.0} | {:.1} |",
-            run.cases,
-            run.seconds,
-            run.rate(),
-            run.rate() / schemathesis.rate()
-        );
-    }
+    speed_table(&mut out, &loopback);
     let _ = writeln!(
         out,
-        "| Schemathesis | {} | {:.2} | {:.0} | 1.0 |",
-        schemathesis.cases,
-        schemathesis.seconds,
-        schemathesis.rate()
+        "\nThe same with every answer {LATENCY_MS} ms late (the mock's chaos latency on every request), a stand-in for a network; contract's cases of one operation are in flight together (`--concurrency`, default 8).\n"
     );
+    speed_table(&mut out, &latency);
     let _ = writeln!(
         out,
-        "\nTarget: at least 30 times Schemathesis's cases per second.\n"
+        "\nTarget: at least 30 times Schemathesis's cases per second, on loopback and with latency.\n"
     );
     let _ = writeln!(out, "### Planted defects\n");
     let _ = writeln!(
@@ -217,6 +173,107 @@ pub fn run(pins: &Pins) -> Result<String> {
     };
     let _ = writeln!(out, "\n{verdict}");
     Ok(out)
+}
+
+/// The latency added to every answer in the second measurement.
+const LATENCY_MS: u32 = 20;
+
+/// Speed runs: contract with 1 and 4 workers, then Schemathesis, each on a fresh mock.
+type Speed = (Vec<(&'static str, Run)>, Run);
+
+/// What the speed runs need.
+struct Tools<'a> {
+    pins: &'a Pins,
+    mock: &'a Path,
+    contract: &'a Path,
+    config: &'a Path,
+    spec: &'a Path,
+    work: &'a Path,
+}
+
+impl Tools<'_> {
+    /// A fresh mock, every answer `latency` ms late if given.
+    fn server(&self, latency: Option<u32>) -> Result<Server> {
+        let server = Server::start(self.mock, &["--port", "0"], self.pins.server)?;
+        if let Some(ms) = latency {
+            let body = format!(r#"{{"latency_rate": 1.0, "latency_ms": {ms}}}"#);
+            let status = send_json(&server.addr, "PUT", "/__admin/chaos", &body)?;
+            if status != 200 {
+                bail!("PUT /__admin/chaos answered {status}");
+            }
+        }
+        Ok(server)
+    }
+
+    fn speed(&self, latency: Option<u32>) -> Result<Speed> {
+        let mut runs = Vec::new();
+        for (label, workers) in [
+            ("contract, 1 worker", Some("1")),
+            ("contract, 4 workers (default)", None),
+        ] {
+            let server = self.server(latency)?;
+            let report = self.work.join("contract.json");
+            let mut args = contract_args(self.spec, &server.url(""), &report);
+            if let Some(workers) = workers {
+                args.extend(["--workers".to_owned(), workers.to_owned()]);
+            }
+            let run = timed(pinned(self.contract, self.pins.load).args(&args), |_| {
+                let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
+                report["cases"]
+                    .as_u64()
+                    .context("no cases in the contract report")
+            })?;
+            eprintln!(
+                "{label}, latency {latency:?}: {} cases in {:.2} s",
+                run.cases, run.seconds
+            );
+            runs.push((label, run));
+        }
+        let server = self.server(latency)?;
+        let report = self.work.join("schemathesis.json");
+        let schemathesis = timed(
+            pinned(Path::new("schemathesis"), self.pins.load).args(schemathesis_args(
+                self.config,
+                self.spec,
+                &server.url(""),
+                &report,
+            )),
+            |_| {
+                let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
+                report["test_cases"]["generated"]
+                    .as_u64()
+                    .context("no test_cases.generated in the Schemathesis report")
+            },
+        )?;
+        eprintln!(
+            "schemathesis, latency {latency:?}: {} cases in {:.2} s",
+            schemathesis.cases, schemathesis.seconds
+        );
+        Ok((runs, schemathesis))
+    }
+}
+
+/// One speed table of BENCHMARKS.md.
+fn speed_table(out: &mut String, (runs, schemathesis): &Speed) {
+    let _ = writeln!(out, "| tool | cases | seconds | cases/s | × Schemathesis |");
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: |");
+    for (label, run) in runs {
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {:.2} | {:.0} | {:.1} |",
+            run.cases,
+            run.seconds,
+            run.rate(),
+            run.rate() / schemathesis.rate()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| Schemathesis | {} | {:.2} | {:.0} | 1.0 |",
+        schemathesis.cases,
+        schemathesis.seconds,
+        schemathesis.rate()
+    );
 }
 
 /// `contract check` of `spec` against `target` with the bench's seed and examples, writing

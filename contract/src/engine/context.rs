@@ -3,7 +3,7 @@
 //! seeds that make a run repeat.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -70,6 +70,67 @@ impl Liveness {
     }
 }
 
+/// Requests of one operation in a row that got no response before the operation is skipped.
+pub(crate) const OPERATION_DEAD_AFTER: usize = 5;
+/// Bytes of answers a slow operation remembers, so that it is not asked the same twice.
+const REMEMBERED_BYTES: usize = 4 << 20;
+
+/// One operation's health: a streak of requests with no response (after
+/// [`OPERATION_DEAD_AFTER`] its remaining cases are skipped), and, once an answer was over
+/// `--max-response-time`, the answers it gave, by request.
+#[derive(Debug, Default)]
+pub(crate) struct Health {
+    streak: AtomicUsize,
+    /// The request that made the operation count as dead, and its error.
+    dead: Mutex<Option<(SentRequest, String)>>,
+    slow: AtomicBool,
+    answers: Mutex<(usize, HashMap<String, Outcome>)>,
+}
+
+impl Health {
+    fn is_skipped(&self) -> bool {
+        self.streak.load(Ordering::Acquire) >= OPERATION_DEAD_AFTER
+    }
+
+    /// The request that made the operation count as dead, and its error.
+    pub fn dead(&self) -> Option<(SentRequest, String)> {
+        self.dead
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn note(&self, request: &SentRequest, outcome: &Outcome) {
+        match outcome {
+            Outcome::Response(response) => {
+                self.streak.store(0, Ordering::Release);
+                if self.slow.load(Ordering::Acquire) {
+                    let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+                    let size = response.body.len() + request.curl().len();
+                    if answers.0 + size <= REMEMBERED_BYTES {
+                        answers.0 += size;
+                        answers.1.insert(request.curl(), outcome.clone());
+                    }
+                }
+            }
+            Outcome::Transport(error) => {
+                if self.streak.fetch_add(1, Ordering::AcqRel) + 1 == OPERATION_DEAD_AFTER {
+                    *self.dead.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some((request.clone(), error.clone()));
+                }
+            }
+        }
+    }
+
+    fn remembered(&self, request: &SentRequest) -> Option<Outcome> {
+        if !self.slow.load(Ordering::Acquire) {
+            return None;
+        }
+        let answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+        answers.1.get(&request.curl()).cloned()
+    }
+}
+
 /// The longest `Retry-After` of a 429 that is waited out before the one retry.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 
@@ -81,7 +142,7 @@ pub(crate) struct Pacer {
 
 impl Pacer {
     /// Waits for the next slot of a rate of `per_second` requests.
-    fn wait(&self, per_second: f64) {
+    async fn wait(&self, per_second: f64) {
         let interval = Duration::from_secs_f64(1.0 / per_second);
         let now = Instant::now();
         let slot = {
@@ -90,7 +151,7 @@ impl Pacer {
             *next = Some(slot + interval);
             slot
         };
-        std::thread::sleep(slot.saturating_duration_since(now));
+        tokio::time::sleep(slot.saturating_duration_since(now)).await;
     }
 }
 
@@ -105,6 +166,7 @@ pub(crate) struct Shared {
     pub known: Arc<Mutex<BTreeSet<Key>>>,
     pub liveness: Arc<Liveness>,
     pub pacer: Arc<Pacer>,
+    pub health: Arc<[Health]>,
 }
 
 impl Shared {
@@ -126,6 +188,7 @@ impl Shared {
                 known: &shared.known,
                 liveness: &shared.liveness,
                 pacer: &shared.pacer,
+                health: &shared.health,
             };
             work(&ctx)
         })
@@ -147,6 +210,8 @@ pub(crate) struct Context<'a> {
     pub known: &'a Mutex<BTreeSet<Key>>,
     pub liveness: &'a Liveness,
     pub pacer: &'a Pacer,
+    /// Per operation: whether it still answers, and what a slow one already answered.
+    pub health: &'a [Health],
 }
 
 impl Context<'_> {
@@ -165,26 +230,51 @@ impl Context<'_> {
             .insert(key)
     }
 
+    /// Sends a case for an operation and waits for its answer.
+    pub fn send(&self, index: usize, case: &Case) -> (SentRequest, Outcome) {
+        self.handle.block_on(self.send_async(index, case))
+    }
+
+    /// Sends cases of one operation, up to `--concurrency` at once, and gives their answers
+    /// in the order of the cases, so what is judged next does not depend on timing.
+    pub fn send_all(&self, index: usize, cases: &[Case]) -> Vec<(SentRequest, Outcome)> {
+        use futures_util::stream::{self, StreamExt};
+        self.handle.block_on(
+            stream::iter(cases)
+                .map(|case| self.send_async(index, case))
+                .buffered(self.options.concurrency.max(1))
+                .collect(),
+        )
+    }
+
     /// Sends a case for an operation. A protected operation that answers 401 to the login's
     /// token gets a fresh login and the case once more (a logout may have revoked the token).
-    pub fn send(&self, index: usize, case: &Case) -> (SentRequest, Outcome) {
+    async fn send_async(&self, index: usize, case: &Case) -> (SentRequest, Outcome) {
         let operation = &self.api.operations[index];
-        let mut attempt = self.send_once(operation, case);
+        let (mut attempt, mut sent) = self.send_once(index, case).await;
         let token_refused = matches!(&attempt.1, Outcome::Response(r) if r.status == 401);
         if token_refused
             && operation.secured
             && case.auth == AuthMode::Normal
             && self.auth.can_log_in()
         {
-            let fresh = self
-                .handle
-                .block_on(self.auth.log_in(self.client, &self.options.target));
+            let fresh = self.auth.log_in(self.client, &self.options.target).await;
             if fresh.is_ok() {
-                attempt = self.send_once(operation, case);
+                (attempt, sent) = self.send_once(index, case).await;
             }
         }
-        if matches!(&attempt.1, Outcome::Transport(error) if error == NOT_SENT) {
+        // Neither a case not sent nor one answered from memory counts as sent.
+        if !sent {
             return attempt;
+        }
+        if let Outcome::Response(response) = &attempt.1
+            && self
+                .options
+                .settings
+                .max_response_time
+                .is_some_and(|limit| response.elapsed > limit)
+        {
+            self.health[index].slow.store(true, Ordering::Release);
         }
         let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
         stats[index].cases += 1;
@@ -197,7 +287,9 @@ impl Context<'_> {
         attempt
     }
 
-    fn send_once(&self, operation: &Operation, case: &Case) -> (SentRequest, Outcome) {
+    /// Sends a case once; the flag says whether it went to the target.
+    async fn send_once(&self, index: usize, case: &Case) -> ((SentRequest, Outcome), bool) {
+        let operation = &self.api.operations[index];
         let (request, built) = build(
             self.api,
             &self.options.target,
@@ -206,33 +298,38 @@ impl Context<'_> {
             operation,
             case,
         );
-        if self.liveness.is_down() {
-            return (request, Outcome::Transport(NOT_SENT.to_owned()));
+        let health = &self.health[index];
+        if self.liveness.is_down() || health.is_skipped() {
+            return ((request, Outcome::Transport(NOT_SENT.to_owned())), false);
+        }
+        // An operation known to be slow is not asked again what it already answered.
+        if let Some(outcome) = health.remembered(&request) {
+            return ((request, outcome), false);
         }
         let outcome = match built {
             Some(built) => {
                 // A 429 that says when to come back is waited out (up to a bound) and the
                 // request sent once more.
                 let again = built.try_clone();
-                let mut outcome = self.send_paced(built);
+                let mut outcome = self.send_paced(built).await;
                 if let (Some(wait), Some(again)) = (retry_after(&outcome), again) {
-                    std::thread::sleep(wait);
-                    outcome = self.send_paced(again);
+                    tokio::time::sleep(wait).await;
+                    outcome = self.send_paced(again).await;
                 }
                 self.liveness.note(operation, &request, &outcome);
+                health.note(&request, &outcome);
                 outcome
             }
             None => Outcome::Transport("the request could not be built".to_owned()),
         };
-        (request, outcome)
+        ((request, outcome), true)
     }
 
-    fn send_paced(&self, request: reqwest::Request) -> Outcome {
+    async fn send_paced(&self, request: reqwest::Request) -> Outcome {
         if let Some(rate) = self.options.rate_limit {
-            self.pacer.wait(rate);
+            self.pacer.wait(rate).await;
         }
-        self.handle
-            .block_on(send(self.client, request, self.options.max_response_size))
+        send(self.client, request, self.options.max_response_size).await
     }
 
     /// The stateless checks on one exchange.

@@ -70,13 +70,16 @@ fn json_schema(response: &ResponseSpec) -> Option<&Value> {
         .and_then(|(_, schema)| schema.as_ref())
 }
 
-/// Operations on `path/{param}`: the items of the collection at `path`.
+/// Operations on `path/{param}`: the items of the collection at `path` (with or without the
+/// trailing slash FastAPI and Django REST framework put on collections: `/items/`).
 fn item_operations<'a>(api: &'a Api, path: &'a str) -> impl Iterator<Item = (usize, String)> + 'a {
+    let collection = path.trim_end_matches('/');
     api.operations
         .iter()
         .enumerate()
         .filter_map(move |(index, operation)| {
-            let rest = operation.path.strip_prefix(path)?.strip_prefix('/')?;
+            let rest = operation.path.strip_prefix(collection)?.strip_prefix('/')?;
+            let rest = rest.strip_suffix('/').unwrap_or(rest);
             let param = rest.strip_prefix('{')?.strip_suffix('}')?;
             (!param.contains('/')).then(|| (index, param.to_owned()))
         })
@@ -246,6 +249,37 @@ components:
             ),
             ("/data", "/id")
         );
+    }
+
+    #[test]
+    fn links_collections_with_trailing_slashes() {
+        let api = openapi::parse(
+            r##"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /items/:
+    post:
+      responses:
+        "201": {description: made, content: {application/json: {schema: {type: object, properties: {id: {type: integer}}}}}}
+  /items/{item_id}/:
+    parameters: [{name: item_id, in: path, required: true, schema: {type: integer}}]
+    get: {responses: {"200": {description: one}}}
+  /items/{item_id}/tags/{tag}:
+    parameters:
+      - {name: item_id, in: path, required: true, schema: {type: integer}}
+      - {name: tag, in: path, required: true, schema: {type: string}}
+    get: {responses: {"200": {description: one}}}
+"##,
+        )
+        .unwrap();
+        let links = &Graph::new(&api).links[0];
+        let targets: Vec<String> = links
+            .iter()
+            .map(|l| api.operations[l.target].label())
+            .collect();
+        assert_eq!(targets, ["GET /items/{item_id}/"]);
+        assert_eq!(links[0].parameters[0].0, "item_id");
     }
 
     #[test]

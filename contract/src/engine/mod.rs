@@ -63,6 +63,7 @@ pub async fn run(
         known: Arc::default(),
         liveness: Arc::default(),
         pacer: Arc::default(),
+        health: api.operations.iter().map(|_| Default::default()).collect(),
         api,
         options: options.clone(),
         client,
@@ -151,6 +152,26 @@ pub async fn run(
             response_excerpt: error,
             seed: options.seed,
         });
+    }
+    // An operation that stopped answering while the target did not: one failure each.
+    for (operation, health) in shared.api.operations.iter().zip(shared.health.iter()) {
+        if let (false, Some((request, error))) = (shared.liveness.is_down(), health.dead()) {
+            failures.push(Failure {
+                check: Check::NotAServerError.name().to_owned(),
+                operation: operation.label(),
+                message: format!(
+                    "the operation stopped answering: {} of its requests in a row got no response ({error}); its remaining cases were skipped",
+                    context::OPERATION_DEAD_AFTER
+                ),
+                case: "valid".to_owned(),
+                curl: request.curl(),
+                request,
+                sequence: Vec::new(),
+                status: None,
+                response_excerpt: error,
+                seed: options.seed,
+            });
+        }
     }
     let mut operations =
         std::mem::take(&mut *shared.stats.lock().unwrap_or_else(PoisonError::into_inner));

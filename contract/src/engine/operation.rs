@@ -1,23 +1,26 @@
 //! One operation's cases: the deterministic coverage cases, then random valid and invalid
-//! ones under proptest, which shrinks each new failure to a minimal request and, since known
-//! failures no longer count, goes on to the next distinct one.
-
-use std::cell::RefCell;
+//! ones drawn by proptest. Cases are sent in batches, up to `--concurrency` at once, and
+//! judged in the order they were drawn, so the report depends on the seed, not on timing.
+//! The first new finding is shrunk (one request at a time) to a minimal request; since known
+//! failures no longer count, the phase goes on to the next distinct one.
 
 use proptest::sample::Index;
-use proptest::strategy::Strategy;
-use proptest::test_runner::{RngAlgorithm, TestError, TestRng, TestRunner};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
-use crate::checks::Finding;
-use crate::engine::context::{
-    Context, Key, MAX_FAILURES_PER_PHASE, case_seed, hit, proptest_config,
-};
+use crate::checks::{Check, Finding};
+use crate::engine::context::{Context, Key, MAX_FAILURES_PER_PHASE, case_seed, proptest_config};
 use crate::engine::pool::{Pool, pool_for};
 use crate::http::{Outcome, SentRequest};
 use crate::report::Failure;
 use openapi::generate::{Case, Kind, Plan};
 
-/// Checks one operation, on a blocking thread (proptest drives its test synchronously).
+/// Simplifications tried on a failing case: each one sends a request.
+const SHRINK_STEPS: u32 = 512;
+/// Cases drawn ahead per batch, as a multiple of `--concurrency`.
+const BATCH_PER_SLOT: usize = 4;
+
+/// Checks one operation, on a blocking thread.
 pub(crate) fn check_operation(
     ctx: &Context<'_>,
     index: usize,
@@ -28,24 +31,30 @@ pub(crate) fn check_operation(
     let plan = Plan::new(&ctx.api.schemas, operation).with_pool(pool_for(pool, operation));
     let label = operation.label();
     let mut failures = Vec::new();
-    for case in plan.coverage() {
-        // A coverage case meant valid that the validator refuses is not sent at all.
-        if case.kind == Kind::Positive && !plan.is_valid(&case) {
-            continue;
-        }
-        let exchange = ctx.send(index, &case);
-        for finding in ctx.check(index, &case, &exchange.1) {
-            if ctx.learn((label.clone(), finding.check, finding.key.clone())) {
-                failures.push(ctx.failure(&label, &case, (&exchange.0, &exchange.1), finding, &[]));
+    // A coverage case meant valid that the validator refuses is not sent at all.
+    let coverage: Vec<Case> = plan
+        .coverage()
+        .into_iter()
+        .filter(|case| case.kind != Kind::Positive || plan.is_valid(case))
+        .collect();
+    let answers = ctx.send_all(index, &coverage);
+    for (case, (request, outcome)) in coverage.iter().zip(&answers) {
+        for finding in ctx.check(index, case, outcome) {
+            if ctx.learn(key(&label, &finding)) {
+                failures.push(ctx.failure(&label, case, (request, outcome), finding, &[]));
             }
         }
     }
     if satisfiable {
         for phase in [Phase::Valid, Phase::Invalid] {
-            fuzz(ctx, index, &plan, phase, &mut failures);
+            Fuzz::new(ctx, index, &plan, phase).run(&mut failures);
         }
     }
     failures
+}
+
+fn key(label: &str, finding: &Finding) -> Key {
+    (label.to_owned(), finding.check, finding.key.clone())
 }
 
 /// The kinds of random cases.
@@ -55,81 +64,146 @@ enum Phase {
     Invalid = 2,
 }
 
-/// Random cases of one phase, shrinking each new failure and going on after it.
-fn fuzz(
-    ctx: &Context<'_>,
+/// A drawn value: a valid base, and for an invalid case which of its violations to send.
+type Drawn = (Case, Option<Index>);
+
+/// One phase of random cases of one operation.
+struct Fuzz<'c, 'a> {
+    ctx: &'c Context<'a>,
     index: usize,
-    plan: &Plan<'_>,
+    plan: &'c Plan<'c>,
     phase: Phase,
-    failures: &mut Vec<Failure>,
-) {
-    let label = ctx.api.operations[index].label();
-    // Only invalid cases use the index (which violation to pick); a valid case without one
-    // has nothing to shrink in vain.
-    let strategy = match phase {
-        Phase::Valid => plan.positive().prop_map(|case| (case, None)).boxed(),
-        Phase::Invalid => (plan.positive(), proptest::arbitrary::any::<Index>())
-            .prop_map(|(c, i)| (c, Some(i)))
-            .boxed(),
-    };
-    let mut budget = ctx.options.max_examples;
-    for round in 0..MAX_FAILURES_PER_PHASE {
-        if budget == 0 {
-            return;
+    label: String,
+    strategy: BoxedStrategy<Drawn>,
+}
+
+/// A failing exchange: the case, what was sent and got, and the finding.
+type Failing = (Case, SentRequest, Outcome, Finding);
+
+impl<'c, 'a> Fuzz<'c, 'a> {
+    fn new(ctx: &'c Context<'a>, index: usize, plan: &'c Plan<'c>, phase: Phase) -> Self {
+        // Only invalid cases use the index (which violation to pick); a valid case without
+        // one has nothing to shrink in vain.
+        let strategy = match phase {
+            Phase::Valid => plan.positive().prop_map(|case| (case, None)).boxed(),
+            Phase::Invalid => (plan.positive(), proptest::arbitrary::any::<Index>())
+                .prop_map(|(c, i)| (c, Some(i)))
+                .boxed(),
+        };
+        Fuzz {
+            ctx,
+            index,
+            plan,
+            phase,
+            label: ctx.api.operations[index].label(),
+            strategy,
         }
-        let seed = case_seed(ctx.options.seed, index, phase as u64, round as u64);
+    }
+
+    /// Draws `--max-examples` cases in batches, sends each batch at once, and judges the
+    /// answers in the order drawn.
+    fn run(&self, failures: &mut Vec<Failure>) {
+        let ctx = self.ctx;
+        let seed = case_seed(ctx.options.seed, self.index, self.phase as u64, 0);
         let mut runner = TestRunner::new_with_rng(
-            proptest_config(budget, 512),
+            proptest_config(ctx.options.max_examples, SHRINK_STEPS),
             TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
         );
-        // The first new finding of the round becomes its target: shrinking keeps to it.
-        let target: RefCell<Option<Key>> = RefCell::new(None);
-        // The last case that failed on the target: once shrinking ends, the minimal one.
-        let last: RefCell<Option<(Case, SentRequest, Outcome, Finding)>> = RefCell::new(None);
-        let ran = RefCell::new(0u32);
-        let result = runner.run(&strategy, |(base, choice)| {
-            let Some(case) = pick(plan, phase, base, choice) else {
-                return Ok(());
-            };
-            let (request, outcome) = ctx.send(index, &case);
-            let findings = ctx.check(index, &case, &outcome);
-            let keyed: Vec<(Key, String)> = findings
-                .iter()
-                .map(|f| ((label.clone(), f.check, f.key.clone()), f.message.clone()))
-                .collect();
-            if target.borrow().is_none() {
-                *ran.borrow_mut() += 1;
-            }
-            let verdict = hit(&target, &|key| ctx.is_known(key), &keyed);
-            if verdict.is_err() {
-                let wanted = target.borrow().clone();
-                let finding = findings
-                    .into_iter()
-                    .find(|f| Some((label.clone(), f.check, f.key.clone())) == wanted);
-                *last.borrow_mut() = finding.map(|f| (case, request, outcome, f));
-            }
-            verdict
-        });
-        budget = budget.saturating_sub(ran.into_inner());
-        match (result, target.into_inner(), last.into_inner()) {
-            (Err(TestError::Fail(..)), Some(key), Some((case, request, outcome, finding))) => {
-                if ctx.learn(key) {
-                    failures.push(ctx.failure(&label, &case, (&request, &outcome), finding, &[]));
+        let batch = ctx.options.concurrency.max(1) * BATCH_PER_SLOT;
+        let mut left = ctx.options.max_examples as usize;
+        let mut found = 0;
+        while left > 0 && found < MAX_FAILURES_PER_PHASE {
+            let mut trees = Vec::new();
+            let mut cases = Vec::new();
+            while trees.len() < batch.min(left) {
+                // A strategy that keeps rejecting its draws ends the phase.
+                let Ok(tree) = self.strategy.new_tree(&mut runner) else {
+                    left = 0;
+                    break;
+                };
+                if let Some(case) = self.pick(tree.current()) {
+                    cases.push(case);
+                    trees.push(Some(tree));
+                } else {
+                    trees.push(None);
                 }
             }
-            _ => return,
+            left = left.saturating_sub(trees.len());
+            let mut answers = ctx.send_all(self.index, &cases).into_iter();
+            let mut cases = cases.into_iter();
+            for tree in trees.into_iter().flatten() {
+                let (Some(case), Some((request, outcome))) = (cases.next(), answers.next()) else {
+                    break;
+                };
+                let findings = ctx.check(self.index, &case, &outcome);
+                let Some(first) = findings
+                    .into_iter()
+                    .find(|f| !ctx.is_known(&key(&self.label, f)))
+                else {
+                    continue;
+                };
+                let (case, request, outcome, finding) =
+                    self.shrink(tree, (case, request, outcome, first));
+                if ctx.learn(key(&self.label, &finding)) {
+                    failures.push(ctx.failure(
+                        &self.label,
+                        &case,
+                        (&request, &outcome),
+                        finding,
+                        &[],
+                    ));
+                    found += 1;
+                }
+                if found >= MAX_FAILURES_PER_PHASE {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The simplest case that still shows the same finding, one request at a time, as
+    /// proptest's own runner shrinks. A slow answer is not shrunk: its time is not a function
+    /// of the input, and every step would wait for it again.
+    fn shrink(&self, mut tree: BoxedValueTree, failing: Failing) -> Failing {
+        let wanted = key(&self.label, &failing.3);
+        let mut best = failing;
+        if wanted.1 == Check::MaxResponseTime || !tree.simplify() {
+            return best;
+        }
+        for _ in 0..SHRINK_STEPS {
+            let still = self.pick(tree.current()).and_then(|case| {
+                let (request, outcome) = self.ctx.send(self.index, &case);
+                let finding = self
+                    .ctx
+                    .check(self.index, &case, &outcome)
+                    .into_iter()
+                    .find(|f| key(&self.label, f) == wanted)?;
+                Some((case, request, outcome, finding))
+            });
+            let more = match still {
+                Some(smaller) => {
+                    best = smaller;
+                    tree.simplify()
+                }
+                None => tree.complicate(),
+            };
+            if !more {
+                break;
+            }
+        }
+        best
+    }
+
+    /// The case drawn: the base itself, or one of its single-constraint violations.
+    fn pick(&self, (base, index): Drawn) -> Option<Case> {
+        match (self.phase, index) {
+            (Phase::Invalid, Some(index)) => {
+                let negatives = self.plan.negatives(&base);
+                (!negatives.is_empty()).then(|| negatives[index.index(negatives.len())].clone())
+            }
+            _ => Some(base),
         }
     }
 }
 
-/// The case a phase makes from a random valid base: the base itself, or one of its
-/// single-constraint violations.
-fn pick(plan: &Plan<'_>, phase: Phase, base: Case, index: Option<Index>) -> Option<Case> {
-    match (phase, index) {
-        (Phase::Invalid, Some(index)) => {
-            let negatives = plan.negatives(&base);
-            (!negatives.is_empty()).then(|| negatives[index.index(negatives.len())].clone())
-        }
-        _ => Some(base),
-    }
-}
+type BoxedValueTree = Box<dyn ValueTree<Value = Drawn>>;

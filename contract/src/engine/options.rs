@@ -21,6 +21,8 @@ pub struct Options {
     pub headers: Vec<(String, String)>,
     /// Operations checked at once.
     pub workers: usize,
+    /// Cases of one operation in flight at once (`--concurrency`).
+    pub concurrency: usize,
     pub request_timeout: Duration,
     /// Sent before each stateful sequence, so that sequences are independent (`--reset`).
     pub reset: Option<(Method, String)>,
