@@ -49,11 +49,13 @@ impl Login {
     }
 }
 
-/// The current token, shared by every worker.
+/// The current token, shared by every worker; and a second identity, if one is configured,
+/// for `object_level_authorization`.
 #[derive(Debug, Default)]
 pub struct Auth {
     login: Option<Login>,
     token: Mutex<Option<String>>,
+    second: Option<Box<Auth>>,
 }
 
 impl Auth {
@@ -61,7 +63,21 @@ impl Auth {
         Auth {
             login,
             token: Mutex::new(None),
+            second: None,
         }
+    }
+
+    /// The same, with a second identity that logs in with `login`.
+    pub fn with_second(self, login: Login) -> Auth {
+        Auth {
+            second: Some(Box::new(Auth::new(Some(login)))),
+            ..self
+        }
+    }
+
+    /// The second identity.
+    pub fn second(&self) -> Option<&Auth> {
+        self.second.as_deref()
     }
 
     pub fn can_log_in(&self) -> bool {
@@ -75,6 +91,24 @@ impl Auth {
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
             .map(|t| format!("Bearer {t}"))
+    }
+
+    /// Logs in every identity.
+    pub async fn log_in_all(&self, client: &reqwest::Client, target: &str) -> Result<(), String> {
+        self.log_in(client, target).await?;
+        if let Some(second) = &self.second {
+            second
+                .log_in(client, target)
+                .await
+                .map_err(|e| format!("the second identity: {e}"))?;
+            if second.header().is_some() && second.header() == self.header() {
+                return Err(
+                    "both identities got the same token: the second login must be another user"
+                        .to_owned(),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Logs in (again) and keeps the new token; the answer is read up to 1 MiB.

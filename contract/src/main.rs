@@ -60,7 +60,7 @@ struct CheckArgs {
     workers: u16,
     /// Requests of one operation in flight at once: this hides the network's latency, while
     /// the cases, their order of judgement and the report stay those of the seed.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
     /// How long to wait for each response, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -97,16 +97,19 @@ struct CheckArgs {
     reset: Option<String>,
     /// Log in with this operation, e.g. 'POST /api/auth/login', and send its token as
     /// `Authorization: Bearer` to protected operations (logging in again if it is refused).
+    /// Given twice, the second login is another user: `object_level_authorization` checks
+    /// that it cannot read or change what the first created.
     #[arg(long, value_name = "'METHOD /path'")]
-    auth_login: Option<String>,
-    /// The JSON body of the login request.
+    auth_login: Vec<String>,
+    /// The JSON body of the login request (given twice: the second identity's).
     #[arg(long, value_name = "JSON", requires = "auth_login")]
-    auth_body: Option<String>,
+    auth_body: Vec<String>,
     /// Where the token is in the login's JSON answer [default: /token].
     #[arg(long, value_name = "POINTER", requires = "auth_login")]
     auth_token: Option<String>,
     /// A YAML or JSON file with settings: `reset: 'POST /path'` and
-    /// `auth: {login: 'POST /path', body: {...}, token: /token}`; flags override it.
+    /// `auth: {login: 'POST /path', body: {...}, token: /token}` (or a list of two, the
+    /// second identity last); flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Write the report as JSON.
@@ -214,11 +217,19 @@ async fn check(args: CheckArgs) -> Result<bool> {
         // The bundled mock with its own document: its reset and its seed login apply unless
         // told otherwise, so every operation is exercised.
         config.reset.get_or_insert_with(|| BUNDLED_RESET.to_owned());
-        config.auth.get_or_insert_with(|| AuthConfig {
-            login: BUNDLED_LOGIN.to_owned(),
-            body: serde_json::json!({"email": "user@example.com", "password": "user123"}),
-            token: None,
-        });
+        if config.auth.is_empty() {
+            // Two seed users: the second is the other identity of object_level_authorization.
+            config.auth = [
+                ("user@example.com", "user123"),
+                ("admin@example.com", "admin123"),
+            ]
+            .map(|(email, password)| AuthConfig {
+                login: BUNDLED_LOGIN.to_owned(),
+                body: serde_json::json!({"email": email, "password": password}),
+                token: None,
+            })
+            .into();
+        }
     }
     let reset = match args.reset.as_deref().or(config.reset.as_deref()) {
         Some(reset) => {
@@ -228,7 +239,12 @@ async fn check(args: CheckArgs) -> Result<bool> {
         }
         None => None,
     };
-    let auth = Arc::new(Auth::new(login(&args, &config)?));
+    let mut logins = logins(&args, &config)?.into_iter();
+    let mut auth = Auth::new(logins.next());
+    if let Some(second) = logins.next() {
+        auth = auth.with_second(second);
+    }
+    let auth = Arc::new(auth);
     let options = Arc::new(Options {
         reset,
         target,
@@ -282,7 +298,8 @@ const BUNDLED_LOGIN: &str = "POST /api/auth/login";
 #[serde(deny_unknown_fields)]
 struct Config {
     reset: Option<String>,
-    auth: Option<AuthConfig>,
+    #[serde(default, deserialize_with = "one_or_two")]
+    auth: Vec<AuthConfig>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -294,6 +311,28 @@ struct AuthConfig {
     token: Option<String>,
 }
 
+/// `auth:` is one login, or a list of one or two (the second identity last).
+fn one_or_two<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<AuthConfig>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(AuthConfig),
+        Many(Vec<AuthConfig>),
+    }
+    let logins = match serde::Deserialize::deserialize(deserializer)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    };
+    match logins.len() {
+        0..=2 => Ok(logins),
+        n => Err(serde::de::Error::custom(format!(
+            "auth lists at most two identities, not {n}"
+        ))),
+    }
+}
+
 fn read_config(path: Option<&std::path::Path>) -> Result<Config> {
     let Some(path) = path else {
         return Ok(Config::default());
@@ -303,30 +342,40 @@ fn read_config(path: Option<&std::path::Path>) -> Result<Config> {
     yaml_serde::from_str(&text).with_context(|| format!("{} is not a valid config", path.display()))
 }
 
-/// The login from the flags, else from the config file.
-fn login(args: &CheckArgs, config: &Config) -> Result<Option<Login>> {
-    let from_config = config.auth.as_ref();
-    let Some(operation) = args
-        .auth_login
-        .as_deref()
-        .or(from_config.map(|a| a.login.as_str()))
-    else {
-        return Ok(None);
+/// The logins (at most two: the second identity last) from the flags, else from the
+/// config file. A login flag's body and token pair with it by position.
+fn logins(args: &CheckArgs, config: &Config) -> Result<Vec<Login>> {
+    if args.auth_login.len() > 2 || args.auth_body.len() > args.auth_login.len().max(1) {
+        bail!("--auth-login is given at most twice, with at most one --auth-body each");
+    }
+    let count = match args.auth_login.is_empty() {
+        true => config.auth.len(),
+        false => args.auth_login.len(),
     };
-    let body = match &args.auth_body {
-        Some(body) => serde_json::from_str(body).context("--auth-body is not JSON")?,
-        None => from_config
-            .map(|a| a.body.clone())
-            .unwrap_or(serde_json::Value::Null),
-    };
-    let token = args
-        .auth_token
-        .as_deref()
-        .or(from_config.and_then(|a| a.token.as_deref()))
-        .unwrap_or("/token");
-    Login::parse(operation, body, token)
-        .map(Some)
-        .map_err(|e| anyhow::anyhow!("--auth-login: {e}"))
+    (0..count)
+        .map(|at| {
+            let from_config = config.auth.get(at);
+            let operation = args
+                .auth_login
+                .get(at)
+                .map(String::as_str)
+                .or(from_config.map(|a| a.login.as_str()))
+                .context("a login needs 'METHOD /path'")?;
+            let body = match args.auth_body.get(at) {
+                Some(body) => serde_json::from_str(body)
+                    .with_context(|| format!("--auth-body {body:?} is not JSON"))?,
+                None => from_config
+                    .map(|a| a.body.clone())
+                    .unwrap_or(serde_json::Value::Null),
+            };
+            let token = args
+                .auth_token
+                .as_deref()
+                .or(from_config.and_then(|a| a.token.as_deref()))
+                .unwrap_or("/token");
+            Login::parse(operation, body, token).map_err(|e| anyhow::anyhow!("--auth-login: {e}"))
+        })
+        .collect()
 }
 
 fn settings(args: &CheckArgs) -> Result<Settings> {

@@ -10,6 +10,7 @@ mod faults;
 mod hostile;
 mod isolation;
 mod loadgen;
+mod ownership;
 mod realworld;
 mod snapshots;
 mod spec;

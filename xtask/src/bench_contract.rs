@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::harness::{Pins, Server, pinned, send_json};
+use crate::harness::{Pins, Server, pinned};
 use crate::root;
 
 const SEED: &str = "1";
@@ -135,7 +135,7 @@ pub fn run(pins: &Pins) -> Result<String> {
     speed_table(&mut out, &loopback);
     let _ = writeln!(
         out,
-        "\nThe same with every answer {LATENCY_MS} ms late (the mock's chaos latency on every request), a stand-in for a network; contract's cases of one operation are in flight together (`--concurrency`, default 8).\n"
+        "\nThe same with every answer {LATENCY_MS} ms late (`-H 'Prefer: delay={LATENCY_MS}'` to both tools: the mock's own delay on every request), a stand-in for a network; contract's cases of one operation are in flight together (`--concurrency`, default 16).\n"
     );
     speed_table(&mut out, &latency);
     let _ = writeln!(
@@ -178,6 +178,14 @@ pub fn run(pins: &Pins) -> Result<String> {
 /// The latency added to every answer in the second measurement.
 const LATENCY_MS: u32 = 20;
 
+/// Every answer `latency` ms late: the mock's `Prefer: delay` on every request, which the
+/// document's own reset operation cannot take away (as it would chaos).
+fn late(latency: Option<u32>) -> Vec<String> {
+    latency
+        .map(|ms| vec!["-H".to_owned(), format!("Prefer: delay={ms}")])
+        .unwrap_or_default()
+}
+
 /// Speed runs: contract with 1 and 4 workers, then Schemathesis, each on a fresh mock.
 type Speed = (Vec<(&'static str, Run)>, Run);
 
@@ -192,31 +200,19 @@ struct Tools<'a> {
 }
 
 impl Tools<'_> {
-    /// A fresh mock, every answer `latency` ms late if given.
-    fn server(&self, latency: Option<u32>) -> Result<Server> {
-        let server = Server::start(self.mock, &["--port", "0"], self.pins.server)?;
-        if let Some(ms) = latency {
-            let body = format!(r#"{{"latency_rate": 1.0, "latency_ms": {ms}}}"#);
-            let status = send_json(&server.addr, "PUT", "/__admin/chaos", &body)?;
-            if status != 200 {
-                bail!("PUT /__admin/chaos answered {status}");
-            }
-        }
-        Ok(server)
-    }
-
     fn speed(&self, latency: Option<u32>) -> Result<Speed> {
         let mut runs = Vec::new();
         for (label, workers) in [
             ("contract, 1 worker", Some("1")),
             ("contract, 4 workers (default)", None),
         ] {
-            let server = self.server(latency)?;
+            let server = Server::start(self.mock, &["--port", "0"], self.pins.server)?;
             let report = self.work.join("contract.json");
             let mut args = contract_args(self.spec, &server.url(""), &report);
             if let Some(workers) = workers {
                 args.extend(["--workers".to_owned(), workers.to_owned()]);
             }
+            args.extend(late(latency));
             let run = timed(pinned(self.contract, self.pins.load).args(&args), |_| {
                 let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
                 report["cases"]
@@ -229,15 +225,17 @@ impl Tools<'_> {
             );
             runs.push((label, run));
         }
-        let server = self.server(latency)?;
+        let server = Server::start(self.mock, &["--port", "0"], self.pins.server)?;
         let report = self.work.join("schemathesis.json");
         let schemathesis = timed(
-            pinned(Path::new("schemathesis"), self.pins.load).args(schemathesis_args(
-                self.config,
-                self.spec,
-                &server.url(""),
-                &report,
-            )),
+            pinned(Path::new("schemathesis"), self.pins.load)
+                .args(schemathesis_args(
+                    self.config,
+                    self.spec,
+                    &server.url(""),
+                    &report,
+                ))
+                .args(late(latency)),
             |_| {
                 let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
                 report["test_cases"]["generated"]

@@ -117,21 +117,3 @@ pub fn first_user_id(addr: &str) -> Result<String> {
         + 6;
     Ok(response[start..start + 36].to_owned())
 }
-
-/// A bare HTTP/1.0 request with a JSON body (`PUT /__admin/chaos`, say); its status.
-pub fn send_json(addr: &str, method: &str, path: &str, body: &str) -> Result<u16> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|status| status.parse().ok())
-        .with_context(|| format!("{method} {path}: no status in {response:?}"))
-}

@@ -11,6 +11,7 @@ pub mod missing_required_header;
 pub mod names;
 pub mod negative_data_rejection;
 pub mod not_a_server_error;
+pub mod object_level_authorization;
 pub mod positive_data_acceptance;
 pub mod response_headers_conformance;
 pub mod response_schema_conformance;

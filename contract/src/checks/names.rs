@@ -20,10 +20,11 @@ pub enum Check {
     IgnoredAuth,
     MaxResponseTime,
     SensitiveDataExposure,
+    ObjectLevelAuthorization,
 }
 
 impl Check {
-    pub const ALL: [Check; 14] = [
+    pub const ALL: [Check; 15] = [
         Check::NotAServerError,
         Check::StatusCodeConformance,
         Check::ContentTypeConformance,
@@ -38,6 +39,7 @@ impl Check {
         Check::IgnoredAuth,
         Check::MaxResponseTime,
         Check::SensitiveDataExposure,
+        Check::ObjectLevelAuthorization,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +58,7 @@ impl Check {
             Check::IgnoredAuth => "ignored_auth",
             Check::MaxResponseTime => "max_response_time",
             Check::SensitiveDataExposure => "sensitive_data_exposure",
+            Check::ObjectLevelAuthorization => "object_level_authorization",
         }
     }
 

@@ -2,13 +2,13 @@
 //! set of defects already reported (each is reported once), and the proptest settings and
 //! seeds that make a run repeat.
 
-use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use proptest::test_runner::{Config, TestCaseError};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tokio::runtime::Handle;
 
 use crate::auth::Auth;
@@ -232,35 +232,103 @@ impl Context<'_> {
 
     /// Sends a case for an operation and waits for its answer.
     pub fn send(&self, index: usize, case: &Case) -> (SentRequest, Outcome) {
-        self.handle.block_on(self.send_async(index, case))
+        self.handle
+            .block_on(self.send_async(index, case, self.auth))
+    }
+
+    /// The same, with the credentials of another identity.
+    pub fn send_as(&self, index: usize, case: &Case, auth: &Auth) -> (SentRequest, Outcome) {
+        self.handle.block_on(self.send_async(index, case, auth))
     }
 
     /// Sends cases of one operation, up to `--concurrency` at once, and gives their answers
     /// in the order of the cases, so what is judged next does not depend on timing.
     pub fn send_all(&self, index: usize, cases: &[Case]) -> Vec<(SentRequest, Outcome)> {
+        let jobs: Vec<(usize, &Case)> = cases.iter().map(|case| (index, case)).collect();
+        self.send_each(&jobs, self.options.concurrency)
+    }
+
+    /// Sends cases of any operations, up to `lanes` at once; the answers in their order.
+    pub fn send_each(&self, jobs: &[(usize, &Case)], lanes: usize) -> Vec<(SentRequest, Outcome)> {
         use futures_util::stream::{self, StreamExt};
         self.handle.block_on(
-            stream::iter(cases)
-                .map(|case| self.send_async(index, case))
-                .buffered(self.options.concurrency.max(1))
+            stream::iter(jobs)
+                .map(|(index, case)| self.send_async(*index, case, self.auth))
+                .buffered(lanes.max(1))
                 .collect(),
         )
     }
 
+    /// Sends requests outside any operation's cases (probes), paced, up to `lanes` at once;
+    /// the outcomes in their order.
+    pub fn send_requests(&self, requests: Vec<reqwest::Request>, lanes: usize) -> Vec<Outcome> {
+        use futures_util::stream::{self, StreamExt};
+        self.handle.block_on(
+            stream::iter(requests)
+                .map(|request| self.send_paced(request))
+                .buffered(lanes.max(1))
+                .collect(),
+        )
+    }
+
+    /// Requests in flight at once in a phase that runs alone (the stateful phase, the
+    /// probes): every worker's share.
+    pub fn solo_lanes(&self) -> usize {
+        self.options.concurrency.max(1) * self.options.workers.max(1)
+    }
+
+    /// Runs `work` on each item on up to `lanes` threads (each may send and wait); the
+    /// results in the items' order.
+    pub fn in_parallel<T: Sync, R: Send>(
+        &self,
+        items: &[T],
+        lanes: usize,
+        work: impl Fn(&T) -> R + Sync,
+    ) -> Vec<R> {
+        let lanes = lanes.clamp(1, items.len().max(1));
+        if lanes == 1 {
+            return items.iter().map(work).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let mut results: Vec<Option<R>> = items.iter().map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let lanes: Vec<_> = (0..lanes)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let at = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(item) = items.get(at) else {
+                                return done;
+                            };
+                            done.push((at, work(item)));
+                        }
+                    })
+                })
+                .collect();
+            for lane in lanes {
+                let done = lane
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                for (at, result) in done {
+                    results[at] = Some(result);
+                }
+            }
+        });
+        results.into_iter().flatten().collect()
+    }
+
     /// Sends a case for an operation. A protected operation that answers 401 to the login's
     /// token gets a fresh login and the case once more (a logout may have revoked the token).
-    async fn send_async(&self, index: usize, case: &Case) -> (SentRequest, Outcome) {
+    async fn send_async(&self, index: usize, case: &Case, auth: &Auth) -> (SentRequest, Outcome) {
         let operation = &self.api.operations[index];
-        let (mut attempt, mut sent) = self.send_once(index, case).await;
+        let (mut attempt, mut sent) = self.send_once(index, case, auth).await;
         let token_refused = matches!(&attempt.1, Outcome::Response(r) if r.status == 401);
-        if token_refused
-            && operation.secured
-            && case.auth == AuthMode::Normal
-            && self.auth.can_log_in()
+        if token_refused && operation.secured && case.auth == AuthMode::Normal && auth.can_log_in()
         {
-            let fresh = self.auth.log_in(self.client, &self.options.target).await;
+            let fresh = auth.log_in(self.client, &self.options.target).await;
             if fresh.is_ok() {
-                (attempt, sent) = self.send_once(index, case).await;
+                (attempt, sent) = self.send_once(index, case, auth).await;
             }
         }
         // Neither a case not sent nor one answered from memory counts as sent.
@@ -288,13 +356,18 @@ impl Context<'_> {
     }
 
     /// Sends a case once; the flag says whether it went to the target.
-    async fn send_once(&self, index: usize, case: &Case) -> ((SentRequest, Outcome), bool) {
+    async fn send_once(
+        &self,
+        index: usize,
+        case: &Case,
+        auth: &Auth,
+    ) -> ((SentRequest, Outcome), bool) {
         let operation = &self.api.operations[index];
         let (request, built) = build(
             self.api,
             &self.options.target,
             &self.options.headers,
-            self.auth,
+            auth,
             operation,
             case,
         );
@@ -409,24 +482,17 @@ pub(crate) fn proptest_config(cases: u32, shrink: u32) -> Config {
     }
 }
 
-/// The verdict of one proptest case: it fails on the round's target finding, or on the first
-/// finding not yet known (which becomes the target).
-pub(crate) fn hit(
-    target: &RefCell<Option<Key>>,
-    is_known: &dyn Fn(&Key) -> bool,
-    findings: &[(Key, String)],
-) -> Result<(), TestCaseError> {
-    let mut target = target.borrow_mut();
-    let found = findings.iter().find(|(key, _)| match &*target {
-        Some(wanted) => key == wanted,
-        None => !is_known(key),
-    });
-    match found {
-        Some((key, message)) => {
-            target.get_or_insert_with(|| key.clone());
-            Err(TestCaseError::fail(message.clone()))
-        }
-        None => Ok(()),
+/// A random valid case for an operation, the same for the same seed.
+pub(crate) fn sample_case(ctx: &Context<'_>, index: usize, salt: u64) -> Case {
+    let plan = Plan::new(&ctx.api.schemas, &ctx.api.operations[index]);
+    let seed = case_seed(ctx.options.seed, index, 4, salt);
+    let mut runner = TestRunner::new_with_rng(
+        proptest_config(1, 0),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    );
+    match plan.positive().new_tree(&mut runner) {
+        Ok(tree) => tree.current(),
+        Err(_) => plan.base(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`pool`]: real ids captured for later phases;
 //! - [`graph`]: explicit and inferred links between operations;
 //! - [`sequences`]: stateful walks and random sequences;
+//! - [`ownership`]: a second identity against what the first created;
 //! - [`operation`]: one operation's coverage and random cases;
 //! - [`probes`]: credentials and undocumented methods.
 
@@ -15,6 +16,7 @@ pub mod context;
 pub mod graph;
 pub mod operation;
 pub mod options;
+pub mod ownership;
 pub mod pool;
 pub mod probes;
 pub mod sequences;
@@ -24,6 +26,7 @@ use std::time::Instant;
 
 use crate::auth::Auth;
 use crate::checks::Check;
+use crate::http::SentRequest;
 use crate::report::{Failure, OperationReport, Report};
 use context::Shared;
 use openapi::generate::Plan;
@@ -53,7 +56,7 @@ pub async fn run(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| RunError::Tls(format!("the HTTP client: {e}")))?;
-    auth.log_in(&client, &options.target)
+    auth.log_in_all(&client, &options.target)
         .await
         .map_err(RunError::Login)?;
     let shared = Shared {
@@ -71,12 +74,14 @@ pub async fn run(
     };
 
     // The stateful phases run first, one sequence at a time, and leave real ids behind.
-    let (pool, mut failures, leftovers) = shared
+    let (pool, mut failures, leftovers, tried) = shared
         .blocking(|ctx| {
             let mut failures = probes::ignored_auth(ctx);
             let outcomes = sequences::sequences(ctx);
             failures.extend(outcomes.failures);
-            (outcomes.pool, failures, outcomes.leftovers)
+            let owned = ownership::object_level_authorization(ctx);
+            failures.extend(owned.failures);
+            (outcomes.pool, failures, outcomes.leftovers, owned.tried)
         })
         .await
         .expect("the stateful phase does not panic");
@@ -90,6 +95,17 @@ pub async fn run(
         .map(|operation| Plan::new(&shared.api.schemas, operation).problems())
         .collect();
     let mut warnings = shared.api.notes.clone();
+    if shared.auth.second().is_some()
+        && options
+            .settings
+            .enabled
+            .contains(&Check::ObjectLevelAuthorization)
+        && tried == 0
+    {
+        warnings.push(
+            "object_level_authorization: no protected operation acts on a resource a protected operation creates (by the document's links or inferred ones), so the second identity tried nothing".to_owned(),
+        );
+    }
     for (operation, found) in shared.api.operations.iter().zip(&problems) {
         warnings.extend(found.iter().map(|p| format!("{}: {p}", operation.label())));
     }
@@ -135,42 +151,28 @@ pub async fn run(
         probes = sent;
         failures.extend(found);
     }
-    // A target that stopped answering is one failure, said once, with its last request.
+    // A target that stopped answering is one failure, said once, with its last request; so
+    // is an operation that stopped answering while the target did not.
     if let Some((operation, request, error)) = shared.liveness.last_failure() {
-        failures.push(Failure {
-            check: Check::NotAServerError.name().to_owned(),
-            operation,
-            message: format!(
-                "the target stopped answering: {} requests in a row got no response ({error}); nothing more was sent",
-                context::DEAD_AFTER
-            ),
-            case: "valid".to_owned(),
-            curl: request.curl(),
-            request,
-            sequence: Vec::new(),
-            status: None,
-            response_excerpt: error,
-            seed: options.seed,
-        });
+        let message = format!(
+            "the target stopped answering: {} requests in a row got no response ({error}); nothing more was sent",
+            context::DEAD_AFTER
+        );
+        failures.push(unanswered(operation, request, error, message, options.seed));
     }
-    // An operation that stopped answering while the target did not: one failure each.
     for (operation, health) in shared.api.operations.iter().zip(shared.health.iter()) {
         if let (false, Some((request, error))) = (shared.liveness.is_down(), health.dead()) {
-            failures.push(Failure {
-                check: Check::NotAServerError.name().to_owned(),
-                operation: operation.label(),
-                message: format!(
-                    "the operation stopped answering: {} of its requests in a row got no response ({error}); its remaining cases were skipped",
-                    context::OPERATION_DEAD_AFTER
-                ),
-                case: "valid".to_owned(),
-                curl: request.curl(),
+            let message = format!(
+                "the operation stopped answering: {} of its requests in a row got no response ({error}); its remaining cases were skipped",
+                context::OPERATION_DEAD_AFTER
+            );
+            failures.push(unanswered(
+                operation.label(),
                 request,
-                sequence: Vec::new(),
-                status: None,
-                response_excerpt: error,
-                seed: options.seed,
-            });
+                error,
+                message,
+                options.seed,
+            ));
         }
     }
     let mut operations =
@@ -199,4 +201,26 @@ pub async fn run(
         elapsed_ms: started.elapsed().as_millis() as u64,
         warnings,
     })
+}
+
+/// The failure of requests that got no response.
+fn unanswered(
+    operation: String,
+    request: SentRequest,
+    error: String,
+    message: String,
+    seed: u64,
+) -> Failure {
+    Failure {
+        check: Check::NotAServerError.name().to_owned(),
+        operation,
+        message,
+        case: "valid".to_owned(),
+        curl: request.curl(),
+        request,
+        sequence: Vec::new(),
+        status: None,
+        response_excerpt: error,
+        seed,
+    }
 }

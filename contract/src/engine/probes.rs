@@ -6,7 +6,7 @@ use reqwest::Method;
 
 use crate::checks::{Check, ignored_auth as judge_auth, unsupported_method};
 use crate::engine::context::Context;
-use crate::http::{Outcome, build, send};
+use crate::http::{Outcome, build};
 use crate::report::Failure;
 use openapi::generate::{AuthMode, Case, Kind, Payload, Plan};
 use openapi::model::{Location, Operation};
@@ -18,6 +18,7 @@ pub(crate) fn ignored_auth(ctx: &Context<'_>) -> Vec<Failure> {
     if !ctx.options.settings.enabled.contains(&Check::IgnoredAuth) {
         return failures;
     }
+    let mut jobs = Vec::new();
     for (index, operation) in ctx
         .api
         .operations
@@ -34,19 +35,18 @@ pub(crate) fn ignored_auth(ctx: &Context<'_>) -> Vec<Failure> {
                 auth: mode,
                 ..base.clone()
             };
-            let (request, outcome) = ctx.send(index, &case);
-            if let Outcome::Response(response) = &outcome
-                && let Some(finding) = judge_auth::judge(response.status, what)
-                && ctx.learn((operation.label(), finding.check, finding.key.clone()))
-            {
-                failures.push(ctx.failure(
-                    &operation.label(),
-                    &case,
-                    (&request, &outcome),
-                    finding,
-                    &[],
-                ));
-            }
+            jobs.push((index, case, what));
+        }
+    }
+    let sending: Vec<(usize, &Case)> = jobs.iter().map(|(i, case, _)| (*i, case)).collect();
+    let answers = ctx.send_each(&sending, ctx.solo_lanes());
+    for ((index, case, what), (request, outcome)) in jobs.iter().zip(answers) {
+        let label = ctx.api.operations[*index].label();
+        if let Outcome::Response(response) = &outcome
+            && let Some(finding) = judge_auth::judge(response.status, what)
+            && ctx.learn((label.clone(), finding.check, finding.key.clone()))
+        {
+            failures.push(ctx.failure(&label, case, (&request, &outcome), finding, &[]));
         }
     }
     failures
@@ -55,14 +55,10 @@ pub(crate) fn ignored_auth(ctx: &Context<'_>) -> Vec<Failure> {
 /// Sends every method a path does not document and expects 405 with an `Allow` header.
 /// Returns how many probes were sent, and the failures.
 pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
-    let mut sent = 0;
-    let mut failures = Vec::new();
+    let mut probes = Vec::new();
     let mut paths: Vec<&str> = ctx.api.operations.iter().map(|o| o.path.as_str()).collect();
     paths.dedup();
     for path in paths {
-        if ctx.liveness.is_down() {
-            break;
-        }
         let documented: Vec<&Operation> = ctx
             .api
             .operations
@@ -106,22 +102,32 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
                 &probe,
                 &case,
             );
-            let Some(built) = built else { continue };
-            let outcome =
-                ctx.handle
-                    .block_on(send(ctx.client, built, ctx.options.max_response_size));
-            ctx.liveness.note(&probe, &request, &outcome);
-            sent += 1;
-            if let Some(finding) = unsupported_method::judge(method.as_str(), &outcome) {
-                failures.push(ctx.failure(
-                    &format!("{method} {path}"),
-                    &case,
-                    (&request, &outcome),
-                    finding,
-                    &[],
-                ));
+            if let Some(built) = built {
+                probes.push((probe, case, request, built));
             }
         }
     }
-    (sent, failures)
+    let (probes, built): (Vec<_>, Vec<_>) = probes
+        .into_iter()
+        .map(|(probe, case, request, built)| ((probe, case, request), built))
+        .unzip();
+    let outcomes = match ctx.liveness.is_down() {
+        true => Vec::new(),
+        false => ctx.send_requests(built, ctx.solo_lanes()),
+    };
+    let mut failures = Vec::new();
+    for ((probe, case, request), outcome) in probes.iter().zip(&outcomes) {
+        ctx.liveness.note(probe, request, outcome);
+        let method = probe.method.as_str();
+        if let Some(finding) = unsupported_method::judge(method, outcome) {
+            failures.push(ctx.failure(
+                &format!("{method} {}", probe.path),
+                case,
+                (request, outcome),
+                finding,
+                &[],
+            ));
+        }
+    }
+    (outcomes.len() as u64, failures)
 }

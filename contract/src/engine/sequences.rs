@@ -9,18 +9,17 @@
 //! A failing sequence is shrunk to its fewest steps. The ids it captured are handed to the
 //! other phases through the [`Pool`].
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use proptest::collection::vec;
-use proptest::strategy::{Strategy, Union};
-use proptest::test_runner::{RngAlgorithm, TestError, TestRng, TestRunner};
+use proptest::strategy::{Strategy, Union, ValueTree};
+use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 use reqwest::Method;
 use serde_json::Value;
 
 use crate::checks::{Check, Finding, ensure_resource_availability, use_after_free};
 use crate::engine::context::{
-    Context, Key, MAX_FAILURES_PER_PHASE, case_seed, hit, proptest_config,
+    Context, Key, MAX_FAILURES_PER_PHASE, case_seed, proptest_config, sample_case,
 };
 use crate::engine::graph::{Graph, evaluate};
 use crate::engine::pool::{Pool, path_params};
@@ -31,6 +30,9 @@ use openapi::model::LinkSpec;
 
 /// Most steps in a random sequence.
 const MAX_STEPS: usize = 5;
+/// Times a finding of concurrent random sequences may fail to show again alone before it
+/// is no longer tried.
+const MAX_DOUBTS: u32 = 2;
 /// Simplifications tried on a failing random sequence: each one sends a whole sequence.
 const SEQUENCE_SHRINK_STEPS: u32 = 64;
 
@@ -67,8 +69,15 @@ pub(crate) fn sequences(ctx: &Context<'_>) -> Outcomes {
             .iter()
             .any(|c| ctx.options.settings.enabled.contains(c))
     {
-        for steps in walks(ctx, &graph) {
-            shrink_and_record(ctx, &graph, steps, &mut outcomes);
+        // Walks run at once (one at a time when each needs a reset first); their findings
+        // are judged and shrunk in order.
+        let walks = walks(ctx, &graph);
+        let first_new = |key: &Key| needs_state(key.1) && !ctx.is_known(key);
+        let runs = ctx.in_parallel(&walks, sequence_lanes(ctx), |steps| {
+            Run::execute(ctx, &graph, steps, &first_new)
+        });
+        for (steps, run) in walks.into_iter().zip(runs) {
+            shrink_and_record(ctx, &graph, steps, run, &mut outcomes);
         }
         random_sequences(ctx, &graph, &mut outcomes);
     }
@@ -120,20 +129,6 @@ fn seed_pool(ctx: &Context<'_>, graph: &Graph) -> Pool {
     run.store
 }
 
-/// A random valid case for an operation, the same for the same seed.
-fn sample_case(ctx: &Context<'_>, index: usize, salt: u64) -> Case {
-    let plan = Plan::new(&ctx.api.schemas, &ctx.api.operations[index]);
-    let seed = case_seed(ctx.options.seed, index, 4, salt);
-    let mut runner = TestRunner::new_with_rng(
-        proptest_config(1, 0),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-    );
-    match plan.positive().new_tree(&mut runner) {
-        Ok(tree) => proptest::strategy::ValueTree::current(&tree),
-        Err(_) => plan.base(),
-    }
-}
-
 /// A walk per operation with links: it, then each linked operation (reads first, deletes
 /// last), each bound to what the first step created.
 fn walks(ctx: &Context<'_>, graph: &Graph) -> Vec<Vec<(usize, Case)>> {
@@ -165,22 +160,51 @@ fn walks(ctx: &Context<'_>, graph: &Graph) -> Vec<Vec<(usize, Case)>> {
     walks
 }
 
+/// Sequences in flight at once: all lanes, unless each sequence starts with a reset of the
+/// target (`--reset`), which would pull the state from under the others.
+fn sequence_lanes(ctx: &Context<'_>) -> usize {
+    match ctx.options.reset {
+        Some(_) => 1,
+        None => ctx.solo_lanes(),
+    }
+}
+
+/// Whether a sequence shows a finding again when run alone: one seen while other sequences
+/// ran at once may have been their doing (a delete or reset in between), and the server is
+/// not blamed for it.
+fn confirmed(ctx: &Context<'_>, graph: &Graph, steps: &[(usize, Case)], key: &Key) -> bool {
+    sequence_lanes(ctx) == 1
+        || Run::execute(ctx, graph, steps, &|k: &Key| k == key)
+            .found
+            .iter()
+            .any(|f| f.key() == *key)
+}
+
 /// Runs a failing sequence again without each step in turn, keeping every removal after
-/// which the same failure still shows, then records what is left.
+/// which the same failure still shows, then records what is left. `first` is the
+/// sequence's first run.
 fn shrink_and_record(
     ctx: &Context<'_>,
     graph: &Graph,
     steps: Vec<(usize, Case)>,
+    first: Run<'_, '_>,
     outcomes: &mut Outcomes,
 ) {
+    let mut first = Some(first);
     for _ in 0..MAX_FAILURES_PER_PHASE {
         let first_new = |key: &Key| needs_state(key.1) && !ctx.is_known(key);
-        let mut best = Run::execute(ctx, graph, &steps, &first_new);
+        let mut best = match first.take() {
+            Some(run) => run,
+            None => Run::execute(ctx, graph, &steps, &first_new),
+        };
         keep_leftovers(ctx, &best, &mut outcomes.leftovers);
         let Some(found) = best.found.iter().find(|f| first_new(&f.key())) else {
             return;
         };
         let (key, step) = (found.key(), found.step);
+        if !confirmed(ctx, graph, &steps[..=step], &key) {
+            return;
+        }
         let same = |k: &Key| *k == key;
         let mut minimal: Vec<(usize, Case)> = steps[..=step].to_vec();
         let mut i = 0;
@@ -205,7 +229,9 @@ fn shrink_and_record(
     }
 }
 
-/// Random sequences of operations, shrunk by proptest to the fewest steps.
+/// Random sequences of operations, drawn by proptest and run in batches (at once unless
+/// each needs a reset); each new finding, judged in the order drawn, is shrunk to the fewest
+/// steps.
 fn random_sequences(ctx: &Context<'_>, graph: &Graph, outcomes: &mut Outcomes) {
     let steps = Union::new(
         ctx.api
@@ -220,60 +246,94 @@ fn random_sequences(ctx: &Context<'_>, graph: &Graph, outcomes: &mut Outcomes) {
             }),
     );
     let strategy = vec(steps, 1..=MAX_STEPS);
-    let mut budget = (ctx.options.max_examples / 2).max(10);
-    for round in 0..MAX_FAILURES_PER_PHASE {
-        if budget == 0 {
-            return;
-        }
-        let seed = case_seed(ctx.options.seed, usize::MAX, 3, round as u64);
-        let mut runner = TestRunner::new_with_rng(
-            proptest_config(budget, SEQUENCE_SHRINK_STEPS),
-            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-        );
-        let target: RefCell<Option<Key>> = RefCell::new(None);
-        // The last sequence that failed on the target: once shrinking ends, the shortest.
-        let last: RefCell<Option<Failure>> = RefCell::new(None);
-        let ran = RefCell::new(0u32);
-        let leftovers = RefCell::new(std::mem::take(&mut outcomes.leftovers));
-        let result = runner.run(&strategy, |steps| {
-            let wanted = target.borrow().clone();
-            let stop = |key: &Key| match &wanted {
-                Some(wanted) => key == wanted,
-                None => needs_state(key.1) && !ctx.is_known(key),
-            };
-            let run = Run::execute(ctx, graph, &steps, &stop);
-            keep_leftovers(ctx, &run, &mut leftovers.borrow_mut());
-            if target.borrow().is_none() {
-                *ran.borrow_mut() += 1;
-            }
-            let findings: Vec<(Key, String)> = run
-                .found
-                .iter()
-                .filter(|f| needs_state(f.finding.check))
-                .map(|f| (f.key(), f.finding.message.clone()))
-                .collect();
-            let verdict = hit(&target, &|key| ctx.is_known(key), &findings);
-            if verdict.is_err() {
-                let wanted = target.borrow().clone();
-                let Run {
-                    found, requests, ..
-                } = run;
-                let found = found.into_iter().find(|f| Some(f.key()) == wanted);
-                *last.borrow_mut() = found.map(|f| f.into_failure(ctx, &requests));
-            }
-            verdict
-        });
-        budget = budget.saturating_sub(ran.into_inner());
-        outcomes.leftovers = leftovers.into_inner();
-        match (result, target.into_inner(), last.into_inner()) {
-            (Err(TestError::Fail(..)), Some(key), Some(failure)) => {
-                if ctx.learn(key) {
-                    outcomes.failures.push(failure);
+    let seed = case_seed(ctx.options.seed, usize::MAX, 3, 0);
+    let budget = (ctx.options.max_examples / 2).max(10);
+    let mut runner = TestRunner::new_with_rng(
+        proptest_config(budget, SEQUENCE_SHRINK_STEPS),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    );
+    let lanes = sequence_lanes(ctx);
+    let mut left = budget as usize;
+    let mut found = 0;
+    let first_new = |key: &Key| needs_state(key.1) && !ctx.is_known(key);
+    let mut doubted: BTreeMap<Key, u32> = BTreeMap::new();
+    while left > 0 && found < MAX_FAILURES_PER_PHASE {
+        let mut trees = Vec::new();
+        while trees.len() < lanes.min(left) {
+            match strategy.new_tree(&mut runner) {
+                Ok(tree) => trees.push(tree),
+                Err(_) => {
+                    left = 0;
+                    break;
                 }
             }
-            _ => return,
+        }
+        left = left.saturating_sub(trees.len());
+        let drawn: Vec<Vec<(usize, Case)>> = trees.iter().map(ValueTree::current).collect();
+        let runs = ctx.in_parallel(&drawn, lanes, |steps| {
+            Run::execute(ctx, graph, steps, &first_new)
+        });
+        for ((tree, steps), run) in trees.into_iter().zip(drawn).zip(runs) {
+            keep_leftovers(ctx, &run, &mut outcomes.leftovers);
+            let Some(key) = run.found.iter().map(Found::key).find(|k| first_new(k)) else {
+                continue;
+            };
+            // A finding that twice did not show again alone is taken for the doing of
+            // concurrent sequences, and not confirmed (nor blamed) again.
+            let doubts = doubted.entry(key.clone()).or_default();
+            if *doubts >= MAX_DOUBTS {
+                continue;
+            }
+            if !confirmed(ctx, graph, &steps, &key) {
+                *doubts += 1;
+                continue;
+            }
+            let Some(failure) = shrink_sequence(ctx, graph, tree, run, &key) else {
+                continue;
+            };
+            if ctx.learn(key) {
+                outcomes.failures.push(failure);
+                found += 1;
+            }
         }
     }
+}
+
+/// The shortest sequence proptest finds that still shows `key`, one run at a time.
+fn shrink_sequence(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    mut tree: impl ValueTree<Value = Vec<(usize, Case)>>,
+    run: Run<'_, '_>,
+    key: &Key,
+) -> Option<Failure> {
+    let evidence = |run: Run<'_, '_>| {
+        let Run {
+            found, requests, ..
+        } = run;
+        found
+            .into_iter()
+            .find(|f| f.key() == *key)
+            .map(|f| f.into_failure(ctx, &requests))
+    };
+    let mut best = evidence(run)?;
+    if !tree.simplify() {
+        return Some(best);
+    }
+    for _ in 0..SEQUENCE_SHRINK_STEPS {
+        let run = Run::execute(ctx, graph, &tree.current(), &|k: &Key| k == key);
+        let more = match evidence(run) {
+            Some(failure) => {
+                best = failure;
+                tree.simplify()
+            }
+            None => tree.complicate(),
+        };
+        if !more {
+            break;
+        }
+    }
+    Some(best)
 }
 
 /// A finding of a sequence, with what showed it.
