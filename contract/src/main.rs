@@ -33,8 +33,9 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// The OpenAPI document (2.0, 3.0 or 3.1), a file or an http(s) URL [default: the target's
-    /// /openapi.json if it serves one, else the bundled specs/mock-api.yaml].
+    /// The OpenAPI document (2.0, 3.0 or 3.1), a file or an http(s) URL [default: the one the
+    /// target serves at /openapi.json, /swagger.json, /v3/api-docs, /schema/ and the like;
+    /// with no --target, the bundled specs/mock-api.yaml].
     #[arg(long, value_name = "FILE|URL")]
     spec: Option<String>,
     /// The base URL of the API [default: the bundled mock API, started on 127.0.0.1:0].
@@ -422,8 +423,8 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
     })
 }
 
-/// The document from `--spec` (file or URL), else the one the target serves, else the
-/// bundled one.
+/// The document from `--spec` (file or URL); else, for a target of the user's, the one it
+/// serves where frameworks put it; else, for the bundled mock, its own.
 async fn load_spec(
     client: &reqwest::Client,
     spec: Option<&str>,
@@ -432,18 +433,55 @@ async fn load_spec(
 ) -> Result<openapi::Api> {
     match spec {
         Some(location) => Ok(openapi::load(client, location).await?),
-        None if external => match served_spec(client, target).await {
-            Some(api) => Ok(api),
-            None => Ok(openapi::parse(mock_api::spec::YAML)?),
-        },
+        None if external => {
+            for path in SERVED_SPECS {
+                if let Some(api) = served_spec(client, target, path).await {
+                    eprintln!("contract: using the document the target serves at {path}");
+                    return Ok(api);
+                }
+            }
+            bail!(
+                "--spec is not given and {target} serves no OpenAPI document where frameworks put one ({}); give it with --spec FILE|URL",
+                SERVED_SPECS.join(", ")
+            )
+        }
         None => Ok(openapi::parse(mock_api::spec::YAML)?),
     }
 }
 
-async fn served_spec(client: &reqwest::Client, target: &str) -> Option<openapi::Api> {
-    let url = reqwest::Url::parse(&format!("{target}/openapi.json")).ok()?;
-    let response = client.get(url.clone()).send().await.ok()?;
-    let text = response.error_for_status().ok()?.text().await.ok()?;
+/// Where frameworks serve their document: FastAPI and most others, Swagger 2.0 tools,
+/// springdoc and springfox, drf-spectacular, express and others.
+const SERVED_SPECS: [&str; 11] = [
+    "/openapi.json",
+    "/openapi.yaml",
+    "/swagger.json",
+    "/swagger.yaml",
+    "/v3/api-docs",
+    "/v2/api-docs",
+    "/api/schema/",
+    "/schema/",
+    "/api-docs",
+    "/api/openapi.json",
+    "/docs/openapi.json",
+];
+
+async fn served_spec(client: &reqwest::Client, target: &str, path: &str) -> Option<openapi::Api> {
+    let url = reqwest::Url::parse(&format!("{target}{path}")).ok()?;
+    let response = client
+        .get(url.clone())
+        .header(
+            reqwest::header::ACCEPT,
+            "application/json, application/yaml;q=0.9, application/vnd.oai.openapi;q=0.9, */*;q=0.5",
+        )
+        .send()
+        .await
+        .ok()?
+        .error_for_status()
+        .ok()?;
+    let body = contract::transport::read_body(response, 64 << 20, &[])
+        .await
+        .ok()?;
+    let text = String::from_utf8(body).ok()?;
     openapi::from_text_at(client, &text, url).await.ok()
 }
 

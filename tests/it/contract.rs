@@ -500,3 +500,36 @@ async fn cli_reads_the_spec_from_a_url_or_from_the_target() {
         assert!(stderr.contains("13 operations of mock-api"), "{stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_finds_the_document_where_frameworks_serve_it_or_says_there_is_none() {
+    // Spring serves its document at /v3/api-docs.
+    let served = planted::app(Defects::default()).route(
+        "/v3/api-docs",
+        axum::routing::get(|| async { planted::SPEC }),
+    );
+    let spring = planted::serve(served).await;
+    let bare = planted::serve(planted::app(Defects::default())).await;
+    let run = |addr: std::net::SocketAddr| {
+        let args: Vec<String> = [
+            "check",
+            "--target",
+            &format!("http://{addr}"),
+            "--max-examples",
+            "5",
+        ]
+        .map(String::from)
+        .to_vec();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            contract_cli(&args)
+        })
+    };
+    let (code, stdout, stderr) = run(spring).await.unwrap();
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("serves at /v3/api-docs"), "{stderr}");
+    assert!(stdout.contains("GET /items/{id}"), "{stdout}");
+    let (code, _, stderr) = run(bare).await.unwrap();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("serves no OpenAPI document"), "{stderr}");
+}

@@ -2,6 +2,7 @@
 //! [`evaluate`]) or with what a sequence or probe saw (the verdicts the engine asks for).
 //! A new check is a file here and its name in [`names`].
 
+pub mod allow_header_conformance;
 pub mod content_type_conformance;
 pub mod ensure_resource_availability;
 pub mod finding;

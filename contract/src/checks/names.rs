@@ -21,10 +21,11 @@ pub enum Check {
     MaxResponseTime,
     SensitiveDataExposure,
     ObjectLevelAuthorization,
+    AllowHeaderConformance,
 }
 
 impl Check {
-    pub const ALL: [Check; 15] = [
+    pub const ALL: [Check; 16] = [
         Check::NotAServerError,
         Check::StatusCodeConformance,
         Check::ContentTypeConformance,
@@ -40,6 +41,7 @@ impl Check {
         Check::MaxResponseTime,
         Check::SensitiveDataExposure,
         Check::ObjectLevelAuthorization,
+        Check::AllowHeaderConformance,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +61,7 @@ impl Check {
             Check::MaxResponseTime => "max_response_time",
             Check::SensitiveDataExposure => "sensitive_data_exposure",
             Check::ObjectLevelAuthorization => "object_level_authorization",
+            Check::AllowHeaderConformance => "allow_header_conformance",
         }
     }
 

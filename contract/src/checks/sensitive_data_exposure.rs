@@ -1,6 +1,9 @@
-//! `sensitive_data_exposure`: no password-like field at any depth of any response, with or
-//! without `writeOnly` in the document, nor in headers; and no secret the client sent comes
-//! back under any name.
+//! `sensitive_data_exposure`: no password-like field with a value at any depth of any
+//! response, with or without `writeOnly` in the document, nor in headers; and no secret the
+//! client sent comes back under any name. A name is secret when it ends with one of the
+//! secret words (`client_secret`, `userPassword`, `password_hash`), not when it merely holds
+//! one (`secret_name`, a hero's alias, is not). A refusal (4xx) that quotes the caller's own
+//! input back (a 422 listing what was wrong) leaks nothing the caller did not have.
 
 use serde_json::Value;
 
@@ -14,10 +17,24 @@ pub fn check(settings: &Settings, sent: &Payload, response: &Response) -> Vec<Fi
     let mut found = Vec::new();
     let is_secret = |name: &str| {
         let name = normalize_field(name);
-        settings.sensitive.iter().any(|s| name.contains(s.as_str()))
+        settings
+            .sensitive
+            .iter()
+            .any(|s| name.ends_with(s.as_str()))
     };
+    let mut secrets = Vec::new();
+    if let Payload::Json(request) = sent {
+        collect_secrets(request, &is_secret, &mut secrets);
+    }
+    let refusal = (400..500).contains(&response.status);
+    // What a refusal may quote back: every string the caller sent.
+    let mut quoted = Vec::new();
+    if let (true, Payload::Json(request)) = (refusal, sent) {
+        collect_strings(request, &mut quoted);
+    }
+    let own = |value: &str| quoted.iter().any(|q| q == value);
     if let Ok(body) = serde_json::from_slice::<Value>(&response.body)
-        && let Some(path) = secret_field(&body, "", &is_secret)
+        && let Some(path) = secret_field(&body, "", &is_secret, &own)
     {
         found.push(Finding::new(
             Check::SensitiveDataExposure,
@@ -34,10 +51,9 @@ pub fn check(settings: &Settings, sent: &Payload, response: &Response) -> Vec<Fi
             ));
         }
     }
-    // A secret the client sent must not come back, under whatever name.
-    if let Payload::Json(request) = sent {
-        let mut secrets = Vec::new();
-        collect_secrets(request, &is_secret, &mut secrets);
+    // A secret the client sent must not come back, under whatever name, in an answer that
+    // is not a refusal quoting the request.
+    if !refusal {
         let body = String::from_utf8_lossy(&response.body);
         let headers: String = response
             .headers
@@ -60,24 +76,41 @@ pub fn check(settings: &Settings, sent: &Payload, response: &Response) -> Vec<Fi
     found
 }
 
-/// The path of the first secret-named field holding a value. Objects are searched, not
-/// flagged: `"password": {...}` is a structure (a schema, say), not a leaked password.
-fn secret_field(value: &Value, path: &str, is_secret: &impl Fn(&str) -> bool) -> Option<String> {
+/// The path of the first secret-named field holding a value that is not `own` (quoted from
+/// the request). Objects are searched, not flagged: `"password": {...}` is a structure (a
+/// schema, say), not a leaked password; nor are `null`, `true` or `""`.
+fn secret_field(
+    value: &Value,
+    path: &str,
+    is_secret: &impl Fn(&str) -> bool,
+    own: &impl Fn(&str) -> bool,
+) -> Option<String> {
     match value {
         Value::Object(map) => map.iter().find_map(|(key, child)| {
             let here = format!("{path}/{key}");
             match child {
-                Value::Null => None,
-                Value::Object(_) => secret_field(child, &here, is_secret),
-                _ if is_secret(key) => Some(here),
-                _ => secret_field(child, &here, is_secret),
+                Value::String(text) if is_secret(key) && !text.is_empty() && !own(text) => {
+                    Some(here)
+                }
+                Value::Number(_) if is_secret(key) => Some(here),
+                _ => secret_field(child, &here, is_secret, own),
             }
         }),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .find_map(|(i, item)| secret_field(item, &format!("{path}/{i}"), is_secret)),
+            .find_map(|(i, item)| secret_field(item, &format!("{path}/{i}"), is_secret, own)),
         _ => None,
+    }
+}
+
+/// Every string in a value.
+fn collect_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(text) => out.push(text.clone()),
+        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        _ => {}
     }
 }
 
@@ -154,6 +187,25 @@ mod tests {
             sent.clone(),
             Some("a secret sent in the request (a password-like field) comes back in the response"),
         );
-        check(r#"{"note": "fine"}"#, sent, None);
+        check(r#"{"note": "fine"}"#, sent.clone(), None);
+        // A name that merely holds a secret word, and a refusal quoting the request.
+        check(r#"{"secret_name": "Spider-Boy"}"#, none.clone(), None);
+        check(r#"{"has_password": true}"#, none.clone(), None);
+        let quoted = Response {
+            status: 422,
+            ..response(r#"{"detail": [{"input": {"password": "hunter22"}}]}"#)
+        };
+        assert_eq!(super::check(&settings(), &sent, &quoted), []);
+        // A refusal carrying a secret the caller did not send still leaks it.
+        let other = Response {
+            status: 422,
+            ..response(r#"{"detail": [{"input": {"password": "not-yours"}}]}"#)
+        };
+        assert_eq!(super::check(&settings(), &sent, &other).len(), 1);
+        check(
+            r#"{"userPassword": "x1"}"#,
+            none.clone(),
+            Some("the response body carries the secret field `/userPassword`"),
+        );
     }
 }

@@ -143,7 +143,10 @@ pub async fn run(
         }
     }
     let mut probes = 0;
-    if options.settings.enabled.contains(&Check::UnsupportedMethod) && !shared.liveness.is_down() {
+    let probing = [Check::UnsupportedMethod, Check::AllowHeaderConformance]
+        .iter()
+        .any(|c| options.settings.enabled.contains(c));
+    if probing && !shared.liveness.is_down() {
         let (sent, found) = shared
             .blocking(probes::unsupported_methods)
             .await

@@ -135,24 +135,51 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                 let (Some(case), Some((request, outcome))) = (cases.next(), answers.next()) else {
                     break;
                 };
-                let findings = ctx.check(self.index, &case, &outcome);
-                let Some(first) = findings
+                let fresh: Vec<Finding> = ctx
+                    .check(self.index, &case, &outcome)
                     .into_iter()
-                    .find(|f| !ctx.is_known(&key(&self.label, f)))
-                else {
+                    .filter(|f| !ctx.is_known(&key(&self.label, f)))
+                    .collect();
+                let mut fresh = fresh.into_iter();
+                let Some(first) = fresh.next() else {
                     continue;
                 };
-                let (case, request, outcome, finding) =
-                    self.shrink(tree, (case, request, outcome, first));
-                if ctx.learn(key(&self.label, &finding)) {
-                    failures.push(ctx.failure(
-                        &self.label,
-                        &case,
-                        (&request, &outcome),
-                        finding,
-                        &[],
-                    ));
-                    found += 1;
+                // The first is shrunk; the others the same case showed are reported as they
+                // are, and so is any 5xx seen while shrinking.
+                let others: Vec<Finding> = fresh.collect();
+                let original = (case.clone(), request.clone(), outcome.clone());
+                let (shrunk, bycatch) = self.shrink(tree, (case, request, outcome, first));
+                // Each other finding with the shrunk request if it shows there too.
+                let on_shrunk: Vec<Key> = ctx
+                    .check(self.index, &shrunk.0, &shrunk.2)
+                    .iter()
+                    .map(|f| key(&self.label, f))
+                    .collect();
+                let others: Vec<Failing> = others
+                    .into_iter()
+                    .map(|f| match on_shrunk.contains(&key(&self.label, &f)) {
+                        true => (shrunk.0.clone(), shrunk.1.clone(), shrunk.2.clone(), f),
+                        false => (
+                            original.0.clone(),
+                            original.1.clone(),
+                            original.2.clone(),
+                            f,
+                        ),
+                    })
+                    .collect();
+                for (case, request, outcome, finding) in
+                    std::iter::once(shrunk).chain(others).chain(bycatch)
+                {
+                    if ctx.learn(key(&self.label, &finding)) {
+                        failures.push(ctx.failure(
+                            &self.label,
+                            &case,
+                            (&request, &outcome),
+                            finding,
+                            &[],
+                        ));
+                        found += 1;
+                    }
                 }
                 if found >= MAX_FAILURES_PER_PHASE {
                     return;
@@ -162,23 +189,32 @@ impl<'c, 'a> Fuzz<'c, 'a> {
     }
 
     /// The simplest case that still shows the same finding, one request at a time, as
-    /// proptest's own runner shrinks. A slow answer is not shrunk: its time is not a function
-    /// of the input, and every step would wait for it again.
-    fn shrink(&self, mut tree: BoxedValueTree, failing: Failing) -> Failing {
+    /// proptest's own runner shrinks; and the server errors seen on the way that are new.
+    /// A slow answer is not shrunk: its time is not a function of the input, and every step
+    /// would wait for it again.
+    fn shrink(&self, mut tree: BoxedValueTree, failing: Failing) -> (Failing, Vec<Failing>) {
         let wanted = key(&self.label, &failing.3);
         let mut best = failing;
+        let mut bycatch: Vec<Failing> = Vec::new();
         if wanted.1 == Check::MaxResponseTime || !tree.simplify() {
-            return best;
+            return (best, bycatch);
         }
         for _ in 0..SHRINK_STEPS {
             let still = self.pick(tree.current()).and_then(|case| {
                 let (request, outcome) = self.ctx.send(self.index, &case);
-                let finding = self
-                    .ctx
-                    .check(self.index, &case, &outcome)
-                    .into_iter()
-                    .find(|f| key(&self.label, f) == wanted)?;
-                Some((case, request, outcome, finding))
+                let mut showed = None;
+                for finding in self.ctx.check(self.index, &case, &outcome) {
+                    let found = key(&self.label, &finding);
+                    if found == wanted {
+                        showed = Some(finding);
+                    } else if finding.check == Check::NotAServerError
+                        && !self.ctx.is_known(&found)
+                        && !bycatch.iter().any(|b| key(&self.label, &b.3) == found)
+                    {
+                        bycatch.push((case.clone(), request.clone(), outcome.clone(), finding));
+                    }
+                }
+                showed.map(|finding| (case, request, outcome, finding))
             });
             let more = match still {
                 Some(smaller) => {
@@ -191,7 +227,7 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                 break;
             }
         }
-        best
+        (best, bycatch)
     }
 
     /// The case drawn: the base itself, or one of its single-constraint violations.

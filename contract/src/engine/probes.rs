@@ -4,11 +4,13 @@
 
 use reqwest::Method;
 
-use crate::checks::{Check, ignored_auth as judge_auth, unsupported_method};
+use crate::checks::{
+    Check, Finding, allow_header_conformance, ignored_auth as judge_auth, unsupported_method,
+};
 use crate::engine::context::Context;
 use crate::http::{Outcome, build};
 use crate::report::Failure;
-use openapi::generate::{AuthMode, Case, Kind, Payload, Plan};
+use openapi::generate::{AuthMode, Case, Kind, Payload, Plan, param_text};
 use openapi::model::{Location, Operation};
 
 /// Protected operations must refuse a request without credentials and one with a forged
@@ -52,11 +54,15 @@ pub(crate) fn ignored_auth(ctx: &Context<'_>) -> Vec<Failure> {
     failures
 }
 
-/// Sends every method a path does not document and expects 405 with an `Allow` header.
-/// Returns how many probes were sent, and the failures.
+/// Sends every method a path does not document (and that no other documented path matching
+/// the same URL takes) and expects 405 with an `Allow` header that lists the path's methods;
+/// asks each path `OPTIONS` too, and judges the `Allow` of any answer. A defect shown on many
+/// paths (no `Allow` anywhere) is one failure, with how many more showed it. Returns how many
+/// probes were sent, and the failures.
 pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
     let mut probes = Vec::new();
     let mut paths: Vec<&str> = ctx.api.operations.iter().map(|o| o.path.as_str()).collect();
+    paths.sort_unstable();
     paths.dedup();
     for path in paths {
         let documented: Vec<&Operation> = ctx
@@ -72,14 +78,26 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
             .into_iter()
             .filter(|(l, _, _)| *l == Location::Path)
             .collect();
+        let concrete = params
+            .iter()
+            .fold(path.to_owned(), |url, (_, name, value)| {
+                url.replace(&format!("{{{name}}}"), &param_text(value))
+            });
         for method in [
             Method::GET,
             Method::POST,
             Method::PUT,
             Method::PATCH,
             Method::DELETE,
+            Method::OPTIONS,
         ] {
-            if documented.iter().any(|o| o.method == method) {
+            // `PUT /user/login` is also `PUT /user/{username}`: not undocumented there.
+            let taken = ctx
+                .api
+                .operations
+                .iter()
+                .any(|o| o.method == method && template_matches(&o.path, &concrete));
+            if taken {
                 continue;
             }
             let probe = Operation {
@@ -103,31 +121,114 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
                 &case,
             );
             if let Some(built) = built {
-                probes.push((probe, case, request, built));
+                let methods: Vec<String> =
+                    documented.iter().map(|o| o.method.to_string()).collect();
+                probes.push(((probe, case, request, methods), built));
             }
         }
     }
-    let (probes, built): (Vec<_>, Vec<_>) = probes
-        .into_iter()
-        .map(|(probe, case, request, built)| ((probe, case, request), built))
-        .unzip();
+    let (probes, built): (Vec<_>, Vec<_>) = probes.into_iter().unzip();
     let outcomes = match ctx.liveness.is_down() {
         true => Vec::new(),
         false => ctx.send_requests(built, ctx.solo_lanes()),
     };
+    // Each defect once, with the probes that showed it.
+    let mut shown: Vec<(Finding, usize, Vec<String>)> = Vec::new();
     let mut failures = Vec::new();
-    for ((probe, case, request), outcome) in probes.iter().zip(&outcomes) {
+    for ((probe, case, request, documented), outcome) in probes.iter().zip(&outcomes) {
         ctx.liveness.note(probe, request, outcome);
         let method = probe.method.as_str();
+        let label = format!("{method} {}", probe.path);
+        let documented: Vec<&str> = documented.iter().map(String::as_str).collect();
+        let allow = match outcome {
+            Outcome::Response(r) if r.status == 405 || (200..300).contains(&r.status) => {
+                r.header("allow").map(|allow| (allow, r.status == 405))
+            }
+            _ => None,
+        };
+        if let Some((allow, refused)) = allow
+            && let Some(finding) =
+                allow_header_conformance::judge(allow, &documented, method, refused)
+            && ctx
+                .options
+                .settings
+                .enabled
+                .contains(&Check::AllowHeaderConformance)
+            && ctx.learn((probe.path.clone(), finding.check, finding.key.clone()))
+        {
+            failures.push(ctx.failure(&probe.path, case, (request, outcome), finding, &[]));
+        }
+        // OPTIONS may be answered as the server likes; only its Allow is judged.
+        if probe.method == Method::OPTIONS
+            || !ctx
+                .options
+                .settings
+                .enabled
+                .contains(&Check::UnsupportedMethod)
+        {
+            continue;
+        }
         if let Some(finding) = unsupported_method::judge(method, outcome) {
-            failures.push(ctx.failure(
-                &format!("{method} {}", probe.path),
-                case,
-                (request, outcome),
-                finding,
-                &[],
+            match shown.iter_mut().find(|(f, _, _)| f.key == finding.key) {
+                Some((_, _, others)) => others.push(label),
+                None => {
+                    let failure =
+                        ctx.failure(&label, case, (request, outcome), finding.clone(), &[]);
+                    failures.push(failure);
+                    shown.push((finding, failures.len() - 1, Vec::new()));
+                }
+            }
+        }
+    }
+    for (_, at, others) in shown {
+        if !others.is_empty() {
+            let listed: Vec<&str> = others.iter().take(5).map(String::as_str).collect();
+            let more = match others.len() > 5 {
+                true => format!(", and {} more", others.len() - 5),
+                false => String::new(),
+            };
+            failures[at].message.push_str(&format!(
+                "; the same for {} other probe(s): {}{more}",
+                others.len(),
+                listed.join(", ")
             ));
         }
     }
     (outcomes.len() as u64, failures)
+}
+
+/// Whether a concrete path is one a path template (`/user/{username}`) describes.
+fn template_matches(template: &str, concrete: &str) -> bool {
+    let (template, concrete): (Vec<&str>, Vec<&str>) =
+        (template.split('/').collect(), concrete.split('/').collect());
+    template.len() == concrete.len()
+        && template
+            .iter()
+            .zip(&concrete)
+            .all(|(t, c)| match t.find('{') {
+                None => t == c,
+                // `{id}` takes any segment; `v{major}.json` its fixed prefix and suffix.
+                Some(open) => {
+                    let close = t.rfind('}').unwrap_or(t.len() - 1);
+                    let (prefix, suffix) = (&t[..open], &t[close + 1..]);
+                    c.len() > prefix.len() + suffix.len()
+                        && c.starts_with(prefix)
+                        && c.ends_with(suffix)
+                }
+            })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_matches;
+
+    #[test]
+    fn templates_match_concrete_paths() {
+        assert!(template_matches("/user/{username}", "/user/login"));
+        assert!(template_matches("/user/login", "/user/login"));
+        assert!(!template_matches("/user/{username}", "/user/"));
+        assert!(!template_matches("/user/{username}", "/user/a/b"));
+        assert!(template_matches("/files/{name}.json", "/files/a.json"));
+        assert!(!template_matches("/files/{name}.json", "/files/a.xml"));
+    }
 }

@@ -64,6 +64,10 @@ pub enum Kind {
     Negative(String),
     /// Leaves out this required header (judged by `missing_required_header`).
     MissingHeader(String),
+    /// What the document neither allows nor forbids plainly (a `readOnly` property sent, an
+    /// integer past 64 bits): the server may take or refuse it, but not fail on it, so only
+    /// the checks of the answer itself apply.
+    Edge(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +87,7 @@ impl fmt::Display for Kind {
             Kind::Positive => f.write_str("valid"),
             Kind::Negative(what) => write!(f, "invalid: {what}"),
             Kind::MissingHeader(name) => write!(f, "invalid: required header `{name}` missing"),
+            Kind::Edge(what) => write!(f, "edge: {what}"),
         }
     }
 }
@@ -361,8 +366,101 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+        // An optional body left out; a form with no fields is an empty form, sent as one.
+        if let Some(body) = &self.operation.body
+            && !body.required
+        {
+            let nothing = match body.encoding {
+                Encoding::Json => Payload::None,
+                Encoding::Form | Encoding::Multipart => Payload::Json(json!({})),
+            };
+            let case = Case {
+                body: nothing,
+                ..base.clone()
+            };
+            if self.is_valid(&case) {
+                push(case);
+            }
+        }
+        for case in self.edges(&base) {
+            push(case);
+        }
         for case in self.negatives(&base) {
             push(case);
+        }
+        cases
+    }
+
+    /// Cases at the edges of what the document says: every nullable body field `null`
+    /// (valid), every `readOnly` property sent anyway, and integers past 64 bits where no
+    /// bound or format stops them (edges: only a failure to answer is blamed).
+    fn edges(&self, base: &Case) -> Vec<Case> {
+        let mut cases = Vec::new();
+        for param in self.params() {
+            let resolved = self.schemas.resolve(&param.schema);
+            if schema_type(resolved) == "integer" && unbounded_integer(resolved) {
+                cases.push(with_param(
+                    base,
+                    param,
+                    Value::String(BEYOND_64_BITS.to_owned()),
+                    Kind::Edge(format!(
+                        "{} parameter `{}` past 64 bits",
+                        param.location.name(),
+                        param.name
+                    )),
+                ));
+            }
+        }
+        let (Some(body), Payload::Json(base_body)) = (&self.operation.body, &base.body) else {
+            return cases;
+        };
+        if body.encoding != Encoding::Json {
+            return cases;
+        }
+        for (pointer, schema) in self.body_fields(&body.schema) {
+            let mut nulled = base_body.clone();
+            if set_pointer(&mut nulled, &pointer, Value::Null) && self.body_is_valid(body, &nulled)
+            {
+                cases.push(Case {
+                    body: Payload::Json(nulled),
+                    ..base.clone()
+                });
+            }
+            let resolved = self.schemas.resolve(&schema);
+            if schema_type(resolved) == "integer" && unbounded_integer(resolved) {
+                let mut big = base_body.clone();
+                if set_pointer(&mut big, &pointer, Value::String(BIG_MARK.to_owned())) {
+                    let text = serde_json::to_string(&big)
+                        .unwrap_or_default()
+                        .replace(&format!("\"{BIG_MARK}\""), BEYOND_64_BITS);
+                    cases.push(Case {
+                        kind: Kind::Edge(format!("body{pointer} past 64 bits")),
+                        body: Payload::Raw {
+                            content_type: Some(body.media_type.clone()),
+                            bytes: text.into_bytes(),
+                        },
+                        ..base.clone()
+                    });
+                }
+            }
+        }
+        // readOnly properties of the top level, sent with their simplest value.
+        let resolved = self.schemas.resolve(&body.schema);
+        for (name, property) in resolved
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if self.schemas.has_flag(property, "readOnly") && base_body.is_object() {
+                let mut sent = base_body.clone();
+                sent[name] = canonical(self.schemas, property, false);
+                cases.push(Case {
+                    kind: Kind::Edge(format!("body/{name} is readOnly")),
+                    body: Payload::Json(sent),
+                    ..base.clone()
+                });
+            }
         }
         cases
     }
@@ -636,6 +734,26 @@ impl<'a> Plan<'a> {
         collect_fields(self.schemas, schema, "", 0, &mut fields);
         fields
     }
+}
+
+/// 2^65: past every 64-bit integer, signed or not.
+const BEYOND_64_BITS: &str = "36893488147419103232";
+/// Stands for [`BEYOND_64_BITS`] in a body until it is written out.
+const BIG_MARK: &str = "beyond-64-bits-7c1e0f9a";
+
+/// An integer schema with no bound and no format that bounds it (`int32`, `int64`).
+fn unbounded_integer(schema: &Value) -> bool {
+    [
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "format",
+        "enum",
+        "const",
+    ]
+    .iter()
+    .all(|key| schema.get(key).is_none())
 }
 
 fn collect_fields(

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use http::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::error::LoadError;
 use crate::load::refs::{At, fields, follow, target};
@@ -46,6 +46,8 @@ struct Walker<'d> {
     docs: &'d Documents,
     arena: Builder<'d>,
     links: Vec<PendingLink>,
+    /// What the walk noticed and worked around, for the report.
+    notes: Vec<String>,
 }
 
 pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api, LoadError> {
@@ -86,6 +88,7 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
         docs,
         arena: Builder::new(docs, dialect),
         links: Vec::new(),
+        notes: Vec::new(),
     };
     let global_security = root.get("security");
     let mut operations = Vec::new();
@@ -132,22 +135,39 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
     walker.resolve_links(&mut operations)?;
     walker.arena.check_cycles()?;
     let security_schemes = security_schemes(docs, &root_at)?;
-    let Walker { arena, .. } = walker;
+    let Walker {
+        arena,
+        notes: noticed,
+        ..
+    } = walker;
+    notes.extend(noticed);
     let schemas = Schemas::new(arena.slots, arena.origins);
-    // Compile every schema now, so a broken one is a clear error before anything is sent.
-    for operation in &operations {
-        for param in &operation.params {
-            schemas.validator(&param.schema, Direction::Request)?;
-        }
-        if let Some(body) = &operation.body {
-            schemas.validator(&body.schema, Direction::Request)?;
-        }
-        for (_, response) in &operation.responses {
-            for schema in response.content.iter().filter_map(|(_, s)| s.as_ref()) {
-                schemas.validator(schema, Direction::Response)?;
+    // Compile every schema now: an operation with one the validator cannot compile is left
+    // out, with a note saying where, and the rest of the document is checked.
+    let broken: Vec<bool> = operations
+        .iter()
+        .map(|operation| {
+            let requests = operation
+                .params
+                .iter()
+                .map(|p| &p.schema)
+                .chain(operation.body.iter().map(|b| &b.schema))
+                .map(|schema| schemas.validator(schema, Direction::Request));
+            let responses = operation
+                .responses
+                .iter()
+                .flat_map(|(_, r)| r.content.iter().filter_map(|(_, s)| s.as_ref()))
+                .map(|schema| schemas.validator(schema, Direction::Response));
+            match requests.chain(responses).find_map(Result::err) {
+                Some(error) => {
+                    notes.push(format!("{}: not checked: {error}", operation.label()));
+                    true
+                }
+                None => false,
             }
-        }
-    }
+        })
+        .collect();
+    let operations = without_broken(operations, &broken);
     Ok(Api {
         title: text("title").unwrap_or_default(),
         version: text("version").unwrap_or_default(),
@@ -280,6 +300,28 @@ impl Walker<'_> {
                 let param = self.param(list_at.child(&i.to_string()), param)?;
                 params.retain(|p| !(p.name == param.name && p.location == param.location));
                 params.push(param);
+            }
+        }
+        // A `{name}` in the path that no parameter declares is still sent, as a string.
+        for name in path_names(path) {
+            if !params
+                .iter()
+                .any(|p| p.location == Location::Path && p.name == name)
+            {
+                let schema =
+                    self.schema(&at.child("parameters"), Some(&json!({"type": "string"})))?;
+                self.notes.push(format!(
+                    "{} {path}: path parameter `{name}` is not declared; it is sent as a string",
+                    method.to_uppercase()
+                ));
+                params.push(Param {
+                    name,
+                    location: Location::Path,
+                    required: true,
+                    schema,
+                    examples: Vec::new(),
+                    explode: false,
+                });
             }
         }
         let body = match operation.get("requestBody") {
@@ -583,4 +625,45 @@ fn examples_of(docs: &Documents, at: &At, entry: &Value) -> Result<Vec<Value>, L
         .into_iter()
         .map(|(_, v)| v)
         .collect())
+}
+
+/// The names of a path template's `{name}` parts.
+fn path_names(path: &str) -> Vec<String> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// The operations but the broken ones, links renumbered (links to a broken one dropped).
+fn without_broken(operations: Vec<Operation>, broken: &[bool]) -> Vec<Operation> {
+    if !broken.contains(&true) {
+        return operations;
+    }
+    let mut renumbered = Vec::new();
+    let mut next = 0;
+    for is_broken in broken {
+        renumbered.push((!is_broken).then_some(next));
+        next += usize::from(!is_broken);
+    }
+    operations
+        .into_iter()
+        .zip(broken)
+        .filter(|(_, is_broken)| !**is_broken)
+        .map(|(mut operation, _)| {
+            for (_, response) in &mut operation.responses {
+                response
+                    .links
+                    .retain_mut(|link| match renumbered[link.target] {
+                        Some(target) => {
+                            link.target = target;
+                            true
+                        }
+                        None => false,
+                    });
+            }
+            operation
+        })
+        .collect()
 }
