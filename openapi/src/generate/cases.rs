@@ -292,6 +292,12 @@ impl<'a> Plan<'a> {
                 let value = value.unwrap_or_else(|| {
                     canonical(self.schemas, &p.schema, p.location == Location::Header)
                 });
+                // The simplest string is "", which no path segment can carry: then the first
+                // drawn value the server can be sent and will accept.
+                let value = match self.judge(p) {
+                    Some(judge) if !judge.accepts(&value) => self.sample(p, judge).unwrap_or(value),
+                    _ => value,
+                };
                 (p.location, p.name.clone(), value)
             })
             .collect();
@@ -310,6 +316,23 @@ impl<'a> Plan<'a> {
             body,
             auth: AuthMode::Normal,
         }
+    }
+
+    /// A value of a parameter the judge accepts, drawn with a fixed seed.
+    fn sample(&self, param: &Param, judge: &ParamJudge) -> Option<Value> {
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+        );
+        let strategy = strategy(
+            self.schemas,
+            &param.schema,
+            param.location == Location::Header,
+        );
+        (0..64)
+            .filter_map(|_| strategy.new_tree(&mut runner).ok())
+            .map(|tree| tree.current())
+            .find(|value| judge.accepts(value))
     }
 
     /// The deterministic cases: the spec's examples, each constraint at its boundaries (valid

@@ -273,3 +273,61 @@ async fn follows_references_to_other_files() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn fills_undeclared_path_parameters_and_says_so() {
+    let api = crate::parse(
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {'/files/{name}/v/{etag}': {get: {parameters: [{name: name, in: path, required: true, schema: {type: string}}], responses: {'200': {description: ok}}}}}",
+    )
+    .unwrap();
+    let params: Vec<(&str, Location, bool)> = api.operations[0]
+        .params
+        .iter()
+        .map(|p| (p.name.as_str(), p.location, p.required))
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("name", Location::Path, true),
+            ("etag", Location::Path, true)
+        ]
+    );
+    assert_eq!(
+        api.notes,
+        [
+            "GET /files/{name}/v/{etag}: path parameter `etag` is not declared; it is sent as a string"
+        ]
+    );
+}
+
+#[test]
+fn leaves_out_an_operation_whose_schema_cannot_compile() {
+    let api = crate::parse(
+        r#"
+openapi: 3.0.0
+info: {title: t, version: '1'}
+paths:
+  /broken:
+    get:
+      parameters: [{name: q, in: query, schema: {type: string, pattern: "(unclosed"}}]
+      responses: {'200': {description: ok}}
+  /fine:
+    get:
+      responses:
+        '200': {description: ok, links: {self: {operationId: fine}}}
+      operationId: fine
+"#,
+    )
+    .unwrap();
+    let labels: Vec<String> = api.operations.iter().map(|o| o.label()).collect();
+    assert_eq!(labels, ["GET /fine"]);
+    assert_eq!(api.notes.len(), 1, "{:?}", api.notes);
+    assert!(
+        api.notes[0].starts_with("GET /broken: not checked:"),
+        "{}",
+        api.notes[0]
+    );
+    // Links are renumbered with the operations.
+    let link = &api.operations[0].responses[0].1.links[0];
+    assert_eq!(link.target, 0);
+}
