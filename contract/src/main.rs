@@ -113,6 +113,42 @@ struct CheckArgs {
     /// second identity last); flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Check only operations on this path, as the document writes it (repeatable).
+    #[arg(long, value_name = "PATH")]
+    include_path: Vec<String>,
+    /// Leave out operations on this path (repeatable).
+    #[arg(long, value_name = "PATH")]
+    exclude_path: Vec<String>,
+    /// Check only operations whose path matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    include_path_regex: Option<String>,
+    /// Leave out operations whose path matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    exclude_path_regex: Option<String>,
+    /// Check only operations with this method (repeatable).
+    #[arg(long, value_name = "METHOD")]
+    include_method: Vec<String>,
+    /// Leave out operations with this method (repeatable).
+    #[arg(long, value_name = "METHOD")]
+    exclude_method: Vec<String>,
+    /// Check only the operation with this operationId (repeatable).
+    #[arg(long, value_name = "ID")]
+    include_operation_id: Vec<String>,
+    /// Leave out the operation with this operationId (repeatable).
+    #[arg(long, value_name = "ID")]
+    exclude_operation_id: Vec<String>,
+    /// Check only operations with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    include_tag: Vec<String>,
+    /// Leave out operations with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    exclude_tag: Vec<String>,
+    /// Stop sending once this many distinct failures are found; the report shows them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_failures: Option<u32>,
+    /// Stop sending after this many seconds; the report shows what was seen.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
+    max_time: Option<u32>,
     /// Write the report as JSON.
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
@@ -197,15 +233,20 @@ async fn check(args: CheckArgs) -> Result<bool> {
         .send()
         .await
         .with_context(|| format!("cannot reach the target {target}"))?;
-    let api = Arc::new(
-        load_spec(
-            &client,
-            args.spec.as_deref(),
-            &target,
-            args.target.is_some(),
-        )
-        .await?,
-    );
+    let mut api = load_spec(
+        &client,
+        args.spec.as_deref(),
+        &target,
+        args.target.is_some(),
+    )
+    .await?;
+    let before = api.operations.len();
+    let keep = filter(&args)?;
+    api.retain_operations(keep);
+    if api.operations.is_empty() && before > 0 {
+        bail!("no operation of the document is left after --include-* and --exclude-*");
+    }
+    let api = Arc::new(api);
     let seed = args.seed.unwrap_or_else(rand_seed);
     eprintln!(
         "contract: {} operations of {} {} against {target}, seed {seed}",
@@ -259,6 +300,8 @@ async fn check(args: CheckArgs) -> Result<bool> {
         max_response_size: args.max_response_size,
         rate_limit: args.rate_limit,
         tls,
+        max_failures: args.max_failures.map(|n| n as usize),
+        max_time: args.max_time.map(|s| Duration::from_secs(u64::from(s))),
     });
     let bar = progress_bar(api.operations.len() as u64);
     let ticker = bar.clone();
@@ -279,6 +322,56 @@ async fn check(args: CheckArgs) -> Result<bool> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(result.failures.is_empty())
+}
+
+/// Which operations `--include-*` and `--exclude-*` keep: every kind of `--include-*` given
+/// must match (any of its values), and no `--exclude-*` may.
+fn filter(args: &CheckArgs) -> Result<impl Fn(&openapi::model::Operation) -> bool + use<>> {
+    let regex = |pattern: &Option<String>, flag: &str| {
+        pattern
+            .as_deref()
+            .map(|p| {
+                regex::Regex::new(p)
+                    .with_context(|| format!("{flag} {p:?} is not a regular expression"))
+            })
+            .transpose()
+    };
+    let include_regex = regex(&args.include_path_regex, "--include-path-regex")?;
+    let exclude_regex = regex(&args.exclude_path_regex, "--exclude-path-regex")?;
+    let upper = |methods: &[String]| -> Vec<String> {
+        methods
+            .iter()
+            .map(|m| m.trim().to_ascii_uppercase())
+            .collect()
+    };
+    let (include_method, exclude_method) =
+        (upper(&args.include_method), upper(&args.exclude_method));
+    let (include_path, exclude_path) = (args.include_path.clone(), args.exclude_path.clone());
+    let (include_id, exclude_id) = (
+        args.include_operation_id.clone(),
+        args.exclude_operation_id.clone(),
+    );
+    let (include_tag, exclude_tag) = (args.include_tag.clone(), args.exclude_tag.clone());
+    Ok(move |operation: &openapi::model::Operation| {
+        let method = operation.method.as_str();
+        let id = operation.operation_id.as_deref().unwrap_or_default();
+        let has_tag = |tags: &[String]| tags.iter().any(|t| operation.tags.contains(t));
+        let included = (include_path.is_empty() || include_path.contains(&operation.path))
+            && include_regex
+                .as_ref()
+                .is_none_or(|r| r.is_match(&operation.path))
+            && (include_method.is_empty() || include_method.iter().any(|m| m == method))
+            && (include_id.is_empty() || include_id.iter().any(|i| i == id))
+            && (include_tag.is_empty() || has_tag(&include_tag));
+        let excluded = exclude_path.contains(&operation.path)
+            || exclude_regex
+                .as_ref()
+                .is_some_and(|r| r.is_match(&operation.path))
+            || exclude_method.iter().any(|m| m == method)
+            || exclude_id.iter().any(|i| i == id)
+            || has_tag(&exclude_tag);
+        included && !excluded
+    })
 }
 
 /// `20`, `20/s` or `0.5/s`: a positive number of requests per second.

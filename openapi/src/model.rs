@@ -23,6 +23,57 @@ pub struct Api {
     pub schemas: Schemas,
     /// What of the document is not used, said once (webhooks, say).
     pub notes: Vec<String>,
+    /// The method and path of every operation of the document left out of `operations` (by
+    /// [`Api::retain_operations`]): still documented, so never probed as undocumented.
+    pub left_out: Vec<(Method, String)>,
+}
+
+impl Api {
+    /// Keeps the operations for which `keep` is true (`--include-path` and the like), links
+    /// renumbered.
+    pub fn retain_operations(&mut self, keep: impl Fn(&Operation) -> bool) {
+        let kept: Vec<bool> = self.operations.iter().map(keep).collect();
+        self.left_out.extend(
+            self.operations
+                .iter()
+                .zip(&kept)
+                .filter(|(_, kept)| !**kept)
+                .map(|(o, _)| (o.method.clone(), o.path.clone())),
+        );
+        self.operations = keep_operations(std::mem::take(&mut self.operations), &kept);
+    }
+}
+
+/// The operations `keep` marks, links renumbered (links to one left out dropped).
+pub fn keep_operations(operations: Vec<Operation>, keep: &[bool]) -> Vec<Operation> {
+    if keep.iter().all(|k| *k) {
+        return operations;
+    }
+    let mut renumbered = Vec::new();
+    let mut next = 0;
+    for kept in keep {
+        renumbered.push(kept.then_some(next));
+        next += usize::from(*kept);
+    }
+    operations
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, kept)| **kept)
+        .map(|(mut operation, _)| {
+            for (_, response) in &mut operation.responses {
+                response
+                    .links
+                    .retain_mut(|link| match renumbered[link.target] {
+                        Some(target) => {
+                            link.target = target;
+                            true
+                        }
+                        None => false,
+                    });
+            }
+            operation
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

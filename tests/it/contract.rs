@@ -533,3 +533,68 @@ async fn cli_finds_the_document_where_frameworks_serve_it_or_says_there_is_none(
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("serves no OpenAPI document"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_stop_the_run_with_what_was_seen() {
+    let addr = planted::serve(planted::app(Defects::all_but_slow())).await;
+    let target = format!("http://{addr}");
+    let full = run_contract(planted::SPEC, contract_options(&target, 4, 50)).await;
+    assert!(full.failures.len() > 2);
+    let mut options = contract_options(&target, 4, 50);
+    options.max_failures = Some(1);
+    let stopped = run_contract(planted::SPEC, options).await;
+    assert!(
+        stopped
+            .warnings
+            .iter()
+            .any(|w| w.contains("--max-failures 1 was reached")),
+        "{:?}",
+        stopped.warnings
+    );
+    assert!(!stopped.failures.is_empty() && stopped.cases < full.cases);
+    let mut options = contract_options(&target, 4, 50);
+    options.max_time = Some(Duration::from_millis(1));
+    let stopped = run_contract(planted::SPEC, options).await;
+    assert!(
+        stopped.warnings.iter().any(|w| w.contains("--max-time")),
+        "{:?}",
+        stopped.warnings
+    );
+    assert!(stopped.cases < full.cases);
+}
+
+#[test]
+fn cli_filters_operations() {
+    let (code, stdout, stderr) = contract_cli(&[
+        "check",
+        "--max-examples",
+        "3",
+        "--include-path-regex",
+        "^/api/users",
+        "--exclude-method",
+        "delete",
+        "--include-method",
+        "GET",
+        "--include-method",
+        "DELETE",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // The table of operations comes first, up to the first blank line.
+    let checked: Vec<&str> = stdout
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter(|l| {
+            l.starts_with("  GET ") || l.starts_with("  DELETE ") || l.starts_with("  POST ")
+        })
+        .map(|l| l.split_whitespace().take(2).last().unwrap_or_default())
+        .collect();
+    assert_eq!(checked, ["/api/users", "/api/users/{id}"], "{stdout}");
+    let (code, _, stderr) = contract_cli(&["check", "--include-path", "/nowhere"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no operation of the document is left"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = contract_cli(&["check", "--include-path-regex", "("]);
+    assert_eq!(code, Some(2), "{stderr}");
+}

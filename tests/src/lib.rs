@@ -346,6 +346,8 @@ pub fn contract_options(target: &str, seed: u64, max_examples: u32) -> contract:
         rate_limit: None,
         concurrency: 8,
         tls: contract::tls::TlsOptions::default(),
+        max_failures: None,
+        max_time: None,
     }
 }
 

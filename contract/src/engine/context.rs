@@ -26,7 +26,8 @@ pub(crate) const MAX_FAILURES_PER_PHASE: usize = 20;
 /// Requests in a row that got no response before the target counts as down.
 pub(crate) const DEAD_AFTER: usize = 8;
 /// What a case that was not sent "got": no findings are made of it.
-const NOT_SENT: &str = "not sent: the target had stopped answering";
+const NOT_SENT: &str =
+    "not sent: the target had stopped answering, or a budget of the run was spent";
 
 /// Whether the target still answers. After [`DEAD_AFTER`] requests in a row got no
 /// response, nothing more is sent: every phase runs out quickly and the report says why.
@@ -67,6 +68,44 @@ impl Liveness {
                 .clone(),
             false => None,
         }
+    }
+}
+
+/// The run's budgets (`--max-time`, `--max-failures`): once one is spent, nothing more is
+/// sent, every phase runs out quickly, and the report says why.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    started: Instant,
+    spent: Mutex<Option<String>>,
+}
+
+impl Budget {
+    pub fn new() -> Budget {
+        Budget {
+            started: Instant::now(),
+            spent: Mutex::new(None),
+        }
+    }
+
+    /// Why the run stopped early, if it did.
+    pub fn spent(&self) -> Option<String> {
+        self.spent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether a budget is spent, given the failures found so far.
+    fn is_spent(&self, options: &Options, failures: usize) -> bool {
+        let mut spent = self.spent.lock().unwrap_or_else(PoisonError::into_inner);
+        if spent.is_none() {
+            if let Some(limit) = options.max_time.filter(|t| self.started.elapsed() >= *t) {
+                *spent = Some(format!("--max-time {} s was reached", limit.as_secs_f64()));
+            } else if let Some(limit) = options.max_failures.filter(|n| failures >= *n) {
+                *spent = Some(format!("--max-failures {limit} was reached"));
+            }
+        }
+        spent.is_some()
     }
 }
 
@@ -167,6 +206,7 @@ pub(crate) struct Shared {
     pub liveness: Arc<Liveness>,
     pub pacer: Arc<Pacer>,
     pub health: Arc<[Health]>,
+    pub budget: Arc<Budget>,
 }
 
 impl Shared {
@@ -189,6 +229,7 @@ impl Shared {
                 liveness: &shared.liveness,
                 pacer: &shared.pacer,
                 health: &shared.health,
+                budget: &shared.budget,
             };
             work(&ctx)
         })
@@ -212,6 +253,7 @@ pub(crate) struct Context<'a> {
     pub pacer: &'a Pacer,
     /// Per operation: whether it still answers, and what a slow one already answered.
     pub health: &'a [Health],
+    pub budget: &'a Budget,
 }
 
 impl Context<'_> {
@@ -220,6 +262,16 @@ impl Context<'_> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .contains(key)
+    }
+
+    /// Whether a budget of the run is spent: nothing more is sent.
+    pub fn out_of_budget(&self) -> bool {
+        let failures = self
+            .known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        self.budget.is_spent(self.options, failures)
     }
 
     /// Remembers a defect; true when it was new.
@@ -372,7 +424,7 @@ impl Context<'_> {
             case,
         );
         let health = &self.health[index];
-        if self.liveness.is_down() || health.is_skipped() {
+        if self.liveness.is_down() || health.is_skipped() || self.out_of_budget() {
             return ((request, Outcome::Transport(NOT_SENT.to_owned())), false);
         }
         // An operation known to be slow is not asked again what it already answered.

@@ -67,6 +67,7 @@ pub async fn run(
         liveness: Arc::default(),
         pacer: Arc::default(),
         health: api.operations.iter().map(|_| Default::default()).collect(),
+        budget: Arc::new(context::Budget::new()),
         api,
         options: options.clone(),
         client,
@@ -146,7 +147,8 @@ pub async fn run(
     let probing = [Check::UnsupportedMethod, Check::AllowHeaderConformance]
         .iter()
         .any(|c| options.settings.enabled.contains(c));
-    if probing && !shared.liveness.is_down() {
+    let spent = shared.budget.spent().is_some();
+    if probing && !shared.liveness.is_down() && !spent {
         let (sent, found) = shared
             .blocking(probes::unsupported_methods)
             .await
@@ -177,6 +179,11 @@ pub async fn run(
                 options.seed,
             ));
         }
+    }
+    if let Some(why) = shared.budget.spent() {
+        warnings.push(format!(
+            "the run stopped early: {why}; the report shows what was seen until then"
+        ));
     }
     let mut operations =
         std::mem::take(&mut *shared.stats.lock().unwrap_or_else(PoisonError::into_inner));

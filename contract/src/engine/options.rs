@@ -32,4 +32,8 @@ pub struct Options {
     pub max_response_size: usize,
     /// How servers are trusted and the checker presents itself over HTTPS.
     pub tls: TlsOptions,
+    /// The run stops sending once it has found this many distinct failures (`--max-failures`).
+    pub max_failures: Option<usize>,
+    /// The run stops sending after this long (`--max-time`).
+    pub max_time: Option<Duration>,
 }

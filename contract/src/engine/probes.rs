@@ -96,7 +96,9 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
                 .api
                 .operations
                 .iter()
-                .any(|o| o.method == method && template_matches(&o.path, &concrete));
+                .map(|o| (&o.method, &o.path))
+                .chain(ctx.api.left_out.iter().map(|(m, p)| (m, p)))
+                .any(|(m, p)| *m == method && template_matches(p, &concrete));
             if taken {
                 continue;
             }

@@ -167,7 +167,8 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
             }
         })
         .collect();
-    let operations = without_broken(operations, &broken);
+    let keep: Vec<bool> = broken.iter().map(|b| !b).collect();
+    let operations = crate::model::keep_operations(operations, &keep);
     Ok(Api {
         title: text("title").unwrap_or_default(),
         version: text("version").unwrap_or_default(),
@@ -177,6 +178,7 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
         security_schemes,
         schemas,
         notes,
+        left_out: Vec::new(),
     })
 }
 
@@ -633,37 +635,5 @@ fn path_names(path: &str) -> Vec<String> {
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
         .filter(|name| !name.is_empty())
-        .collect()
-}
-
-/// The operations but the broken ones, links renumbered (links to a broken one dropped).
-fn without_broken(operations: Vec<Operation>, broken: &[bool]) -> Vec<Operation> {
-    if !broken.contains(&true) {
-        return operations;
-    }
-    let mut renumbered = Vec::new();
-    let mut next = 0;
-    for is_broken in broken {
-        renumbered.push((!is_broken).then_some(next));
-        next += usize::from(!is_broken);
-    }
-    operations
-        .into_iter()
-        .zip(broken)
-        .filter(|(_, is_broken)| !**is_broken)
-        .map(|(mut operation, _)| {
-            for (_, response) in &mut operation.responses {
-                response
-                    .links
-                    .retain_mut(|link| match renumbered[link.target] {
-                        Some(target) => {
-                            link.target = target;
-                            true
-                        }
-                        None => false,
-                    });
-            }
-            operation
-        })
         .collect()
 }
