@@ -1,6 +1,8 @@
 //! Credentials for protected operations: a declarative login (`POST /login` with a JSON body,
-//! the token at a JSON pointer of the answer), its token sent as `Authorization: Bearer`,
-//! and a fresh login when the target stops accepting it (a logout revokes it, say).
+//! the token at a JSON pointer of the answer), its token sent in a header made from a
+//! template (`Authorization: Bearer {token}` unless told otherwise) or, when the answer
+//! carries no token but sets cookies, the session cookies; and a fresh login when the target
+//! stops accepting them (a logout revokes them, say).
 
 use std::sync::{Mutex, PoisonError};
 
@@ -20,7 +22,12 @@ pub struct Login {
     pub body: Value,
     /// Where the token is in the JSON answer, e.g. `/token`.
     pub token_pointer: String,
+    /// The header the token is sent in: its name, and its value with `{token}` in it.
+    pub header: (String, String),
 }
+
+/// How a token is sent unless told otherwise.
+pub const DEFAULT_HEADER: &str = "Authorization: Bearer {token}";
 
 impl Login {
     /// Parses `'POST /api/auth/login'`.
@@ -45,6 +52,30 @@ impl Login {
             path: path.to_owned(),
             body,
             token_pointer: token_pointer.to_owned(),
+            header: ("Authorization".to_owned(), "Bearer {token}".to_owned()),
+        })
+    }
+
+    /// The same, with the token sent as `template` says (`X-Auth-Token: {token}`,
+    /// `Authorization: {token}`).
+    pub fn with_header(self, template: &str) -> Result<Login, String> {
+        let Some((name, value)) = template.split_once(':') else {
+            return Err(format!(
+                "a token header looks like 'Name: value with {{token}}', not {template:?}"
+            ));
+        };
+        let (name, value) = (name.trim(), value.trim());
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(format!("{name:?} is not a header name"));
+        }
+        if !value.contains("{token}") {
+            return Err(format!(
+                "the token header {template:?} has no {{token}} in it"
+            ));
+        }
+        Ok(Login {
+            header: (name.to_owned(), value.to_owned()),
+            ..self
         })
     }
 }
@@ -54,7 +85,8 @@ impl Login {
 #[derive(Debug, Default)]
 pub struct Auth {
     login: Option<Login>,
-    token: Mutex<Option<String>>,
+    /// The header to send: the token's, or the session's cookies.
+    credential: Mutex<Option<(String, String)>>,
     second: Option<Box<Auth>>,
 }
 
@@ -62,7 +94,7 @@ impl Auth {
     pub fn new(login: Option<Login>) -> Auth {
         Auth {
             login,
-            token: Mutex::new(None),
+            credential: Mutex::new(None),
             second: None,
         }
     }
@@ -84,13 +116,19 @@ impl Auth {
         self.login.is_some()
     }
 
-    /// The `Authorization` header value, when logged in.
-    pub fn header(&self) -> Option<String> {
-        self.token
+    /// The header that carries the credentials (name and value), when logged in.
+    pub fn header(&self) -> Option<(String, String)> {
+        self.credential
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map(|t| format!("Bearer {t}"))
+            .clone()
+    }
+
+    /// The name of the header the credentials go in, logged in or not.
+    pub fn header_name(&self) -> Option<String> {
+        self.header()
+            .map(|(name, _)| name)
+            .or_else(|| self.login.as_ref().map(|l| l.header.0.clone()))
     }
 
     /// Logs in every identity.
@@ -124,6 +162,16 @@ impl Auth {
             .await
             .map_err(|e| format!("login at {} {url} failed: {e}", login.method))?;
         let status = response.status();
+        // A session login answers with cookies: `name=value` of each, for the Cookie header.
+        let cookies: Vec<String> = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .map(|pair| pair.trim().to_owned())
+            .filter(|pair| pair.contains('='))
+            .collect();
         let text = read_body(response, MAX_LOGIN_ANSWER, &[])
             .await
             .map(|body| String::from_utf8_lossy(&body).into_owned())
@@ -135,25 +183,35 @@ impl Auth {
                 login.method
             ));
         }
-        let body: Value = serde_json::from_str(&text)
-            .map_err(|_| format!("login at {url} did not answer JSON"))?;
-        let token = body
-            .pointer(&login.token_pointer)
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                format!(
-                    "no string token at {} of the login answer",
+        let token = serde_json::from_str::<Value>(&text).ok().and_then(|body| {
+            body.pointer(&login.token_pointer)?
+                .as_str()
+                .map(str::to_owned)
+        });
+        let credential = match (token, cookies.is_empty()) {
+            (Some(token), _) => (
+                login.header.0.clone(),
+                login.header.1.replace("{token}", &token),
+            ),
+            (None, false) => ("Cookie".to_owned(), cookies.join("; ")),
+            (None, true) => {
+                return Err(format!(
+                    "no string token at {} of the login answer, and no cookie was set",
                     login.token_pointer
-                )
-            })?;
-        // A token that cannot go in a header is said now, not blamed on every case after.
-        if reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+                ));
+            }
+        };
+        // Credentials that cannot go in a header are said now, not blamed on every case after.
+        if reqwest::header::HeaderValue::from_str(&credential.1).is_err() {
             return Err(format!(
                 "the token at {} of the login answer cannot be sent in a header",
                 login.token_pointer
             ));
         }
-        *self.token.lock().unwrap_or_else(PoisonError::into_inner) = Some(token.to_owned());
+        *self
+            .credential
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(credential);
         Ok(())
     }
 }

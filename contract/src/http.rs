@@ -92,6 +92,9 @@ fn is_credential(api: &Api, name: &str) -> bool {
 /// The API key sent when a case forges credentials for an API key scheme.
 const FORGED_KEY: &str = "forged-0000000000000000000000000000000000000000";
 
+/// The session cookie sent when a case forges a cookie session.
+const FORGED_COOKIE: &str = "session=forged-0000000000000000000000000000000000000000";
+
 /// The token sent when a case forges credentials.
 const FORGED_TOKEN: &str = "Bearer forged-0000000000000000000000000000000000000000";
 
@@ -108,21 +111,25 @@ pub fn build(
     let mut path = operation.path.clone();
     let mut query: Vec<(String, String)> = Vec::new();
     let mut headers: Vec<(String, String)> = extra_headers.to_vec();
-    let is_authorization =
-        |(name, _): &(String, String)| name.eq_ignore_ascii_case("authorization");
+    // The login's header (Authorization unless told otherwise) is a credential too.
+    let login_header = auth.header_name();
+    let credential = |name: &str| {
+        is_credential(api, name)
+            || login_header
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(name))
+    };
     match case.auth {
         AuthMode::Normal => {
-            if let (true, Some(token), false) = (
-                operation.secured,
-                auth.header(),
-                headers.iter().any(is_authorization),
-            ) {
-                headers.push(("Authorization".to_owned(), token));
+            if let (true, Some((name, value))) = (operation.secured, auth.header())
+                && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name))
+            {
+                headers.push((name, value));
             }
         }
-        AuthMode::Missing => headers.retain(|(name, _)| !is_credential(api, name)),
+        AuthMode::Missing => headers.retain(|(name, _)| !credential(name)),
         AuthMode::Forged => {
-            headers.retain(|(name, _)| !is_credential(api, name));
+            headers.retain(|(name, _)| !credential(name));
             // A forged credential goes where the operation's scheme wants one.
             let key_header = operation
                 .security
@@ -133,9 +140,15 @@ pub fn build(
                     SecurityKind::ApiKey(Location::Header, key) => Some(key.clone()),
                     _ => None,
                 });
-            match key_header {
-                Some(key) => headers.push((key, FORGED_KEY.to_owned())),
-                None => headers.push(("Authorization".to_owned(), FORGED_TOKEN.to_owned())),
+            match (key_header, login_header.as_deref()) {
+                (Some(key), _) => headers.push((key, FORGED_KEY.to_owned())),
+                (None, Some(name)) if name.eq_ignore_ascii_case("cookie") => {
+                    headers.push(("Cookie".to_owned(), FORGED_COOKIE.to_owned()))
+                }
+                (None, Some(name)) if !name.eq_ignore_ascii_case("authorization") => {
+                    headers.push((name.to_owned(), FORGED_KEY.to_owned()))
+                }
+                _ => headers.push(("Authorization".to_owned(), FORGED_TOKEN.to_owned())),
             }
         }
     }

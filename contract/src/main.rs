@@ -105,9 +105,15 @@ struct CheckArgs {
     /// The JSON body of the login request (given twice: the second identity's).
     #[arg(long, value_name = "JSON", requires = "auth_login")]
     auth_body: Vec<String>,
-    /// Where the token is in the login's JSON answer [default: /token].
+    /// Where the token is in the login's JSON answer [default: /token]. A login that answers
+    /// with no token but sets cookies is a session: its cookies are sent instead.
     #[arg(long, value_name = "POINTER", requires = "auth_login")]
     auth_token: Option<String>,
+    /// How the token is sent, `{token}` standing for it: 'Authorization: {token}' for a token
+    /// that already says its scheme, 'X-Auth-Token: {token}' [default: 'Authorization: Bearer
+    /// {token}'].
+    #[arg(long, value_name = "'NAME: ...{token}'", requires = "auth_login")]
+    auth_header: Option<String>,
     /// A YAML or JSON file with settings: `reset: 'POST /path'` and
     /// `auth: {login: 'POST /path', body: {...}, token: /token}` (or a list of two, the
     /// second identity last); flags override it.
@@ -269,6 +275,7 @@ async fn check(args: CheckArgs) -> Result<bool> {
                 login: BUNDLED_LOGIN.to_owned(),
                 body: serde_json::json!({"email": email, "password": password}),
                 token: None,
+                header: None,
             })
             .into();
         }
@@ -403,6 +410,7 @@ struct AuthConfig {
     #[serde(default)]
     body: serde_json::Value,
     token: Option<String>,
+    header: Option<String>,
 }
 
 /// `auth:` is one login, or a list of one or two (the second identity last).
@@ -467,7 +475,14 @@ fn logins(args: &CheckArgs, config: &Config) -> Result<Vec<Login>> {
                 .as_deref()
                 .or(from_config.and_then(|a| a.token.as_deref()))
                 .unwrap_or("/token");
-            Login::parse(operation, body, token).map_err(|e| anyhow::anyhow!("--auth-login: {e}"))
+            let header = args
+                .auth_header
+                .as_deref()
+                .or(from_config.and_then(|a| a.header.as_deref()))
+                .unwrap_or(contract::auth::DEFAULT_HEADER);
+            Login::parse(operation, body, token)
+                .and_then(|login| login.with_header(header))
+                .map_err(|e| anyhow::anyhow!("--auth-login: {e}"))
         })
         .collect()
 }

@@ -167,7 +167,7 @@ pub fn terminal(report: &Report) -> String {
     if !report.warnings.is_empty() {
         let _ = writeln!(
             out,
-            "\nNotes on the document (nothing is sent for these, nothing is blamed on the target)\n"
+            "\nNotes (on the document and the run; nothing here is blamed on the target)\n"
         );
         for warning in &report.warnings {
             let _ = writeln!(out, "  {warning}");

@@ -11,6 +11,7 @@ mod faults;
 mod hostile;
 mod isolation;
 mod loadgen;
+mod logins;
 mod methods;
 mod ownership;
 mod realworld;

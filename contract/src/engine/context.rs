@@ -124,6 +124,8 @@ pub(crate) struct Health {
     dead: Mutex<Option<(SentRequest, String)>>,
     slow: AtomicBool,
     answers: Mutex<(usize, HashMap<String, Outcome>)>,
+    /// A request with the login's credentials was answered other than 401.
+    pub authorized: AtomicBool,
 }
 
 impl Health {
@@ -387,14 +389,19 @@ impl Context<'_> {
         if !sent {
             return attempt;
         }
-        if let Outcome::Response(response) = &attempt.1
-            && self
+        if let Outcome::Response(response) = &attempt.1 {
+            let health = &self.health[index];
+            if self
                 .options
                 .settings
                 .max_response_time
                 .is_some_and(|limit| response.elapsed > limit)
-        {
-            self.health[index].slow.store(true, Ordering::Release);
+            {
+                health.slow.store(true, Ordering::Release);
+            }
+            if operation.secured && case.auth == AuthMode::Normal && response.status != 401 {
+                health.authorized.store(true, Ordering::Release);
+            }
         }
         let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
         stats[index].cases += 1;

@@ -180,6 +180,23 @@ pub async fn run(
             ));
         }
     }
+    // Credentials that never worked make every protected operation a wall of 401s: said
+    // loudly, since nothing behind the wall was checked.
+    let secured: Vec<usize> = (0..shared.api.operations.len())
+        .filter(|i| shared.api.operations[*i].secured)
+        .collect();
+    let never_in = !secured.is_empty()
+        && secured.iter().all(|i| {
+            !shared.health[*i]
+                .authorized
+                .load(std::sync::atomic::Ordering::Acquire)
+        });
+    if shared.auth.can_log_in() && never_in {
+        warnings.push(format!(
+            "the login's credentials never worked: all {} protected operations answered 401 to every request that carried them, so nothing behind the login was checked (see --auth-token and --auth-header)",
+            secured.len()
+        ));
+    }
     if let Some(why) = shared.budget.spent() {
         warnings.push(format!(
             "the run stopped early: {why}; the report shows what was seen until then"
