@@ -26,6 +26,10 @@ pub struct Failure {
     /// to the failing one, as curl lines to run in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sequence: Vec<String>,
+    /// For a failure that did not show again when its request was sent alone (a race, or
+    /// state other requests left): the requests in flight with it, as curl lines.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub in_flight: Vec<String>,
     /// `None` when no response came back.
     pub status: Option<u16>,
     pub response_excerpt: String,
@@ -194,6 +198,12 @@ pub fn terminal(report: &Report) -> String {
                     for (step, curl) in failure.sequence.iter().enumerate() {
                         let _ = writeln!(out, "     {}. {curl}", step + 1);
                     }
+                }
+            }
+            if !failure.in_flight.is_empty() {
+                let _ = writeln!(out, "   in flight with it:");
+                for curl in &failure.in_flight {
+                    let _ = writeln!(out, "     {curl}");
                 }
             }
             // The target's bytes are escaped: a body must not drive the terminal.

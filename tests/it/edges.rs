@@ -247,3 +247,52 @@ paths:
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_that_needs_company_is_reported_as_a_race() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const RACE: &str = r#"
+openapi: 3.0.3
+info: {title: race, version: "1"}
+paths:
+  /race:
+    get:
+      parameters: [{name: n, in: query, schema: {type: integer, minimum: 0, maximum: 9}}]
+      responses:
+        "200": {description: fine, content: {application/json: {schema: {type: object}}}}
+"#;
+    // A 500 only while another request is in flight: a shared counter without a lock.
+    let busy = Arc::new(AtomicUsize::new(0));
+    let router = axum::Router::new().route(
+        "/race",
+        get(move || {
+            let busy = busy.clone();
+            async move {
+                let company = busy.fetch_add(1, Ordering::SeqCst) > 0;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                busy.fetch_sub(1, Ordering::SeqCst);
+                match company {
+                    true => server_error(),
+                    false => axum::Json(json!({})).into_response(),
+                }
+            }
+        }),
+    );
+    let addr = tests::planted::serve(router).await;
+    let mut options = contract_options(&format!("http://{addr}"), 1, 40);
+    options.concurrency = 8;
+    let report = run_contract(RACE, options).await;
+    let race = report
+        .failures
+        .iter()
+        .find(|f| f.check == "not_a_server_error")
+        .expect("the 500 is reported");
+    assert!(
+        race.message
+            .contains("did not show again when the request was sent alone"),
+        "{}",
+        race.message
+    );
+    assert!(!race.in_flight.is_empty());
+}

@@ -519,6 +519,7 @@ impl Context<'_> {
             curl: request.curl(),
             request: request.clone(),
             sequence: sequence.iter().map(SentRequest::curl).collect(),
+            in_flight: Vec::new(),
             status,
             response_excerpt,
             seed: self.options.seed,

@@ -246,6 +246,7 @@ fn unanswered(
         curl: request.curl(),
         request,
         sequence: Vec::new(),
+        in_flight: Vec::new(),
         status: None,
         response_excerpt: error,
         seed,

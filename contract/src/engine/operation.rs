@@ -17,6 +17,8 @@ use openapi::generate::{Case, Kind, Plan};
 
 /// Simplifications tried on a failing case: each one sends a request.
 const SHRINK_STEPS: u32 = 512;
+/// Requests in flight shown with a failure that did not show again alone.
+const IN_FLIGHT_SHOWN: usize = 10;
 /// Cases drawn ahead per batch, as a multiple of `--concurrency`.
 const BATCH_PER_SLOT: usize = 4;
 
@@ -38,10 +40,35 @@ pub(crate) fn check_operation(
         .filter(|case| case.kind != Kind::Positive || plan.is_valid(case))
         .collect();
     let answers = ctx.send_all(index, &coverage);
+    let batch: Vec<String> = answers.iter().map(|(request, _)| request.curl()).collect();
     for (case, (request, outcome)) in coverage.iter().zip(&answers) {
-        for finding in ctx.check(index, case, outcome) {
-            if ctx.learn(key(&label, &finding)) {
-                failures.push(ctx.failure(&label, case, (request, outcome), finding, &[]));
+        let fresh: Vec<Finding> = ctx
+            .check(index, case, outcome)
+            .into_iter()
+            .filter(|f| !ctx.is_known(&key(&label, f)))
+            .collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        // Sent with others at once: what does not show again alone is said to be a race.
+        let again: Vec<Key> = match fresh.iter().all(|f| f.check == Check::MaxResponseTime) {
+            true => fresh.iter().map(|f| key(&label, f)).collect(),
+            false => {
+                let (_, outcome) = ctx.send(index, case);
+                ctx.check(index, case, &outcome)
+                    .iter()
+                    .map(|f| key(&label, f))
+                    .collect()
+            }
+        };
+        for finding in fresh {
+            let this = key(&label, &finding);
+            if ctx.learn(this.clone()) {
+                let mut failure = ctx.failure(&label, case, (request, outcome), finding, &[]);
+                if !again.contains(&this) {
+                    race(&mut failure, &batch);
+                }
+                failures.push(failure);
             }
         }
     }
@@ -51,6 +78,20 @@ pub(crate) fn check_operation(
         }
     }
     failures
+}
+
+/// Marks a failure that did not show again when its request was sent alone, with the
+/// requests that were in flight with it.
+fn race(failure: &mut Failure, batch: &[String]) {
+    failure.message.push_str(
+        " (it did not show again when the request was sent alone: a race, or state other requests left)",
+    );
+    failure.in_flight = batch
+        .iter()
+        .filter(|c| **c != failure.curl)
+        .take(IN_FLIGHT_SHOWN)
+        .cloned()
+        .collect();
 }
 
 fn key(label: &str, finding: &Finding) -> Key {
@@ -129,7 +170,9 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                 }
             }
             left = left.saturating_sub(trees.len());
-            let mut answers = ctx.send_all(self.index, &cases).into_iter();
+            let answers = ctx.send_all(self.index, &cases);
+            let batch: Vec<String> = answers.iter().map(|(request, _)| request.curl()).collect();
+            let mut answers = answers.into_iter();
             let mut cases = cases.into_iter();
             for tree in trees.into_iter().flatten() {
                 let (Some(case), Some((request, outcome))) = (cases.next(), answers.next()) else {
@@ -148,7 +191,7 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                 // are, and so is any 5xx seen while shrinking.
                 let others: Vec<Finding> = fresh.collect();
                 let original = (case.clone(), request.clone(), outcome.clone());
-                let (shrunk, bycatch) = self.shrink(tree, (case, request, outcome, first));
+                let (shrunk, bycatch, alone) = self.shrink(tree, (case, request, outcome, first));
                 // Each other finding with the shrunk request if it shows there too.
                 let on_shrunk: Vec<Key> = ctx
                     .check(self.index, &shrunk.0, &shrunk.2)
@@ -167,17 +210,18 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                         ),
                     })
                     .collect();
+                let first_key = key(&self.label, &shrunk.3);
                 for (case, request, outcome, finding) in
                     std::iter::once(shrunk).chain(others).chain(bycatch)
                 {
-                    if ctx.learn(key(&self.label, &finding)) {
-                        failures.push(ctx.failure(
-                            &self.label,
-                            &case,
-                            (&request, &outcome),
-                            finding,
-                            &[],
-                        ));
+                    let this = key(&self.label, &finding);
+                    if ctx.learn(this.clone()) {
+                        let mut failure =
+                            ctx.failure(&self.label, &case, (&request, &outcome), finding, &[]);
+                        if this == first_key && !alone {
+                            race(&mut failure, &batch);
+                        }
+                        failures.push(failure);
                         found += 1;
                     }
                 }
@@ -189,15 +233,30 @@ impl<'c, 'a> Fuzz<'c, 'a> {
     }
 
     /// The simplest case that still shows the same finding, one request at a time, as
-    /// proptest's own runner shrinks; and the server errors seen on the way that are new.
-    /// A slow answer is not shrunk: its time is not a function of the input, and every step
-    /// would wait for it again.
-    fn shrink(&self, mut tree: BoxedValueTree, failing: Failing) -> (Failing, Vec<Failing>) {
+    /// proptest's own runner shrinks; the server errors seen on the way that are new; and
+    /// whether the finding showed for a request sent alone (a shrinking step, or the case
+    /// sent once more when nothing simpler shows it). A slow answer is not shrunk: its time
+    /// is not a function of the input, and every step would wait for it again.
+    fn shrink(&self, mut tree: BoxedValueTree, failing: Failing) -> (Failing, Vec<Failing>, bool) {
         let wanted = key(&self.label, &failing.3);
         let mut best = failing;
         let mut bycatch: Vec<Failing> = Vec::new();
-        if wanted.1 == Check::MaxResponseTime || !tree.simplify() {
-            return (best, bycatch);
+        if wanted.1 == Check::MaxResponseTime {
+            return (best, bycatch, true);
+        }
+        let mut alone = false;
+        let replay = |case: &Case| {
+            let (request, outcome) = self.ctx.send(self.index, case);
+            let shows = self
+                .ctx
+                .check(self.index, case, &outcome)
+                .into_iter()
+                .find(|f| key(&self.label, f) == wanted);
+            shows.map(|finding| (case.clone(), request, outcome, finding))
+        };
+        if !tree.simplify() {
+            alone = replay(&best.0).is_some();
+            return (best, bycatch, alone);
         }
         for _ in 0..SHRINK_STEPS {
             let still = self.pick(tree.current()).and_then(|case| {
@@ -219,6 +278,7 @@ impl<'c, 'a> Fuzz<'c, 'a> {
             let more = match still {
                 Some(smaller) => {
                     best = smaller;
+                    alone = true;
                     tree.simplify()
                 }
                 None => tree.complicate(),
@@ -227,7 +287,10 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                 break;
             }
         }
-        (best, bycatch)
+        if !alone {
+            alone = replay(&best.0).is_some();
+        }
+        (best, bycatch, alone)
     }
 
     /// The case drawn: the base itself, or one of its single-constraint violations.

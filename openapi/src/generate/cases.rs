@@ -585,6 +585,11 @@ impl<'a> Plan<'a> {
                 cases.push(Case { kind, ..case });
             }
             for (value, what) in self.mutations(&param.schema) {
+                // A parameter carries text: null goes out as an empty value, and is named so.
+                let what = match value.is_null() {
+                    true => "empty".to_owned(),
+                    false => what,
+                };
                 if let Some(kind @ Kind::Negative(_)) = self.param_kind(param, &value, true, &what)
                 {
                     cases.push(with_param(base, param, value, kind));

@@ -48,6 +48,8 @@ struct Walker<'d> {
     links: Vec<PendingLink>,
     /// What the walk noticed and worked around, for the report.
     notes: Vec<String>,
+    /// Operations whose required body the checker cannot make.
+    unsendable: Vec<usize>,
 }
 
 pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api, LoadError> {
@@ -89,6 +91,7 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
         arena: Builder::new(docs, dialect),
         links: Vec::new(),
         notes: Vec::new(),
+        unsendable: Vec::new(),
     };
     let global_security = root.get("security");
     let mut operations = Vec::new();
@@ -138,6 +141,7 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
     let Walker {
         arena,
         notes: noticed,
+        unsendable,
         ..
     } = walker;
     notes.extend(noticed);
@@ -167,7 +171,11 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
             }
         })
         .collect();
-    let keep: Vec<bool> = broken.iter().map(|b| !b).collect();
+    let keep: Vec<bool> = broken
+        .iter()
+        .enumerate()
+        .map(|(index, broken)| !broken && !unsendable.contains(&index))
+        .collect();
     let operations = crate::model::keep_operations(operations, &keep);
     Ok(Api {
         title: text("title").unwrap_or_default(),
@@ -330,6 +338,31 @@ impl Walker<'_> {
             Some(body) => self.body(at.child("requestBody"), body)?,
             None => None,
         };
+        // A body only in media types the checker cannot make (XML, say): an optional one is
+        // left out of every request; a required one leaves the operation out.
+        if let (Some(declared), None) = (operation.get("requestBody"), &body) {
+            let (_, declared) = follow(docs, at.child("requestBody"), declared)?;
+            let media: Vec<&str> = declared
+                .get("content")
+                .and_then(Value::as_object)
+                .map(|c| c.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            let label = format!("{} {path}", method.to_uppercase());
+            let required = declared.get("required") == Some(&Value::Bool(true));
+            self.notes.push(match required {
+                true => {
+                    self.unsendable.push(index);
+                    format!(
+                        "{label}: not checked: its body is {} only, which the checker cannot make (it sends JSON, urlencoded and multipart forms)",
+                        media.join(", ")
+                    )
+                }
+                false => format!(
+                    "{label}: sent without its optional body ({}), which the checker cannot make",
+                    media.join(", ")
+                ),
+            });
+        }
         let mut responses = Vec::new();
         let responses_at = at.child("responses");
         for (status, response) in fields(operation.get("responses")) {

@@ -331,3 +331,31 @@ paths:
     let link = &api.operations[0].responses[0].1.links[0];
     assert_eq!(link.target, 0);
 }
+
+#[test]
+fn says_when_a_body_is_in_a_media_type_it_cannot_make() {
+    let api = crate::parse(
+        r#"
+openapi: 3.0.0
+info: {title: t, version: '1'}
+paths:
+  /xml:
+    post:
+      requestBody: {required: true, content: {application/xml: {schema: {type: object}}}}
+      responses: {'200': {description: ok}}
+    put:
+      requestBody: {content: {application/xml: {schema: {type: object}}}}
+      responses: {'200': {description: ok}}
+"#,
+    )
+    .unwrap();
+    let labels: Vec<String> = api.operations.iter().map(|o| o.label()).collect();
+    assert_eq!(labels, ["PUT /xml"]);
+    assert!(api.operations[0].body.is_none());
+    assert_eq!(api.notes.len(), 2, "{:?}", api.notes);
+    let noted = |start: &str| api.notes.iter().any(|n| n.starts_with(start));
+    assert!(noted(
+        "POST /xml: not checked: its body is application/xml only"
+    ));
+    assert!(noted("PUT /xml: sent without its optional body"));
+}
