@@ -75,21 +75,7 @@ pub fn run(pins: &Pins) -> Result<String> {
     if status.code() != Some(1) {
         bail!("contract should find the planted defects (exit 1), exited {status}");
     }
-    let ours: BTreeSet<(String, String)> = {
-        let report: Value = serde_json::from_str(&std::fs::read_to_string(&contract_report)?)?;
-        let failures = report["failures"]
-            .as_array()
-            .context("no failures in the report")?;
-        failures
-            .iter()
-            .map(|f| {
-                (
-                    f["check"].as_str().unwrap_or("").to_owned(),
-                    f["operation"].as_str().unwrap_or("").to_owned(),
-                )
-            })
-            .collect()
-    };
+    let ours = contract_found(&contract_report)?;
     let st_report = work.join("planted-schemathesis.json");
     pinned(Path::new("schemathesis"), pins.load)
         .args(schemathesis_args(
@@ -99,20 +85,7 @@ pub fn run(pins: &Pins) -> Result<String> {
             &st_report,
         ))
         .output()?;
-    let theirs: BTreeSet<(String, String)> = {
-        let report: Value = serde_json::from_str(&std::fs::read_to_string(&st_report)?)?;
-        let mut found = BTreeSet::new();
-        for failure in report["failures"]
-            .as_array()
-            .context("no failures in the Schemathesis report")?
-        {
-            let check = check_name(failure["type"].as_str().unwrap_or("?"));
-            for operation in failure["operations"].as_array().into_iter().flatten() {
-                found.insert((check.clone(), operation.as_str().unwrap_or("").to_owned()));
-            }
-        }
-        found
-    };
+    let theirs = schemathesis_found(&st_report)?;
     let missed: Vec<_> = theirs.difference(&ours).collect();
     eprintln!(
         "planted: contract found {}, Schemathesis {}, contract missed {}",
@@ -172,7 +145,105 @@ pub fn run(pins: &Pins) -> Result<String> {
         ),
     };
     let _ = writeln!(out, "\n{verdict}");
+    false_positives(pins, &tools, &planted, &mut out)?;
     Ok(out)
+}
+
+/// The correct servers of `tests/src` both tools are run against, with the path their
+/// document's paths are under and the headers they need.
+const CORRECT: [(&str, &str, &[&str]); 4] = [
+    ("planted-correct", "", &[]),
+    ("fastapi-correct", "", &[]),
+    ("swagger2-correct", "/v2", &["-H", "api_key: secret-key"]),
+    ("things-correct", "", &[]),
+];
+
+/// Every failure a tool reports on a correct server is its own mistake: counted for both.
+fn false_positives(pins: &Pins, tools: &Tools<'_>, planted: &Path, out: &mut String) -> Result<()> {
+    let _ = writeln!(out, "\n### False positives on correct servers\n");
+    let _ = writeln!(
+        out,
+        "Correct servers of `tests/src` that answer as the frameworks named do (trailing slashes, `anyOf` with null, 422 errors, recursive schemas, Swagger 2.0 form bodies under a `basePath`, links inferred from structure). Every distinct failure (check, operation) a tool reports on them is a false positive.\n"
+    );
+    let _ = writeln!(out, "| server | contract | Schemathesis |");
+    let _ = writeln!(out, "| --- | ---: | ---: |");
+    let mut total = (0, 0);
+    for (fixture, base, headers) in CORRECT {
+        let spec = tools.work.join(format!("{fixture}.yaml"));
+        let server = Server::start(planted, &[path(&spec), fixture], pins.server)?;
+        let target = server.url(base);
+        let report = tools.work.join(format!("{fixture}-contract.json"));
+        pinned(tools.contract, pins.load)
+            .args(contract_args(&spec, &target, &report))
+            .args(headers)
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        let ours = contract_found(&report)?;
+        let st_report = tools.work.join(format!("{fixture}-schemathesis.json"));
+        pinned(Path::new("schemathesis"), pins.load)
+            .args(schemathesis_args(tools.config, &spec, &target, &st_report))
+            .args(headers)
+            .output()?;
+        let theirs = schemathesis_found(&st_report)?;
+        eprintln!(
+            "{fixture}: contract {} false positives, Schemathesis {}",
+            ours.len(),
+            theirs.len()
+        );
+        let list = |found: &BTreeSet<(String, String)>| match found.is_empty() {
+            true => "0".to_owned(),
+            false => format!(
+                "{} ({})",
+                found.len(),
+                found
+                    .iter()
+                    .map(|(check, operation)| format!("`{check}` on `{operation}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let _ = writeln!(out, "| `{fixture}` | {} | {} |", list(&ours), list(&theirs));
+        total = (total.0 + ours.len(), total.1 + theirs.len());
+    }
+    let _ = writeln!(
+        out,
+        "| all | {} | {} |\n\nTarget: none for contract.",
+        total.0, total.1
+    );
+    Ok(())
+}
+
+/// The (check, operation) pairs of a contract JSON report.
+fn contract_found(report: &Path) -> Result<BTreeSet<(String, String)>> {
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(report)?)?;
+    let failures = report["failures"]
+        .as_array()
+        .context("no failures in the report")?;
+    Ok(failures
+        .iter()
+        .map(|f| {
+            (
+                f["check"].as_str().unwrap_or("").to_owned(),
+                f["operation"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect())
+}
+
+/// The (check, operation) pairs of a Schemathesis JSON report, checks named as contract's.
+fn schemathesis_found(report: &Path) -> Result<BTreeSet<(String, String)>> {
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(report)?)?;
+    let mut found = BTreeSet::new();
+    for failure in report["failures"]
+        .as_array()
+        .context("no failures in the Schemathesis report")?
+    {
+        let check = check_name(failure["type"].as_str().unwrap_or("?"));
+        for operation in failure["operations"].as_array().into_iter().flatten() {
+            found.insert((check.clone(), operation.as_str().unwrap_or("").to_owned()));
+        }
+    }
+    Ok(found)
 }
 
 /// The latency added to every answer in the second measurement.
