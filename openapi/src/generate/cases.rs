@@ -421,6 +421,18 @@ impl<'a> Plan<'a> {
         let mut cases = Vec::new();
         for param in self.params() {
             let resolved = self.schemas.resolve(&param.schema);
+            for value in past_int32(resolved) {
+                cases.push(with_param(
+                    base,
+                    param,
+                    value,
+                    Kind::Edge(format!(
+                        "{} parameter `{}` past int32",
+                        param.location.name(),
+                        param.name
+                    )),
+                ));
+            }
             if schema_type(resolved) == "integer" && unbounded_integer(resolved) {
                 cases.push(with_param(
                     base,
@@ -450,6 +462,16 @@ impl<'a> Plan<'a> {
                 });
             }
             let resolved = self.schemas.resolve(&schema);
+            for value in past_int32(resolved) {
+                let mut past = base_body.clone();
+                if set_pointer(&mut past, &pointer, value) {
+                    cases.push(Case {
+                        kind: Kind::Edge(format!("body{pointer} past int32")),
+                        body: Payload::Json(past),
+                        ..base.clone()
+                    });
+                }
+            }
             if schema_type(resolved) == "integer" && unbounded_integer(resolved) {
                 let mut big = base_body.clone();
                 if set_pointer(&mut big, &pointer, Value::String(BIG_MARK.to_owned())) {
@@ -494,7 +516,9 @@ impl<'a> Plan<'a> {
         let mut values = Vec::new();
         match schema_type(resolved) {
             "integer" => {
-                let (low, high) = integer_bounds(resolved);
+                // Only the schema's own bounds: past an `int32` bound the validator still
+                // says valid, and the server may take it or not (an edge, see `edges`).
+                let (low, high) = integer_bounds(&without_format(resolved));
                 if low > i64::MIN {
                     values.extend([(json!(low), true), (json!(low.saturating_sub(1)), false)]);
                 }
@@ -768,6 +792,34 @@ impl<'a> Plan<'a> {
 const BEYOND_64_BITS: &str = "36893488147419103232";
 /// Stands for [`BEYOND_64_BITS`] in a body until it is written out.
 const BIG_MARK: &str = "beyond-64-bits-7c1e0f9a";
+
+/// The schema without its `format`: its own bounds only.
+fn without_format(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    if let Some(map) = schema.as_object_mut() {
+        map.remove("format");
+    }
+    schema
+}
+
+/// Integers just past `int32` on each side no bound of the schema's own closes.
+fn past_int32(schema: &Value) -> Vec<Value> {
+    if schema_type(schema) != "integer"
+        || schema.get("format").and_then(Value::as_str) != Some("int32")
+    {
+        return Vec::new();
+    }
+    let (low, high) = integer_bounds(&without_format(schema));
+    let (below, above) = (i64::from(i32::MIN) - 1, i64::from(i32::MAX) + 1);
+    [
+        (low <= below).then_some(below),
+        (high >= above).then_some(above),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|n| json!(n))
+    .collect()
+}
 
 /// An integer schema with no bound and no format that bounds it (`int32`, `int64`).
 fn unbounded_integer(schema: &Value) -> bool {

@@ -378,3 +378,43 @@ fn openapi_31_keywords_are_honoured() {
             && !valid("/ref_siblings", json!("a"))
     );
 }
+
+#[test]
+fn past_a_format_bound_is_an_edge_not_a_verdict() {
+    let api = crate::parse(
+        r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      parameters:
+        - {name: n, in: query, required: true, schema: {type: integer, format: int32}}
+        - {name: m, in: query, schema: {type: integer, format: int32, maximum: 10}}
+      responses: {"200": {description: ok}}
+"#,
+    )
+    .unwrap();
+    let plan = Plan::new(&api.schemas, &api.operations[0]);
+    let cases = plan.coverage();
+    let with = |name: &str, value: i64| {
+        cases
+            .iter()
+            .filter(|c| {
+                c.params
+                    .iter()
+                    .any(|(_, n, v)| n == name && *v == json!(value))
+            })
+            .map(|c| c.kind.clone())
+            .collect::<Vec<_>>()
+    };
+    let above = i64::from(i32::MAX) + 1;
+    assert_eq!(
+        with("n", above),
+        [Kind::Edge("query parameter `n` past int32".to_owned())]
+    );
+    assert_eq!(with("n", i64::from(i32::MIN) - 1).len(), 1);
+    // m's own maximum is the bound that counts: 11 is invalid, nothing past int32 above it.
+    assert!(with("m", above).is_empty());
+    assert!(matches!(with("m", 11)[..], [Kind::Negative(_)]));
+}
