@@ -99,6 +99,21 @@ impl Auth {
         }
     }
 
+    /// Fixed HTTP basic credentials, sent to protected operations (no login).
+    pub fn basic(user: &str, password: &str) -> Auth {
+        use base64::Engine;
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        Auth {
+            login: None,
+            credential: Mutex::new(Some((
+                "Authorization".to_owned(),
+                format!("Basic {encoded}"),
+            ))),
+            second: None,
+        }
+    }
+
     /// The same, with a second identity that logs in with `login`.
     pub fn with_second(self, login: Login) -> Auth {
         Auth {

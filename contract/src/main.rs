@@ -114,6 +114,9 @@ struct CheckArgs {
     /// {token}'].
     #[arg(long, value_name = "'NAME: ...{token}'", requires = "auth_login")]
     auth_header: Option<String>,
+    /// HTTP basic credentials for protected operations, as USER:PASSWORD (instead of a login).
+    #[arg(long, value_name = "USER:PASSWORD", conflicts_with = "auth_login")]
+    auth_basic: Option<String>,
     /// A YAML or JSON file with settings: `reset: 'POST /path'` and
     /// `auth: {login: 'POST /path', body: {...}, token: /token}` (or a list of two, the
     /// second identity last); flags override it.
@@ -288,8 +291,21 @@ async fn check(args: CheckArgs) -> Result<bool> {
         }
         None => None,
     };
-    let mut logins = logins(&args, &config)?.into_iter();
-    let mut auth = Auth::new(logins.next());
+    // Basic credentials stand instead of every login, the config's included.
+    let mut logins = match args.auth_basic {
+        Some(_) => Vec::new(),
+        None => logins(&args, &config)?,
+    }
+    .into_iter();
+    let mut auth = match &args.auth_basic {
+        Some(basic) => {
+            let (user, password) = basic
+                .split_once(':')
+                .context("--auth-basic is USER:PASSWORD")?;
+            Auth::basic(user, password)
+        }
+        None => Auth::new(logins.next()),
+    };
     if let Some(second) = logins.next() {
         auth = auth.with_second(second);
     }

@@ -146,3 +146,18 @@ fn a_token_header_without_a_token_is_refused() {
     assert!(login().with_header("Authorization: Bearer").is_err());
     assert!(login().with_header("no colon {token}").is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_credentials_need_no_login() {
+    // "ann:pw" in base64.
+    let router = app(json!({}), false, "authorization", "Basic YW5uOnB3");
+    let addr = tests::planted::serve(router).await;
+    let options = contract_options(&format!("http://{addr}"), 2, 5);
+    let report = run_contract_with(SPEC, options, Auth::basic("ann", "pw")).await;
+    assert!(
+        me_succeeded(&report),
+        "{}",
+        contract::report::terminal(&report)
+    );
+    assert_eq!(found(&report), Default::default());
+}
