@@ -6,12 +6,10 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::auth::Auth;
 use crate::transport::{accepted_codings, read_body};
-use openapi::generate::wire::percent_encode;
-use openapi::generate::{AuthMode, Case, Payload, encode_body, param_text};
+use openapi::generate::{AuthMode, Case, render};
 use openapi::model::{Api, Location, Operation, SecurityKind};
 
 /// A request as sent, kept for the report.
@@ -108,8 +106,6 @@ pub fn build(
     operation: &Operation,
     case: &Case,
 ) -> (SentRequest, Option<reqwest::Request>) {
-    let mut path = operation.path.clone();
-    let mut query: Vec<(String, String)> = Vec::new();
     let mut headers: Vec<(String, String)> = extra_headers.to_vec();
     // The login's header (Authorization unless told otherwise) is a credential too.
     let login_header = auth.header_name();
@@ -152,55 +148,14 @@ pub fn build(
             }
         }
     }
-    for (location, name, value) in &case.params {
-        match location {
-            Location::Path => {
-                path = path.replace(&format!("{{{name}}}"), &percent_encode(&param_text(value)))
-            }
-            Location::Query => {
-                // `form` arrays repeat the name when exploded (the default) and join with
-                // commas when not.
-                let explode = operation
-                    .params
-                    .iter()
-                    .find(|p| p.location == Location::Query && p.name == *name)
-                    .is_none_or(|p| p.explode);
-                match value {
-                    Value::Array(items) if explode => {
-                        query.extend(items.iter().map(|v| (name.clone(), param_text(v))))
-                    }
-                    _ => query.push((name.clone(), param_text(value))),
-                }
-            }
-            Location::Header => headers.push((name.clone(), param_text(value))),
-            Location::Cookie => {}
-        }
-    }
-    let mut url = format!("{}{path}", target.trim_end_matches('/'));
-    if !query.is_empty() {
-        let encoded: Vec<String> = query
-            .iter()
-            .map(|(n, v)| format!("{}={}", percent_encode(n), percent_encode(v)))
-            .collect();
-        url = format!("{url}?{}", encoded.join("&"));
-    }
-    let (content_type, body) = match &case.body {
-        Payload::None => (None, None),
-        Payload::Json(value) => match &operation.body {
-            Some(body) => {
-                let (content_type, bytes) = encode_body(body, value);
-                (Some(content_type), Some(bytes))
-            }
-            None => (
-                Some("application/json".to_owned()),
-                Some(serde_json::to_vec(value).unwrap_or_default()),
-            ),
-        },
-        Payload::Raw {
-            content_type,
-            bytes,
-        } => (content_type.clone(), Some(bytes.clone())),
-    };
+    let rendered = render(operation, case);
+    headers.extend(rendered.headers);
+    let url = format!(
+        "{}{}",
+        target.trim_end_matches('/'),
+        rendered.path_and_query
+    );
+    let (content_type, body) = (rendered.content_type, rendered.body);
     if let Some(content_type) = &content_type {
         headers.push(("Content-Type".to_owned(), content_type.clone()));
     }

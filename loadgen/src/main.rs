@@ -1,5 +1,7 @@
 //! The `loadgen` binary. `loadgen [goose options]` runs the load (goose's own options, as
-//! goose users know them; no `--host` loads the bundled mock API). `loadgen merge A.json
+//! goose users know them; no `--host` loads the bundled mock API), made of the demo's
+//! scenarios, of an OpenAPI document's operations (`--spec`), or of a scenario file
+//! (`--scenario-file`). `loadgen merge A.json
 //! B.json ...` merges the JSON reports of several runs exactly and judges thresholds on the
 //! result. Exit status: 0 every threshold held, 1 a threshold failed or every request of the
 //! run failed, 2 a usage, setup or connection error (or reports that cannot be merged).
@@ -9,9 +11,73 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use goose::config::GooseConfiguration;
+use loadgen::login::Login;
 use loadgen::merge::{self, Totals};
 use loadgen::rules::Rule;
-use loadgen::run::RunError;
+use loadgen::run::{RunError, Source};
+
+/// Load on goose: the demo's scenarios by default, an OpenAPI document's operations
+/// (`--spec`), or the scenarios of a file (`--scenario-file`). Goose's own options follow.
+#[derive(Debug, Parser)]
+#[command(name = "loadgen", disable_version_flag = true)]
+struct RunArgs {
+    /// Load from this OpenAPI document (2.0, 3.0 or 3.1; a file or an http(s) URL): one
+    /// transaction per operation, valid requests, ids from what lists hold.
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        help_heading = "What to load",
+        conflicts_with = "scenario_file"
+    )]
+    spec: Option<String>,
+    /// Weights of the document's operations, a YAML map: `GET /pets/{petId}: 10`,
+    /// `tag:admin: 0` (0 leaves it out; it also brings in writes left out by default).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "What to load",
+        requires = "spec"
+    )]
+    weights: Option<PathBuf>,
+    /// Load from the scenarios of this YAML file (steps, captures, expected statuses, think
+    /// times; see README).
+    #[arg(long, value_name = "FILE", help_heading = "What to load")]
+    scenario_file: Option<PathBuf>,
+    /// Each user logs in first with this operation, e.g. 'POST /api/auth/login' (with --spec).
+    #[arg(
+        long,
+        value_name = "'METHOD /path'",
+        help_heading = "What to load",
+        requires = "spec"
+    )]
+    auth_login: Option<String>,
+    /// The JSON body of the login.
+    #[arg(
+        long,
+        value_name = "JSON",
+        help_heading = "What to load",
+        requires = "auth_login"
+    )]
+    auth_body: Option<String>,
+    /// Where the token is in the login's answer [default: /token].
+    #[arg(
+        long,
+        value_name = "POINTER",
+        help_heading = "What to load",
+        requires = "auth_login"
+    )]
+    auth_token: Option<String>,
+    /// How the token is sent [default: 'Authorization: Bearer {token}'].
+    #[arg(
+        long,
+        value_name = "'NAME: ...{token}'",
+        help_heading = "What to load",
+        requires = "auth_login"
+    )]
+    auth_header: Option<String>,
+    #[command(flatten)]
+    goose: GooseConfiguration,
+}
 
 /// Merge the JSON reports of several loadgen (goose) runs into one result: counts and
 /// failures add, latency histograms add bucket by bucket, percentiles are computed from the
@@ -35,8 +101,8 @@ fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("merge") {
         return merge_main(MergeArgs::parse_from(std::env::args().skip(1)));
     }
-    // goose's own parser: a bad option is a clear message and exit 2, before any load.
-    let config = GooseConfiguration::parse_args_default_or_exit();
+    // A bad option is a clear message and exit 2, before any load.
+    let args = RunArgs::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -44,7 +110,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(loadgen::run::run(config)) {
+    let source = match source(&args) {
+        Ok(source) => source,
+        Err(error) => {
+            eprintln!("loadgen: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(loadgen::run::run(args.goose, source)) {
         Ok(_) => ExitCode::SUCCESS,
         Err(RunError::Thresholds(failed)) => {
             eprintln!("loadgen: thresholds failed\n{failed}");
@@ -59,6 +132,31 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// What the load is made of.
+fn source(args: &RunArgs) -> Result<Source, String> {
+    let login = match &args.auth_login {
+        Some(operation) => Some(
+            Login::parse(
+                operation,
+                args.auth_body.as_deref(),
+                args.auth_token.as_deref(),
+                args.auth_header.as_deref(),
+            )
+            .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    Ok(match (&args.spec, &args.scenario_file) {
+        (Some(spec), _) => Source::Document {
+            location: spec.clone(),
+            weights: args.weights.clone(),
+            login,
+        },
+        (None, Some(file)) => Source::Script(file.clone()),
+        (None, None) => Source::Demo,
+    })
 }
 
 fn merge_main(args: MergeArgs) -> ExitCode {
@@ -110,5 +208,6 @@ mod tests {
     #[test]
     fn verify_cli() {
         super::MergeArgs::command().debug_assert();
+        super::RunArgs::command().debug_assert();
     }
 }

@@ -1,12 +1,31 @@
-//! A load run: goose's own options, the scenarios registered, the bundled mock API when no
-//! `--host` is given, and a reachability check before any load starts.
+//! A load run: goose's own options, the scenarios registered (the demo's, a document's or a
+//! file's), the bundled mock API when no `--host` is given, and checks before any load starts
+//! (the host answers, the report directories exist).
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use goose::config::{GooseConfiguration, GooseDefault};
 use goose::prelude::*;
 
-use crate::scenarios;
+use crate::login::Login;
+use crate::{document, scenarios, script};
+
+/// What the load is made of.
+#[derive(Debug)]
+pub enum Source {
+    /// The demo's scenarios against the users API.
+    Demo,
+    /// An OpenAPI document's operations.
+    Document {
+        location: String,
+        weights: Option<PathBuf>,
+        login: Option<Login>,
+    },
+    /// The scenarios of a file.
+    Script(PathBuf),
+}
 
 /// Why a run did not pass.
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +44,7 @@ pub enum RunError {
 
 /// Runs the scenarios with a goose configuration; returns the metrics when every threshold
 /// held.
-pub async fn run(mut config: GooseConfiguration) -> Result<GooseMetrics, RunError> {
+pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<GooseMetrics, RunError> {
     // A sharded run names its report after its index: `--report-file shard-{index}.json`.
     if let Ok(index) = std::env::var("JOB_COMPLETION_INDEX") {
         for file in &mut config.report_file {
@@ -43,12 +62,24 @@ pub async fn run(mut config: GooseConfiguration) -> Result<GooseMetrics, RunErro
         }
     };
     reachable(&host).await?;
+    for file in &config.report_file {
+        let parent = std::path::Path::new(file)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent.filter(|p| !p.is_dir()) {
+            return Err(RunError::Setup(format!(
+                "--report-file {file}: the directory {} does not exist",
+                parent.display()
+            )));
+        }
+    }
+    let registered = load(source).await?;
     let setup = |e: GooseError| RunError::Setup(e.to_string());
     let mut attack = *GooseAttack::initialize_with_config(config)
         .map_err(setup)?
         .set_default(GooseDefault::Host, host.as_str())
         .map_err(setup)?;
-    for scenario in scenarios::all().map_err(setup)? {
+    for scenario in registered {
         attack = attack.register_scenario(scenario);
     }
     let metrics = match attack.execute().await {
@@ -76,6 +107,35 @@ pub async fn run(mut config: GooseConfiguration) -> Result<GooseMetrics, RunErro
         return Err(RunError::AllFailed(failures));
     }
     Ok(metrics)
+}
+
+/// The scenarios of a source, checked before any load.
+async fn load(source: Source) -> Result<Vec<Scenario>, RunError> {
+    let setup = |e: String| RunError::Setup(e);
+    match source {
+        Source::Demo => scenarios::all().map_err(|e| setup(e.to_string())),
+        Source::Script(file) => script::read(&file).map_err(|e| setup(e.to_string())),
+        Source::Document {
+            location,
+            weights,
+            login,
+        } => {
+            let client = reqwest_client()?;
+            let api = openapi::load(&client, &location)
+                .await
+                .map_err(|e| setup(e.to_string()))?;
+            for note in &api.notes {
+                eprintln!("loadgen: note: {note}");
+            }
+            let weights = match &weights {
+                Some(file) => {
+                    document::read_weights(file, &api).map_err(|e| setup(e.to_string()))?
+                }
+                None => Default::default(),
+            };
+            document::scenarios(Arc::new(api), &weights, login).map_err(|e| setup(e.to_string()))
+        }
+    }
 }
 
 /// A failed rule with what was observed and by how much it missed.

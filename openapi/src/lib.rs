@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod generate;
+pub mod links;
 pub mod load;
 pub mod model;
 pub mod schema;

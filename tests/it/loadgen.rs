@@ -212,3 +212,206 @@ fn merge_refuses_what_it_cannot_read() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The requests of a loadgen JSON report, by name.
+fn requests(report: &Path) -> loadgen::merge::Totals {
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let mut totals = loadgen::merge::Totals::default();
+    totals.add("run.json", &report).unwrap();
+    totals
+}
+
+/// A short run against a spawned mock, with these extra options; its report.
+fn short_run(dir: &Path, extra: &[&str]) -> (Output, loadgen::merge::Totals, mock_api::MockServer) {
+    let mock = mock_api::MockServer::start().unwrap();
+    let report = dir.join("run.json");
+    let mut args = vec![
+        "--host",
+        mock.url(),
+        "--users",
+        "6",
+        "--increase-rate",
+        "100",
+        "--run-time",
+        "2s",
+        "--quiet",
+        "--no-telnet",
+        "--no-reset-metrics",
+        "--report-file",
+        report.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let output = loadgen(&args);
+    let totals = match output.status.code() {
+        Some(0) => requests(&report),
+        _ => loadgen::merge::Totals::default(),
+    };
+    (output, totals, mock)
+}
+
+#[test]
+fn a_document_load_sends_every_operation_with_no_failure() {
+    let dir = tests::temp_dir("loadgen-document");
+    let weights = dir.join("weights.yaml");
+    // The login is sent with the login's own body; logging out and resetting would pull the
+    // ground from under the other users, so they are left out.
+    std::fs::write(
+        &weights,
+        "POST /api/auth/login: 1\nPOST /api/auth/logout: 0\nPOST /__admin/reset: 0\n",
+    )
+    .unwrap();
+    let spec = tests::root().join("specs/mock-api.yaml");
+    let (output, totals, mock) = short_run(
+        &dir,
+        &[
+            "--spec",
+            spec.to_str().unwrap(),
+            "--weights",
+            weights.to_str().unwrap(),
+            "--auth-login",
+            "POST /api/auth/login",
+            "--auth-body",
+            r#"{"email": "user@example.com", "password": "user123"}"#,
+            "--threshold",
+            "error-rate<=0%",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let api = openapi::parse(mock_api::spec::YAML).unwrap();
+    for operation in &api.operations {
+        let label = operation.label();
+        if label == "POST /api/auth/logout" || label == "POST /__admin/reset" {
+            continue;
+        }
+        let scope = totals
+            .requests
+            .get(&label)
+            .unwrap_or_else(|| panic!("{label} in {:?}", totals.requests.keys()));
+        assert!(
+            scope.successes > 0 && scope.failures == 0,
+            "{label}: {scope:?}"
+        );
+    }
+    // Every create was followed by its delete: only the seed users and those created in the
+    // last moment remain.
+    assert!(
+        mock.store().user_count() <= 2 + 6,
+        "{} users left",
+        mock.store().user_count()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_scenario_file_captures_and_fills_in_values() {
+    let dir = tests::temp_dir("loadgen-script");
+    let script = dir.join("scenarios.yaml");
+    std::fs::write(
+        &script,
+        r#"
+scenarios:
+  - name: signup
+    weight: 2
+    steps:
+      - method: POST
+        path: /api/users
+        json: {email: "load-${uuid}@example.com", name: "Load ${user}", password: "longenough1"}
+        capture: {id: /id}
+        expect: [201]
+      - {method: GET, path: "/api/users/${id}", name: "one", think: 10ms}
+      - {method: DELETE, path: "/api/users/${id}", expect: [204]}
+  - name: me
+    steps:
+      - method: POST
+        path: /api/auth/login
+        json: {email: user@example.com, password: user123}
+        capture: {token: /token}
+      - method: GET
+        path: /api/auth/me
+        headers: {Authorization: "Bearer ${token}"}
+"#,
+    )
+    .unwrap();
+    let (output, totals, _mock) = short_run(
+        &dir,
+        &[
+            "--scenario-file",
+            script.to_str().unwrap(),
+            "--threshold",
+            "error-rate<=0%",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    for name in [
+        "POST /api/users",
+        "GET one",
+        "DELETE /api/users/${id}",
+        "POST /api/auth/login",
+        "GET /api/auth/me",
+    ] {
+        let scope = totals
+            .requests
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} in {:?}", totals.requests.keys()));
+        assert!(
+            scope.successes > 0 && scope.failures == 0,
+            "{name}: {scope:?}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_weights_scenarios_and_reports_exit_2_before_any_load() {
+    let dir = tests::temp_dir("loadgen-bad");
+    let spec = tests::root().join("specs/mock-api.yaml");
+    let weights = dir.join("weights.yaml");
+    std::fs::write(&weights, "GET /nowhere: 3\n").unwrap();
+    let undefined = dir.join("undefined.yaml");
+    std::fs::write(
+        &undefined,
+        "scenarios:\n  - name: lost\n    steps:\n      - {method: GET, path: \"/api/users/${id}\"}\n",
+    )
+    .unwrap();
+    let malformed = dir.join("malformed.yaml");
+    std::fs::write(
+        &malformed,
+        "scenarios:\n  - name: x\n    steps: [{method: GET, path: /a, bogus: 1}]\n",
+    )
+    .unwrap();
+    let missing_dir = dir.join("no/such/dir/report.json");
+    for (args, message) in [
+        (
+            vec![
+                "--spec",
+                spec.to_str().unwrap(),
+                "--weights",
+                weights.to_str().unwrap(),
+            ],
+            "\"GET /nowhere\" is neither an operation",
+        ),
+        (
+            vec!["--scenario-file", undefined.to_str().unwrap()],
+            "scenario `lost`, step 1 (GET /api/users/${id}): ${id} is not defined",
+        ),
+        (
+            vec!["--scenario-file", malformed.to_str().unwrap()],
+            "unknown field `bogus`",
+        ),
+        (
+            vec!["--report-file", missing_dir.to_str().unwrap()],
+            "does not exist",
+        ),
+    ] {
+        let mut all = vec!["--run-time", "1s", "--quiet"];
+        all.extend(args.iter().copied());
+        let output = loadgen(&all);
+        assert_eq!(output.status.code(), Some(2), "{all:?}: {}", text(&output));
+        assert!(
+            text(&output).contains(message),
+            "{all:?}: {}",
+            text(&output)
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -395,3 +395,11 @@ pub fn mock_api_refuses(args: &[&std::ffi::OsStr]) -> String {
     assert!(output.stdout.is_empty(), "{args:?}: no listening line");
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The workspace's root folder.
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
+}

@@ -3,13 +3,16 @@
 //!
 //! - [`values`]: values of one schema: random, simplest, boundaries;
 //! - [`wire`]: values as text on the wire, and what a server reads back from it;
-//! - [`cases`]: requests of one operation, each judged valid or invalid by the validator.
+//! - [`cases`]: requests of one operation, each judged valid or invalid by the validator;
+//! - [`render`]: a case as an HTTP request (path and query, headers, body).
 
 pub mod cases;
+pub mod render;
 pub mod values;
 pub mod wire;
 
 pub use cases::{AuthMode, Case, Kind, Payload, Plan};
+pub use render::{Rendered, render};
 pub use values::canonical;
 pub use wire::{encode_body, param_text};
 

@@ -418,3 +418,27 @@ paths:
     assert!(with("m", above).is_empty());
     assert!(matches!(with("m", 11)[..], [Kind::Negative(_)]));
 }
+
+#[test]
+fn an_empty_parameter_is_described_as_empty() {
+    let api = crate::parse(
+        r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      parameters: [{name: limit, in: query, required: true, schema: {type: integer}}]
+      responses: {"200": {description: ok}}
+"#,
+    )
+    .unwrap();
+    let plan = Plan::new(&api.schemas, &api.operations[0]);
+    let described: Vec<String> = plan
+        .negatives(&plan.base())
+        .iter()
+        .filter(|c| c.params.iter().any(|(_, _, v)| v.is_null()))
+        .map(|c| c.kind.to_string())
+        .collect();
+    assert_eq!(described, ["invalid: query parameter `limit` empty"]);
+}

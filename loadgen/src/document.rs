@@ -1,0 +1,445 @@
+//! Load from an OpenAPI document (`--spec`): one transaction per operation, named by its path
+//! template, each request a valid case drawn by the shared model (drawn once at start, so a
+//! request costs no generation). Ids for item operations come from what the user created or
+//! listed, along the document's links or inferred ones, as the checker finds them.
+//!
+//! By default reads weigh 4 and writes 1; a create is followed, in the same transaction, by
+//! the updates and the delete of what it made, so the load leaves nothing behind. A write that
+//! cannot clean up after itself (a reset, a logout, a create with no delete) and a protected
+//! operation without a login are left out unless a weights file names them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use goose::prelude::*;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::login::Login;
+use crate::send::{Request, send};
+use openapi::generate::{Case, Plan, render};
+use openapi::links::{Graph, evaluate};
+use openapi::model::{Api, Location, Operation, StatusKey};
+
+/// Valid cases drawn per operation at start: more for writes, so that users creating at once
+/// rarely send the same unique value (an email, a name) and meet a conflict.
+const READ_CASES: usize = 32;
+const WRITE_CASES: usize = 1024;
+
+/// Default weights.
+const READ_WEIGHT: usize = 4;
+const WRITE_WEIGHT: usize = 1;
+
+/// Why a document cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("{file}: {what}")]
+    Weights { file: String, what: String },
+    #[error("the document has no operation the load can send")]
+    Nothing,
+    #[error("{0}")]
+    Goose(#[from] GooseError),
+}
+
+/// What every user of a document-driven load shares.
+struct Shared {
+    api: Arc<Api>,
+    graph: Graph,
+    /// Valid cases of each operation.
+    cases: Vec<Vec<Case>>,
+    login: Option<Login>,
+    /// The ids the lists held at the start, read by the first user for all.
+    start_ids: tokio::sync::Mutex<Option<HashMap<(String, String), Vec<Value>>>>,
+    /// The next case of each write, taken in turn: two users writing at once never send the
+    /// same unique value (an email) and meet a conflict.
+    next: Vec<std::sync::atomic::AtomicUsize>,
+}
+
+/// What one user keeps: its credential, and the ids it has seen, by (path, parameter).
+#[derive(Default, Clone)]
+struct Session {
+    credential: Option<(String, String)>,
+    ids: HashMap<(String, String), Vec<Value>>,
+}
+
+/// The most ids a user keeps per parameter: the newest.
+const KEPT_IDS: usize = 64;
+
+/// Weights from a file: `METHOD /path` or `tag:NAME` to a weight (0 leaves it out).
+pub fn read_weights(file: &Path, api: &Api) -> Result<BTreeMap<String, usize>, DocumentError> {
+    let name = file.display().to_string();
+    let error = |what: String| DocumentError::Weights {
+        file: name.clone(),
+        what,
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| error(e.to_string()))?;
+    let weights: BTreeMap<String, usize> =
+        yaml_serde::from_str(&text).map_err(|e| error(e.to_string()))?;
+    for key in weights.keys() {
+        let known = match key.strip_prefix("tag:") {
+            Some(tag) => api
+                .operations
+                .iter()
+                .any(|o| o.tags.iter().any(|t| t == tag)),
+            None => api.operations.iter().any(|o| o.label() == *key),
+        };
+        if !known {
+            return Err(error(format!(
+                "{key:?} is neither an operation of the document (`GET /pets/{{petId}}`) nor one of its tags (`tag:pets`)"
+            )));
+        }
+    }
+    Ok(weights)
+}
+
+/// The document's scenario: one transaction per operation it sends.
+pub fn scenarios(
+    api: Arc<Api>,
+    weights: &BTreeMap<String, usize>,
+    login: Option<Login>,
+) -> Result<Vec<Scenario>, DocumentError> {
+    let graph = Graph::new(&api);
+    let mut seen = std::collections::HashSet::new();
+    let cases = api
+        .operations
+        .iter()
+        .enumerate()
+        .map(|(index, operation)| {
+            // The login operation is sent with the login's own body: any other is refused.
+            if let Some(login) = login.as_ref().filter(|l| l.is(operation)) {
+                let base = Plan::new(&api.schemas, operation).base();
+                return vec![Case {
+                    body: openapi::generate::Payload::Json(login.body.clone()),
+                    ..base
+                }];
+            }
+            let cases = draw(&api, index, operation);
+            let unique = match operation.method == Method::GET {
+                true => Vec::new(),
+                false => distinct(cases.clone(), &mut seen),
+            };
+            // A write whose every case repeats another's keeps its cases all the same.
+            match unique.is_empty() {
+                true => cases,
+                false => unique,
+            }
+        })
+        .collect();
+    let next = api.operations.iter().map(|_| Default::default()).collect();
+    let shared = Arc::new(Shared {
+        api: api.clone(),
+        graph,
+        cases,
+        login,
+        start_ids: Default::default(),
+        next,
+    });
+    let mut scenario = scenario!("document");
+    let start = shared.clone();
+    scenario = scenario.register_transaction(
+        Transaction::new(Arc::new(move |user| {
+            let shared = start.clone();
+            Box::pin(async move { begin(&shared, user).await })
+        }))
+        .set_name("start")
+        .set_on_start(),
+    );
+    let mut any = false;
+    for (index, operation) in api.operations.iter().enumerate() {
+        let Some(weight) = weight(&shared, index, weights) else {
+            continue;
+        };
+        if weight == 0 {
+            continue;
+        }
+        any = true;
+        let each = shared.clone();
+        scenario = scenario.register_transaction(
+            Transaction::new(Arc::new(move |user| {
+                let shared = each.clone();
+                Box::pin(async move { exercise(&shared, index, user).await })
+            }))
+            .set_name(&operation.label())
+            .set_weight(weight)?,
+        );
+    }
+    match any {
+        true => Ok(vec![scenario]),
+        false => Err(DocumentError::Nothing),
+    }
+}
+
+/// Valid cases of an operation, drawn with a fixed seed.
+fn draw(api: &Api, index: usize, operation: &Operation) -> Vec<Case> {
+    let plan = Plan::new(&api.schemas, operation);
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&(index as u64).to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    );
+    let strategy = plan.positive();
+    let count = match operation.method == Method::GET {
+        true => READ_CASES,
+        false => WRITE_CASES,
+    };
+    let mut cases: Vec<Case> = (0..count)
+        .filter_map(|_| strategy.new_tree(&mut runner).ok())
+        .map(|tree| tree.current())
+        .collect();
+    if cases.is_empty() {
+        cases.push(plan.base());
+    }
+    cases
+}
+
+/// The cases of a write whose strings (of 3 characters or more) no case kept before has:
+/// what one write creates, another's body does not name again.
+fn distinct(cases: Vec<Case>, seen: &mut std::collections::HashSet<String>) -> Vec<Case> {
+    fn strings(value: &Value, out: &mut Vec<String>) {
+        match value {
+            // Unique values are often unique ignoring case (emails).
+            Value::String(text) if text.chars().count() >= 3 => out.push(text.to_lowercase()),
+            Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    let mut kept = Vec::new();
+    for case in cases {
+        let mut found = Vec::new();
+        if let openapi::generate::Payload::Json(body) = &case.body {
+            strings(body, &mut found);
+        }
+        if found.iter().all(|s| !seen.contains(s)) {
+            seen.extend(found);
+            kept.push(case);
+        }
+    }
+    kept
+}
+
+/// An operation's weight: from the file (its own, else its first tag's), else by default;
+/// `None` when it is left out by default.
+fn weight(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -> Option<usize> {
+    let operation = &shared.api.operations[index];
+    let named = weights.get(&operation.label()).copied().or_else(|| {
+        operation
+            .tags
+            .iter()
+            .find_map(|tag| weights.get(&format!("tag:{tag}")).copied())
+    });
+    if let Some(weight) = named {
+        return Some(weight);
+    }
+    let sendable = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ]
+    .contains(&operation.method);
+    let has_ids = has_ids(operation);
+    let creates = !shared.graph.links[index].is_empty() && operation.method == Method::POST;
+    match () {
+        _ if !sendable || (operation.secured && shared.login.is_none()) => None,
+        _ if operation.method == Method::GET => Some(READ_WEIGHT),
+        // Writes on items run inside the create that made the item.
+        _ if creates && !has_ids => Some(WRITE_WEIGHT),
+        _ => None,
+    }
+}
+
+/// A user's start: log in, and list what the lists hold, for ids.
+async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
+    let mut session = Session::default();
+    if let Some(login) = &shared.login {
+        session.credential = login.log_in(user).await?;
+    }
+    user.set_session_data(session);
+    // The lists are read once, by the first user, before any user's first create: the ids
+    // read are those that were there before the load, and no transaction deletes them.
+    let mut start = shared.start_ids.lock().await;
+    if start.is_none() {
+        for index in 0..shared.api.operations.len() {
+            // The simplest list (no filter, no page past the first) holds the most ids.
+            let operation = &shared.api.operations[index];
+            let base = Plan::new(&shared.api.schemas, operation).base();
+            if !shared.graph.feeds[index].is_empty()
+                && operation.method == Method::GET
+                && let Some((_, body)) = call_with(shared, index, user, base, None).await?
+            {
+                keep_ids(shared, index, body.as_ref(), user);
+            }
+        }
+        *start = user.get_session_data::<Session>().map(|s| s.ids.clone());
+    }
+    let ids = start.clone().unwrap_or_default();
+    drop(start);
+    if let Some(session) = user.get_session_data_mut::<Session>() {
+        session.ids = ids;
+    }
+    Ok(())
+}
+
+/// One transaction of an operation: a read of an id the user has (or of no id), or a create
+/// followed by what its links lead to, deletes last.
+async fn exercise(shared: &Shared, index: usize, user: &mut GooseUser) -> TransactionResult {
+    let operation = &shared.api.operations[index];
+    let Some((case, answer)) = call(shared, index, user, None).await? else {
+        return Ok(());
+    };
+    if operation.method != Method::POST {
+        return Ok(());
+    }
+    let Some(body) = answer else {
+        return Ok(());
+    };
+    let no_header = |_: &str| None;
+    // What the create links to, on what it made: updates, then the delete.
+    let mut targets: Vec<_> = shared.graph.links[index]
+        .iter()
+        .filter(|link| link.target != index)
+        .filter(|link| shared.api.operations[link.target].method != Method::GET)
+        .collect();
+    targets.sort_by_key(|link| shared.api.operations[link.target].method == Method::DELETE);
+    for link in targets {
+        let bound: Option<Vec<(String, Value)>> = link
+            .parameters
+            .iter()
+            .map(|(param, expression)| {
+                evaluate(expression, &case, &no_header, Some(&body)).map(|v| (param.clone(), v))
+            })
+            .collect();
+        if let Some(bound) = bound {
+            call(shared, link.target, user, Some(bound)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sends a random valid case of an operation, its path parameters bound (to `bound`, else to
+/// ids the user has); keeps the ids its answer gives. `None` when it could not be sent (an
+/// item operation with no id yet) or got no answer.
+async fn call(
+    shared: &Shared,
+    index: usize,
+    user: &mut GooseUser,
+    bound: Option<Vec<(String, Value)>>,
+) -> Result<Option<(Case, Option<Value>)>, Box<TransactionError>> {
+    let cases = &shared.cases[index];
+    let pick = match shared.api.operations[index].method == Method::GET {
+        true => rand::random_range(0..cases.len()),
+        false => {
+            shared.next[index].fetch_add(1, std::sync::atomic::Ordering::Relaxed) % cases.len()
+        }
+    };
+    call_with(shared, index, user, cases[pick].clone(), bound).await
+}
+
+/// The same, with this case.
+async fn call_with(
+    shared: &Shared,
+    index: usize,
+    user: &mut GooseUser,
+    mut case: Case,
+    bound: Option<Vec<(String, Value)>>,
+) -> Result<Option<(Case, Option<Value>)>, Box<TransactionError>> {
+    let operation = &shared.api.operations[index];
+    let session = user.get_session_data::<Session>();
+    let credential = session.and_then(|s| s.credential.clone());
+    for param in operation
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Path)
+    {
+        let value = match &bound {
+            Some(bound) => bound
+                .iter()
+                .find(|(name, _)| *name == param.name)
+                .map(|(_, v)| v.clone()),
+            None => session
+                .and_then(|s| s.ids.get(&(operation.path.clone(), param.name.clone())))
+                .filter(|ids| !ids.is_empty())
+                .map(|ids| ids[rand::random_range(0..ids.len())].clone()),
+        };
+        match value {
+            Some(value) => case.bind(&param.name, value),
+            None => return Ok(None),
+        }
+    }
+    let rendered = render(operation, &case);
+    let mut headers = rendered.headers;
+    if let (true, Some(credential)) = (operation.secured, credential) {
+        headers.push(credential);
+    }
+    let expect = documented_successes(operation);
+    let answer = send(
+        user,
+        Request {
+            method: &operation.method,
+            path: &rendered.path_and_query,
+            // Goose puts the method in front: reports group `GET /pets/{petId}`.
+            name: &operation.path,
+            headers,
+            content_type: rendered.content_type,
+            body: rendered.body,
+            expect: &expect,
+        },
+    )
+    .await?;
+    let Some((status, body)) = answer else {
+        return Ok(None);
+    };
+    let body = body.filter(|_| (200..300).contains(&status));
+    Ok(Some((case, body)))
+}
+
+fn has_ids(operation: &Operation) -> bool {
+    operation
+        .params
+        .iter()
+        .any(|p| p.location == Location::Path)
+}
+
+/// The 2xx statuses an operation documents (empty: any 2xx).
+fn documented_successes(operation: &Operation) -> Vec<u16> {
+    operation
+        .responses
+        .iter()
+        .filter_map(|(key, _)| match key {
+            StatusKey::Code(code) if (200..300).contains(code) => Some(*code),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Ids from a list read at the start.
+fn keep_ids(shared: &Shared, index: usize, body: Option<&Value>, user: &mut GooseUser) {
+    let Some(session) = user.get_session_data_mut::<Session>() else {
+        return;
+    };
+    for feed in &shared.graph.feeds[index] {
+        let items = body
+            .and_then(|b| b.pointer(&feed.array))
+            .and_then(Value::as_array);
+        for item in items.into_iter().flatten() {
+            if let Some(id) = item.pointer(&feed.field) {
+                let ids = session
+                    .ids
+                    .entry((feed.target_path.clone(), feed.param.clone()))
+                    .or_default();
+                if !ids.contains(id) {
+                    ids.push(id.clone());
+                    if ids.len() > KEPT_IDS {
+                        ids.remove(0);
+                    }
+                }
+            }
+        }
+    }
+}
