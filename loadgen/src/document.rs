@@ -52,17 +52,20 @@ struct Shared {
     cases: Vec<Vec<Case>>,
     login: Option<Login>,
     /// The ids the lists held at the start, read by the first user for all.
-    start_ids: tokio::sync::Mutex<Option<HashMap<(String, String), Vec<Value>>>>,
+    start_ids: tokio::sync::Mutex<Option<Ids>>,
     /// The next case of each write, taken in turn: two users writing at once never send the
     /// same unique value (an email) and meet a conflict.
     next: Vec<std::sync::atomic::AtomicUsize>,
 }
 
-/// What one user keeps: its credential, and the ids it has seen, by (path, parameter).
+/// Ids of existing resources, by (item path, parameter).
+type Ids = HashMap<(String, String), Vec<Value>>;
+
+/// What one user keeps: its credential, and the ids it may read.
 #[derive(Default, Clone)]
 struct Session {
     credential: Option<(String, String)>,
-    ids: HashMap<(String, String), Vec<Value>>,
+    ids: Ids,
 }
 
 /// The most ids a user keeps per parameter: the newest.
