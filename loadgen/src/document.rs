@@ -50,6 +50,11 @@ struct Shared {
     graph: Graph,
     /// Valid cases of each operation.
     cases: Vec<Vec<Case>>,
+    /// The 2xx statuses each operation documents.
+    expect: Vec<Vec<u16>>,
+    /// Whether an operation's answers are read as JSON: creates (for the ids their links
+    /// carry) and lists (for ids, at the start).
+    read: Vec<bool>,
     login: Option<Login>,
     /// The ids the lists held at the start, read by the first user for all.
     start_ids: tokio::sync::Mutex<Option<Ids>>,
@@ -134,10 +139,20 @@ pub fn scenarios(
     let next = api.operations.iter().map(|_| Default::default()).collect();
     let shared = Arc::new(Shared {
         api: api.clone(),
-        graph,
         cases,
         login,
         start_ids: Default::default(),
+        expect: api.operations.iter().map(documented_successes).collect(),
+        read: api
+            .operations
+            .iter()
+            .enumerate()
+            .map(|(index, operation)| {
+                (operation.method == Method::POST && !graph.links[index].is_empty())
+                    || !graph.feeds[index].is_empty()
+            })
+            .collect(),
+        graph,
         next,
     });
     let mut scenario = scenario!("document");
@@ -380,7 +395,6 @@ async fn call_with(
     if let (true, Some(credential)) = (operation.secured, credential) {
         headers.push(credential);
     }
-    let expect = documented_successes(operation);
     let answer = send(
         user,
         Request {
@@ -391,7 +405,8 @@ async fn call_with(
             headers,
             content_type: rendered.content_type,
             body: rendered.body,
-            expect: &expect,
+            expect: &shared.expect[index],
+            read: shared.read[index],
         },
     )
     .await?;

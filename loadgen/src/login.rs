@@ -88,6 +88,7 @@ impl Login {
                 content_type: Some("application/json".to_owned()),
                 body: Some(serde_json::to_vec(&self.body).unwrap_or_default()),
                 expect: &[],
+                read: true,
             },
         )
         .await?;

@@ -223,6 +223,7 @@ async fn run_steps(steps: &[Step], user: &mut GooseUser) -> TransactionResult {
                 content_type: body.as_ref().map(|_| "application/json".to_owned()),
                 body,
                 expect: &step.file.expect,
+                read: !step.file.capture.is_empty(),
             },
         )
         .await?;

@@ -18,6 +18,8 @@ pub struct Request<'a> {
     pub body: Option<Vec<u8>>,
     /// The statuses that are a success; empty: any 2xx.
     pub expect: &'a [u16],
+    /// Whether the answer is read as JSON (only when a step needs a value from it).
+    pub read: bool,
 }
 
 /// Sends it; the status and the JSON answer (if any), or `None` when no answer came. A
@@ -61,7 +63,10 @@ pub async fn send(
         }
         (true, true) => {}
     }
-    let json = response.json::<Value>().await.ok();
+    let json = match request.read {
+        true => response.json::<Value>().await.ok(),
+        false => None,
+    };
     Ok(Some((status, json)))
 }
 
