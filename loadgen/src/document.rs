@@ -20,7 +20,8 @@ use serde_json::Value;
 
 use crate::login::Login;
 use crate::send::{Request, send};
-use openapi::generate::{Case, Plan, render};
+use openapi::generate::wire::percent_encode;
+use openapi::generate::{Case, Plan, param_text, render};
 use openapi::links::{Graph, evaluate};
 use openapi::model::{Api, Location, Operation, StatusKey};
 
@@ -56,24 +57,25 @@ struct Shared {
     /// carry) and lists (for ids, at the start).
     read: Vec<bool>,
     login: Option<Login>,
-    /// The ids the lists held at the start, read by the first user for all.
-    start_ids: tokio::sync::Mutex<Option<Ids>>,
+    /// The ids the lists held at the start, read by the first user for all (the lock keeps
+    /// the others waiting meanwhile).
+    start_ids: std::sync::OnceLock<Ids>,
+    start_lock: tokio::sync::Mutex<()>,
     /// The next case of each write, taken in turn: two users writing at once never send the
     /// same unique value (an email) and meet a conflict.
     next: Vec<std::sync::atomic::AtomicUsize>,
 }
 
-/// Ids of existing resources, by (item path, parameter).
-type Ids = HashMap<(String, String), Vec<Value>>;
+/// Ids of existing resources, by item path and parameter.
+type Ids = HashMap<String, HashMap<String, Vec<Value>>>;
 
-/// What one user keeps: its credential, and the ids it may read.
+/// What one user keeps: its credential.
 #[derive(Default, Clone)]
 struct Session {
     credential: Option<(String, String)>,
-    ids: Ids,
 }
 
-/// The most ids a user keeps per parameter: the newest.
+/// The most ids kept per parameter.
 const KEPT_IDS: usize = 64;
 
 /// Weights from a file: `METHOD /path` or `tag:NAME` to a weight (0 leaves it out).
@@ -142,6 +144,7 @@ pub fn scenarios(
         cases,
         login,
         start_ids: Default::default(),
+        start_lock: Default::default(),
         expect: api.operations.iter().map(documented_successes).collect(),
         read: api
             .operations
@@ -281,8 +284,9 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     user.set_session_data(session);
     // The lists are read once, by the first user, before any user's first create: the ids
     // read are those that were there before the load, and no transaction deletes them.
-    let mut start = shared.start_ids.lock().await;
-    if start.is_none() {
+    let _first = shared.start_lock.lock().await;
+    if shared.start_ids.get().is_none() {
+        let mut ids = Ids::new();
         for index in 0..shared.api.operations.len() {
             // The simplest list (no filter, no page past the first) holds the most ids.
             let operation = &shared.api.operations[index];
@@ -291,15 +295,10 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
                 && operation.method == Method::GET
                 && let Some((_, body)) = call_with(shared, index, user, base, None).await?
             {
-                keep_ids(shared, index, body.as_ref(), user);
+                keep_ids(shared, index, body.as_ref(), &mut ids);
             }
         }
-        *start = user.get_session_data::<Session>().map(|s| s.ids.clone());
-    }
-    let ids = start.clone().unwrap_or_default();
-    drop(start);
-    if let Some(session) = user.get_session_data_mut::<Session>() {
-        session.ids = ids;
+        let _ = shared.start_ids.set(ids);
     }
     Ok(())
 }
@@ -308,12 +307,67 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
 /// followed by what its links lead to, deletes last.
 async fn exercise(shared: &Shared, index: usize, user: &mut GooseUser) -> TransactionResult {
     let operation = &shared.api.operations[index];
+    if operation.method != Method::POST {
+        return read(shared, index, user).await;
+    }
+    // The create and what follows it, on the heap: the reads' future stays small.
+    Box::pin(create(shared, index, user)).await
+}
+
+/// A request of an operation that creates nothing: a read, most often of one item by an id
+/// from the start. A case with nothing but path parameters is filled in without a copy.
+async fn read(shared: &Shared, index: usize, user: &mut GooseUser) -> TransactionResult {
+    let operation = &shared.api.operations[index];
+    let cases = &shared.cases[index];
+    let case = &cases[rand::random_range(0..cases.len())];
+    let only_path = matches!(case.body, openapi::generate::Payload::None)
+        && case.params.iter().all(|(l, _, _)| *l == Location::Path);
+    if !only_path || operation.secured {
+        call(shared, index, user, None).await?;
+        return Ok(());
+    }
+    let Some(path) = fill(shared, operation) else {
+        return Ok(());
+    };
+    send(
+        user,
+        Request {
+            method: &operation.method,
+            path: &path,
+            name: &operation.path,
+            headers: Vec::new(),
+            content_type: None,
+            body: None,
+            expect: &shared.expect[index],
+            read: shared.read[index],
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The path of an operation with each parameter an id from the start; `None` without ids.
+fn fill(shared: &Shared, operation: &Operation) -> Option<String> {
+    let ids = shared.start_ids.get()?.get(operation.path.as_str());
+    let mut path = String::with_capacity(operation.path.len() + 32);
+    let mut rest = operation.path.as_str();
+    while let Some(open) = rest.find('{') {
+        let close = open + rest[open..].find('}')?;
+        path.push_str(&rest[..open]);
+        let values = ids?.get(&rest[open + 1..close]).filter(|v| !v.is_empty())?;
+        let value = &values[rand::random_range(0..values.len())];
+        path.push_str(&percent_encode(&param_text(value)));
+        rest = &rest[close + 1..];
+    }
+    path.push_str(rest);
+    Some(path)
+}
+
+/// A create, then what its links lead to on what it made: updates, the delete last.
+async fn create(shared: &Shared, index: usize, user: &mut GooseUser) -> TransactionResult {
     let Some((case, answer)) = call(shared, index, user, None).await? else {
         return Ok(());
     };
-    if operation.method != Method::POST {
-        return Ok(());
-    }
     let Some(body) = answer else {
         return Ok(());
     };
@@ -368,8 +422,13 @@ async fn call_with(
     bound: Option<Vec<(String, Value)>>,
 ) -> Result<Option<(Case, Option<Value>)>, Box<TransactionError>> {
     let operation = &shared.api.operations[index];
-    let session = user.get_session_data::<Session>();
-    let credential = session.and_then(|s| s.credential.clone());
+    let credential = match operation.secured {
+        true => user
+            .get_session_data::<Session>()
+            .and_then(|s| s.credential.clone()),
+        false => None,
+    };
+    let start = shared.start_ids.get();
     for param in operation
         .params
         .iter()
@@ -380,8 +439,8 @@ async fn call_with(
                 .iter()
                 .find(|(name, _)| *name == param.name)
                 .map(|(_, v)| v.clone()),
-            None => session
-                .and_then(|s| s.ids.get(&(operation.path.clone(), param.name.clone())))
+            None => start
+                .and_then(|ids| ids.get(operation.path.as_str())?.get(param.name.as_str()))
                 .filter(|ids| !ids.is_empty())
                 .map(|ids| ids[rand::random_range(0..ids.len())].clone()),
         };
@@ -392,7 +451,7 @@ async fn call_with(
     }
     let rendered = render(operation, &case);
     let mut headers = rendered.headers;
-    if let (true, Some(credential)) = (operation.secured, credential) {
+    if let Some(credential) = credential {
         headers.push(credential);
     }
     let answer = send(
@@ -437,25 +496,20 @@ fn documented_successes(operation: &Operation) -> Vec<u16> {
 }
 
 /// Ids from a list read at the start.
-fn keep_ids(shared: &Shared, index: usize, body: Option<&Value>, user: &mut GooseUser) {
-    let Some(session) = user.get_session_data_mut::<Session>() else {
-        return;
-    };
+fn keep_ids(shared: &Shared, index: usize, body: Option<&Value>, ids: &mut Ids) {
     for feed in &shared.graph.feeds[index] {
         let items = body
             .and_then(|b| b.pointer(&feed.array))
             .and_then(Value::as_array);
         for item in items.into_iter().flatten() {
             if let Some(id) = item.pointer(&feed.field) {
-                let ids = session
-                    .ids
-                    .entry((feed.target_path.clone(), feed.param.clone()))
+                let kept = ids
+                    .entry(feed.target_path.clone())
+                    .or_default()
+                    .entry(feed.param.clone())
                     .or_default();
-                if !ids.contains(id) {
-                    ids.push(id.clone());
-                    if ids.len() > KEPT_IDS {
-                        ids.remove(0);
-                    }
+                if !kept.contains(id) && kept.len() < KEPT_IDS {
+                    kept.push(id.clone());
                 }
             }
         }

@@ -74,7 +74,7 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
         }
     }
     let registered = load(source).await?;
-    let setup = |e: GooseError| RunError::Setup(e.to_string());
+    let setup = |e: GooseError| RunError::Setup(describe_goose(&e));
     let mut attack = *GooseAttack::initialize_with_config(config)
         .map_err(setup)?
         .set_default(GooseDefault::Host, host.as_str())
@@ -91,7 +91,7 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
                 .collect();
             return Err(RunError::Thresholds(lines.join("\n")));
         }
-        Err(error) => return Err(RunError::Setup(error.to_string())),
+        Err(error) => return Err(RunError::Setup(describe_goose(&error))),
     };
     let (successes, failures) =
         metrics
@@ -113,7 +113,7 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
 async fn load(source: Source) -> Result<Vec<Scenario>, RunError> {
     let setup = |e: String| RunError::Setup(e);
     match source {
-        Source::Demo => scenarios::all().map_err(|e| setup(e.to_string())),
+        Source::Demo => scenarios::all().map_err(|e| setup(describe_goose(&e))),
         Source::Script(file) => script::read(&file).map_err(|e| setup(e.to_string())),
         Source::Document {
             location,
@@ -135,6 +135,19 @@ async fn load(source: Source) -> Result<Vec<Scenario>, RunError> {
             };
             document::scenarios(Arc::new(api), &weights, login).map_err(|e| setup(e.to_string()))
         }
+    }
+}
+
+/// A goose error with what it refused: goose's own text for an invalid option says only
+/// that one was.
+fn describe_goose(error: &GooseError) -> String {
+    match error {
+        GooseError::InvalidOption {
+            option,
+            value,
+            detail,
+        } => format!("{option} {value:?}: {detail}"),
+        other => other.to_string(),
     }
 }
 

@@ -109,6 +109,11 @@ fn bad_options_and_unreachable_hosts_exit_2_before_any_load() {
             &["--host", "http://127.0.0.1:9", "--run-time", "1s"],
             "cannot reach http://127.0.0.1:9",
         ),
+        // Goose refuses it when the load is set up: the option and why are named.
+        (
+            &["--increase-rate", "0", "--run-time", "1s"],
+            "`configuration.increase_rate` must be non-zero",
+        ),
     ] {
         let output = loadgen(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
