@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
@@ -22,7 +22,7 @@ use crate::namespace::namespace_of;
 use crate::peer::Peer;
 use crate::request::RequestView;
 use crate::store::{Seed, SeedUser, Store};
-use crate::stubs::{StubDef, Stubs};
+use crate::stubs::{Stub, StubDef, Stubs};
 use crate::sync::{read, write};
 
 /// Everything a mock server starts with.
@@ -234,7 +234,10 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
     } else {
         mock.stubs.find(&view)
     };
-    let mut injection = stub.as_ref().map(|s| s.injection()).unwrap_or_default();
+    let mut injection = stub
+        .as_ref()
+        .map(|(s, turn)| s.injection(*turn))
+        .unwrap_or_default();
     mock.faults.apply(&view, &mut injection);
     if let Some((asked, _)) = &preferred {
         injection.overlay(asked.clone());
@@ -250,19 +253,37 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
     }
     let mut served_by = stub
         .as_ref()
-        .map_or(ServedBy::Api, |s| ServedBy::Stub(s.id));
+        .map_or(ServedBy::Api, |(s, _)| ServedBy::Stub(s.id));
     let mut response = match (injection.fault, injection.status) {
         (Some(fault @ (FaultKind::Reset | FaultKind::Empty)), _) => {
             faults::abort(peer.as_ref(), fault)
         }
         (_, Some(status)) => faults::error_response(status),
         _ => match &stub {
-            Some(stub) => stub.respond(),
+            Some((stub, turn)) => stub.respond(*turn),
             None => {
-                let body = unread.unwrap_or_else(|| Body::from(body));
-                let response = next.run(Request::from_parts(parts, body)).await;
+                // What a miss needs to name the nearest stub, kept only while there are stubs.
+                let asked = (!mock.stubs.is_empty()).then(|| {
+                    (
+                        parts.method.clone(),
+                        parts.uri.clone(),
+                        parts.headers.clone(),
+                        body.clone(),
+                    )
+                });
+                let sent = unread.unwrap_or_else(|| Body::from(body.clone()));
+                let mut response = next.run(Request::from_parts(parts, sent)).await;
                 if response.extensions().get::<Unrouted>().is_some() {
                     served_by = ServedBy::Unmatched;
+                    if let (Some((method, uri, headers, body)), StatusCode::NOT_FOUND) =
+                        (asked, response.status())
+                    {
+                        let view =
+                            RequestView::new(&method, &uri, &headers, &body, namespace.as_deref());
+                        if let Some((stub, reasons)) = mock.stubs.nearest(&view) {
+                            response = explain_miss(response, &stub, reasons).await;
+                        }
+                    }
                 }
                 response
             }
@@ -306,4 +327,24 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         });
     }
     response
+}
+
+/// A 404 of a request no route and no stub answered, with the stub that came nearest and
+/// why it did not match, so the test that made it sees the reason at once.
+async fn explain_miss(response: Response, stub: &Stub, reasons: Vec<String>) -> Response {
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 << 10).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let mut json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    if let Some(object) = json.as_object_mut() {
+        let mut nearest = serde_json::json!({"id": stub.id, "reasons": reasons});
+        if let Some(name) = &stub.def.name {
+            nearest["name"] = serde_json::json!(name);
+        }
+        object.insert("nearest_stub".to_owned(), nearest);
+    }
+    let mut parts = parts;
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json.to_string()))
 }

@@ -46,9 +46,29 @@ pub struct StubDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     pub request: RequestDef,
-    #[serde(default)]
-    pub response: ResponseDef,
+    /// The one response; without it (and without `responses`), 200 with no body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseDef>,
+    /// Responses answered in turn, one per call; after the last, `then` says what comes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responses: Option<Vec<ResponseDef>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<Then>,
 }
+
+/// What a sequence of responses answers after its last one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Then {
+    /// The last response, for ever.
+    #[default]
+    RepeatLast,
+    /// The first one again, and so on.
+    Cycle,
+}
+
+/// The most responses one stub may answer in turn.
+pub const MAX_RESPONSES: usize = 100;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,6 +205,15 @@ impl ValueMatcher {
     }
 }
 
+/// One response of a stub, ready to send.
+#[derive(Debug)]
+struct Canned {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    injection: Injection,
+}
+
 /// A compiled stub with its call count.
 #[derive(Debug)]
 pub struct Stub {
@@ -200,9 +229,9 @@ pub struct Stub {
     segments: usize,
     query: Vec<(String, ValueMatcher)>,
     headers: Vec<(HeaderName, ValueMatcher)>,
-    status: StatusCode,
-    response_headers: HeaderMap,
-    body: Bytes,
+    /// One, or those of a sequence in turn.
+    responses: Vec<Canned>,
+    then: Then,
     calls: AtomicU64,
 }
 
@@ -246,48 +275,38 @@ impl Stub {
                 Ok((name, matcher.clone()))
             })
             .collect::<Result<_, String>>()?;
-        let response = &def.response;
-        let status = match response.status {
-            200..=599 => StatusCode::from_u16(response.status).map_err(|e| e.to_string())?,
-            other => return Err(format!("response status {other} must be from 200 to 599")),
-        };
-        if let Some(delay) = response.delay_ms {
-            delay.check()?;
-        }
-        if response
-            .dribble_ms
-            .is_some_and(|ms| ms > crate::faults::MAX_DELAY_MS)
-        {
-            return Err(format!(
-                "dribble_ms must be at most {}",
-                crate::faults::MAX_DELAY_MS
-            ));
-        }
-        let mut response_headers = HeaderMap::new();
-        for (name, value) in &response.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("`{name}` is not a valid header name"))?;
-            if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-                return Err(format!("header `{name}` is set by the server"));
+        let responses: Vec<&ResponseDef> = match (&def.response, &def.responses) {
+            (Some(_), Some(_)) => {
+                return Err("give `response` or `responses`, not both".to_owned());
             }
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| format!("the value of header `{name}` is not valid in HTTP"))?;
-            response_headers.append(name, value);
-        }
-        // 204 and 304 have no body, whatever the stub says.
-        let bodiless = matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED);
-        let (body, content_type) = match &response.body {
-            None => (Bytes::new(), None),
-            Some(_) if bodiless => (Bytes::new(), None),
-            Some(Value::String(text)) => {
-                (Bytes::from(text.clone()), Some("text/plain; charset=utf-8"))
+            (Some(one), None) => vec![one],
+            (None, Some(many)) if many.is_empty() => {
+                return Err("`responses` must hold at least one response".to_owned());
             }
-            Some(value) => (Bytes::from(value.to_string()), Some("application/json")),
+            (None, Some(many)) if many.len() > MAX_RESPONSES => {
+                return Err(format!(
+                    "`responses` may hold at most {MAX_RESPONSES} responses"
+                ));
+            }
+            (None, Some(many)) => many.iter().collect(),
+            (None, None) => Vec::new(),
         };
-        if let Some(content_type) = content_type
-            && !response_headers.contains_key(CONTENT_TYPE)
-        {
-            response_headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        let responses = match responses.is_empty() {
+            true => vec![canned(&ResponseDef::default())?],
+            false => responses
+                .into_iter()
+                .enumerate()
+                .map(|(at, response)| {
+                    canned(response).map_err(|e| match def.responses {
+                        Some(_) => format!("responses/{at}: {e}"),
+                        None => e,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+        };
+        // A stub without a response answers 200 with no body, and says so when listed.
+        if def.responses.is_none() {
+            def.response.get_or_insert_with(ResponseDef::default);
         }
         Ok(Stub {
             id,
@@ -303,9 +322,8 @@ impl Stub {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             headers,
-            status,
-            response_headers,
-            body,
+            responses,
+            then: def.then.unwrap_or_default(),
             def,
             calls: AtomicU64::new(0),
         })
@@ -315,8 +333,20 @@ impl Stub {
         self.calls.load(Ordering::Relaxed)
     }
 
-    pub fn count_call(&self) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
+    /// Counts a call; which of the stub's responses answers it.
+    pub fn count_call(&self) -> usize {
+        let call = self.calls.fetch_add(1, Ordering::Relaxed);
+        self.turn(call)
+    }
+
+    /// The response that answers call number `call` (from 0).
+    fn turn(&self, call: u64) -> usize {
+        let count = self.responses.len() as u64;
+        let at = match self.then {
+            Then::RepeatLast => call.min(count - 1),
+            Then::Cycle => call % count,
+        };
+        at as usize
     }
 
     /// The definition with the server's additions, as the admin API shows it.
@@ -324,6 +354,10 @@ impl Stub {
         let mut value = serde_json::to_value(&self.def).unwrap_or_default();
         if let Value::Object(object) = &mut value {
             object.insert("calls".to_owned(), json!(self.calls()));
+            if self.def.responses.is_some() {
+                // Which response the next call gets, from 0.
+                object.insert("position".to_owned(), json!(self.turn(self.calls())));
+            }
         }
         value
     }
@@ -424,23 +458,76 @@ impl Stub {
         reasons.is_none_or(|reasons| reasons.is_empty())
     }
 
-    /// The stub's canned response, and what it asks to inject.
-    pub fn respond(&self) -> Response {
-        let mut response = Response::new(Body::from(self.body.clone()));
-        *response.status_mut() = self.status;
-        *response.headers_mut() = self.response_headers.clone();
+    /// The canned response of a turn (see [`Stub::count_call`]).
+    pub fn respond(&self, turn: usize) -> Response {
+        let canned = &self.responses[turn.min(self.responses.len() - 1)];
+        let mut response = Response::new(Body::from(canned.body.clone()));
+        *response.status_mut() = canned.status;
+        *response.headers_mut() = canned.headers.clone();
         response
     }
 
-    pub fn injection(&self) -> Injection {
-        let response = &self.def.response;
-        Injection {
+    /// What the response of a turn asks to inject.
+    pub fn injection(&self, turn: usize) -> Injection {
+        self.responses[turn.min(self.responses.len() - 1)]
+            .injection
+            .clone()
+    }
+}
+
+/// A response as a stub defines it, checked and ready to send.
+fn canned(response: &ResponseDef) -> Result<Canned, String> {
+    let status = match response.status {
+        200..=599 => StatusCode::from_u16(response.status).map_err(|e| e.to_string())?,
+        other => return Err(format!("response status {other} must be from 200 to 599")),
+    };
+    if let Some(delay) = response.delay_ms {
+        delay.check()?;
+    }
+    if response
+        .dribble_ms
+        .is_some_and(|ms| ms > crate::faults::MAX_DELAY_MS)
+    {
+        return Err(format!(
+            "dribble_ms must be at most {}",
+            crate::faults::MAX_DELAY_MS
+        ));
+    }
+    let mut headers = HeaderMap::new();
+    for (name, value) in &response.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("`{name}` is not a valid header name"))?;
+        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            return Err(format!("header `{name}` is set by the server"));
+        }
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of header `{name}` is not valid in HTTP"))?;
+        headers.append(name, value);
+    }
+    // 204 and 304 have no body, whatever the stub says.
+    let bodiless = matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED);
+    let (body, content_type) = match &response.body {
+        None => (Bytes::new(), None),
+        Some(_) if bodiless => (Bytes::new(), None),
+        Some(Value::String(text)) => (Bytes::from(text.clone()), Some("text/plain; charset=utf-8")),
+        Some(value) => (Bytes::from(value.to_string()), Some("application/json")),
+    };
+    if let Some(content_type) = content_type
+        && !headers.contains_key(CONTENT_TYPE)
+    {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    Ok(Canned {
+        status,
+        headers,
+        body,
+        injection: Injection {
             delay: response.delay_ms,
             status: None,
             fault: response.fault,
             dribble_ms: response.dribble_ms,
-        }
-    }
+        },
+    })
 }
 
 /// Where `actual` lacks what `expected` holds: objects need every expected key (and may have
@@ -534,8 +621,8 @@ impl Stubs {
         Ok(stub)
     }
 
-    /// The first stub that matches, counted as called.
-    pub fn find(&self, request: &RequestView<'_>) -> Option<Arc<Stub>> {
+    /// The first stub that matches, counted as called, with the turn of its response.
+    pub fn find(&self, request: &RequestView<'_>) -> Option<(Arc<Stub>, usize)> {
         let list = read(&self.list);
         let stub = list
             .iter()
@@ -546,8 +633,8 @@ impl Stubs {
             })?
             .stub
             .clone();
-        stub.count_call();
-        Some(stub)
+        let turn = stub.count_call();
+        Some((stub, turn))
     }
 
     /// The stub that comes closest to matching, with why it does not.
@@ -676,7 +763,7 @@ mod tests {
         );
         let view = RequestView::new(&method, &uri, &headers, &body, None);
         assert!(stub.matches(&view));
-        assert_eq!(stub.respond().status(), StatusCode::CREATED);
+        assert_eq!(stub.respond(0).status(), StatusCode::CREATED);
 
         let (method, uri, headers, body) = request(
             "GET",
@@ -740,8 +827,8 @@ mod tests {
         stubs.add(def(203, 9)).unwrap();
         let (method, uri, headers, body) = request("GET", "/x", "");
         let view = RequestView::new(&method, &uri, &headers, &body, None);
-        assert_eq!(stubs.find(&view).unwrap().respond().status(), 202);
+        assert_eq!(stubs.find(&view).unwrap().0.respond(0).status(), 202);
         stubs.add(def(204, 1)).unwrap();
-        assert_eq!(stubs.find(&view).unwrap().respond().status(), 204);
+        assert_eq!(stubs.find(&view).unwrap().0.respond(0).status(), 204);
     }
 }

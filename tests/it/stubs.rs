@@ -324,3 +324,106 @@ async fn stubs_load_from_a_yaml_file_at_start() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_sequence_answers_in_turn_then_repeats_or_cycles() {
+    let api = Api::start();
+    let flaky = add_stub(
+        &api,
+        json!({
+            "request": {"method": "POST", "path": "/api/payments"},
+            "responses": [
+                {"status": 503, "body": {"error": "busy"}},
+                {"status": 201, "body": {"id": "p-1"}}
+            ]
+        }),
+    )
+    .await;
+    let cycling = add_stub(
+        &api,
+        json!({
+            "request": {"method": "GET", "path": "/light"},
+            "responses": [{"body": "red"}, {"body": "green"}],
+            "then": "cycle"
+        }),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let reply = api.raw(Method::POST, "/api/payments").send().await.unwrap();
+        statuses.push(reply.status().as_u16());
+    }
+    assert_eq!(statuses, [503, 201, 201]);
+    let mut colours = Vec::new();
+    for _ in 0..3 {
+        let reply = api.raw(Method::GET, "/light").send().await.unwrap();
+        colours.push(reply.text().await.unwrap());
+    }
+    assert_eq!(colours, ["red", "green", "red"]);
+    let listed = api.get(&format!("/__admin/stubs/{cycling}")).await;
+    assert_eq!(
+        (
+            listed.body["calls"].as_u64(),
+            listed.body["position"].as_u64()
+        ),
+        (Some(3), Some(1))
+    );
+    let listed = api.get(&format!("/__admin/stubs/{flaky}")).await;
+    assert_eq!(listed.body["position"].as_u64(), Some(1));
+    // Both, an empty sequence, and a bad response within one: 400 naming the field.
+    for (stub, message) in [
+        (
+            json!({"request": {"path": "/a"}, "response": {}, "responses": [{}]}),
+            "not both",
+        ),
+        (
+            json!({"request": {"path": "/a"}, "responses": []}),
+            "at least one response",
+        ),
+        (
+            json!({"request": {"path": "/a"}, "responses": [{}, {"status": 99}]}),
+            "responses/1: response status 99",
+        ),
+    ] {
+        let reply = api.post("/__admin/stubs", stub).await;
+        assert_eq!(reply.status, 400, "{}", reply.text);
+        assert!(reply.text.contains(message), "{}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn a_miss_names_the_nearest_stub_in_its_404() {
+    let api = Api::start();
+    let id = add_stub(
+        &api,
+        json!({
+            "name": "page two",
+            "request": {"method": "GET", "path": "/api/orders", "query": {"page": "2"}},
+            "response": {"body": {"orders": []}}
+        }),
+    )
+    .await;
+    let miss = api
+        .raw(Method::GET, "/api/orders?page=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(miss.status(), 404);
+    let body: Value = miss.json().await.unwrap();
+    assert_eq!(body["code"], "not_found", "{body}");
+    assert_eq!(body["nearest_stub"]["id"], id.as_str());
+    assert_eq!(body["nearest_stub"]["name"], "page two");
+    let reasons = body["nearest_stub"]["reasons"].to_string();
+    assert!(reasons.contains("page"), "{reasons}");
+    // Without stubs, a 404 is the plain error body.
+    api.delete(&format!("/__admin/stubs/{id}")).await;
+    let plain: Value = api
+        .raw(Method::GET, "/api/orders")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(plain.get("nearest_stub").is_none(), "{plain}");
+}
