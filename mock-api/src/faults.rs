@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::documented::Choice;
 use crate::ids::Ids;
 use crate::peer::Peer;
 use crate::request::{PathMatcher, RequestView, parse_method};
@@ -162,12 +163,15 @@ pub struct Injection {
     pub status: Option<StatusCode>,
     pub fault: Option<FaultKind>,
     pub dribble_ms: Option<u64>,
+    /// A documented response to answer with (`Prefer: code=404`, `example=NAME`).
+    pub documented: Option<Choice>,
 }
 
 impl Injection {
     pub fn overlay(&mut self, other: Injection) {
         self.delay = other.delay.or(self.delay);
         self.status = other.status.or(self.status);
+        self.documented = other.documented.or(self.documented.take());
         self.fault = other.fault.or(self.fault);
         self.dribble_ms = other.dribble_ms.or(self.dribble_ms);
     }
@@ -186,6 +190,15 @@ impl Injection {
         }
         if let Some(fault) = self.fault {
             parts.push(format!("fault={}", fault.name()));
+        }
+        if let Some(choice) = &self.documented {
+            parts.extend(choice.code.map(|code| format!("code={code}")));
+            parts.extend(
+                choice
+                    .example
+                    .as_ref()
+                    .map(|name| format!("example={name}")),
+            );
         }
         (!parts.is_empty()).then(|| parts.join(" "))
     }
@@ -220,6 +233,29 @@ pub fn prefer(headers: &HeaderMap) -> Result<Option<(Injection, String)>, String
                     injection.status = Some(status);
                 }
                 "fault" => injection.fault = Some(FaultKind::parse(value)?),
+                // Prism's: a documented response, by status and by example name.
+                "code" => {
+                    let code = value
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|s| (100..=599).contains(s))
+                        .ok_or_else(|| {
+                            format!("code `{value}` must be a status from 100 to 599")
+                        })?;
+                    injection
+                        .documented
+                        .get_or_insert_with(Choice::default)
+                        .code = Some(code);
+                }
+                "example" => {
+                    if value.is_empty() || value.len() > 200 {
+                        return Err("example must name an example of the document".to_owned());
+                    }
+                    injection
+                        .documented
+                        .get_or_insert_with(Choice::default)
+                        .example = Some(value.to_owned());
+                }
                 "dribble" => {
                     let ms = value
                         .parse::<u64>()
@@ -298,6 +334,7 @@ impl Rule {
             status,
             fault: def.fault,
             dribble_ms: def.dribble_ms,
+            documented: None,
         };
         Ok(Rule {
             id,
@@ -600,6 +637,7 @@ mod tests {
                 status: Some(StatusCode::SERVICE_UNAVAILABLE),
                 fault: Some(FaultKind::Reset),
                 dribble_ms: None,
+                documented: None,
             }
         );
         assert_eq!(applied, "delay=200, status=503, fault=reset");

@@ -25,6 +25,7 @@ pub mod admin;
 pub mod app;
 pub mod clock;
 pub mod data;
+pub mod documented;
 pub mod error;
 pub mod faults;
 mod ids;

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
+use crate::documented::Documented;
 use crate::error::AppError;
 use crate::faults::{self, FaultKind, Faults};
 use crate::journal::{Entry, Journal, Recorded, ServedBy};
@@ -69,6 +70,8 @@ pub struct Mock {
     pub journal: Journal,
     pub faults: Faults,
     pub admin_token: Option<String>,
+    /// The served document's responses, for `Prefer: code=` and `example=`.
+    pub documented: Documented,
 }
 
 impl Mock {
@@ -90,6 +93,7 @@ impl Mock {
             journal: Journal::new(config.journal_size),
             faults: Faults::new(config.seed),
             admin_token: config.admin_token.clone(),
+            documented: Documented::new(crate::spec::YAML),
         })
     }
 
@@ -259,9 +263,18 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
             faults::abort(peer.as_ref(), fault)
         }
         (_, Some(status)) => faults::error_response(status),
-        _ => match &stub {
-            Some((stub, turn)) => stub.respond(*turn),
-            None => {
+        _ => match (&stub, &injection.documented) {
+            (Some((stub, turn)), _) => stub.respond(*turn),
+            (None, Some(choice)) => {
+                match mock
+                    .documented
+                    .respond(&parts.method, parts.uri.path(), choice)
+                {
+                    Ok(response) => response,
+                    Err(error) => AppError::InvalidPrefer(error.to_string()).into_response(),
+                }
+            }
+            (None, None) => {
                 // What a miss needs to name the nearest stub, kept only while there are stubs.
                 let asked = (!mock.stubs.is_empty()).then(|| {
                     (

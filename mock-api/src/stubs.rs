@@ -526,6 +526,7 @@ fn canned(response: &ResponseDef) -> Result<Canned, String> {
             status: None,
             fault: response.fault,
             dribble_ms: response.dribble_ms,
+            documented: None,
         },
     })
 }

@@ -204,6 +204,11 @@ impl Operation {
         format!("{} {}", self.method, self.path)
     }
 
+    /// Whether a concrete path is one this operation's template describes.
+    pub fn serves(&self, path: &str) -> bool {
+        template_matches(&self.path, path)
+    }
+
     /// The response documented for a status: exact code, then range, then `default`.
     pub fn response_for(&self, status: u16) -> Option<&ResponseSpec> {
         let find = |wanted: StatusKey| self.responses.iter().find(|(key, _)| *key == wanted);
@@ -246,5 +251,41 @@ impl fmt::Display for StatusKey {
             StatusKey::Range(class) => write!(f, "{class}XX"),
             StatusKey::Default => f.write_str("default"),
         }
+    }
+}
+
+/// Whether a concrete path is one a path template (`/user/{username}`) describes: `{id}`
+/// takes any segment but an empty one; `v{major}.json` its fixed prefix and suffix.
+pub fn template_matches(template: &str, concrete: &str) -> bool {
+    let (template, concrete): (Vec<&str>, Vec<&str>) =
+        (template.split('/').collect(), concrete.split('/').collect());
+    template.len() == concrete.len()
+        && template
+            .iter()
+            .zip(&concrete)
+            .all(|(t, c)| match t.find('{') {
+                None => t == c,
+                Some(open) => {
+                    let close = t.rfind('}').unwrap_or(t.len() - 1);
+                    let (prefix, suffix) = (&t[..open], &t[close + 1..]);
+                    c.len() > prefix.len() + suffix.len()
+                        && c.starts_with(prefix)
+                        && c.ends_with(suffix)
+                }
+            })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_matches;
+
+    #[test]
+    fn templates_match_concrete_paths() {
+        assert!(template_matches("/user/{username}", "/user/login"));
+        assert!(template_matches("/user/login", "/user/login"));
+        assert!(!template_matches("/user/{username}", "/user/"));
+        assert!(!template_matches("/user/{username}", "/user/a/b"));
+        assert!(template_matches("/files/{name}.json", "/files/a.json"));
+        assert!(!template_matches("/files/{name}.json", "/files/a.xml"));
     }
 }

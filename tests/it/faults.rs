@@ -216,3 +216,54 @@ async fn chaos_fails_a_share_of_requests_but_never_the_admin_api() {
         assert_eq!(api.get("/health").await.status, 200);
     }
 }
+
+#[tokio::test]
+async fn prefer_code_answers_the_documented_response() {
+    let api = Api::start();
+    // A user that exists, answered with the operation's documented 404 and its example.
+    let id = api.get("/api/users").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = api
+        .raw(Method::GET, &format!("/api/users/{id}"))
+        .header("prefer", "code=404")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 404);
+    assert_eq!(reply.headers()["preference-applied"], "code=404");
+    assert_eq!(reply.headers()["content-type"], "application/json");
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"error": "user not found", "code": "user_not_found"})
+    );
+    // The documented success, from the schema when no example is given.
+    let ok = api
+        .raw(Method::GET, "/health")
+        .header("prefer", "code=200")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let journal = api.get("/__admin/requests?path=/health").await;
+    assert_eq!(journal.body["requests"][0]["injected"], "code=200");
+    // What the document does not have is the client's mistake: 400 saying so.
+    for (prefer, message) in [
+        ("code=418", "documents no 418 response"),
+        ("example=nope", "has no example named \"nope\""),
+        ("code=99", "must be a status from 100 to 599"),
+    ] {
+        let reply = api
+            .raw(Method::GET, "/health")
+            .header("prefer", prefer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 400, "{prefer}");
+        let body: Value = reply.json().await.unwrap();
+        assert_eq!(body["code"], "invalid_prefer", "{prefer}");
+        assert!(body["error"].as_str().unwrap().contains(message), "{body}");
+    }
+}

@@ -11,7 +11,7 @@ use crate::engine::context::Context;
 use crate::http::{Outcome, build};
 use crate::report::Failure;
 use openapi::generate::{AuthMode, Case, Kind, Payload, Plan, param_text};
-use openapi::model::{Location, Operation};
+use openapi::model::{Location, Operation, template_matches};
 
 /// Protected operations must refuse a request without credentials and one with a forged
 /// token (`ignored_auth`).
@@ -197,40 +197,4 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
         }
     }
     (outcomes.len() as u64, failures)
-}
-
-/// Whether a concrete path is one a path template (`/user/{username}`) describes.
-fn template_matches(template: &str, concrete: &str) -> bool {
-    let (template, concrete): (Vec<&str>, Vec<&str>) =
-        (template.split('/').collect(), concrete.split('/').collect());
-    template.len() == concrete.len()
-        && template
-            .iter()
-            .zip(&concrete)
-            .all(|(t, c)| match t.find('{') {
-                None => t == c,
-                // `{id}` takes any segment; `v{major}.json` its fixed prefix and suffix.
-                Some(open) => {
-                    let close = t.rfind('}').unwrap_or(t.len() - 1);
-                    let (prefix, suffix) = (&t[..open], &t[close + 1..]);
-                    c.len() > prefix.len() + suffix.len()
-                        && c.starts_with(prefix)
-                        && c.ends_with(suffix)
-                }
-            })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::template_matches;
-
-    #[test]
-    fn templates_match_concrete_paths() {
-        assert!(template_matches("/user/{username}", "/user/login"));
-        assert!(template_matches("/user/login", "/user/login"));
-        assert!(!template_matches("/user/{username}", "/user/"));
-        assert!(!template_matches("/user/{username}", "/user/a/b"));
-        assert!(template_matches("/files/{name}.json", "/files/a.json"));
-        assert!(!template_matches("/files/{name}.json", "/files/a.xml"));
-    }
 }

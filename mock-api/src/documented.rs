@@ -1,0 +1,146 @@
+//! The responses the served document gives each operation, chosen per request as Prism users
+//! write it: `Prefer: code=404` answers the operation's documented 404, `Prefer: example=NAME`
+//! its example of that name. The body is the named example, else the response's first
+//! example, else the schema's own, else the simplest value the schema allows. The document
+//! is read on the first such request, so start-up does not pay for it.
+
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use serde_json::Value;
+
+use openapi::generate::canonical;
+use openapi::model::{Api, ResponseSpec, StatusKey};
+
+/// What a request asked for: a status, an example by name, or both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Choice {
+    pub code: Option<u16>,
+    pub example: Option<String>,
+}
+
+/// Why a documented response cannot be given.
+#[derive(Debug, thiserror::Error)]
+pub enum ChoiceError {
+    #[error("{0} is not an operation of the document")]
+    NoOperation(String),
+    #[error("{operation} documents no {code} response")]
+    NoStatus { operation: String, code: u16 },
+    #[error("{operation} has no example named {name:?}")]
+    NoExample { operation: String, name: String },
+    #[error("the document cannot be read: {0}")]
+    Document(String),
+}
+
+/// The document's operations, read once.
+#[derive(Debug)]
+pub struct Documented {
+    yaml: &'static str,
+    api: OnceLock<Result<Api, String>>,
+}
+
+impl Documented {
+    pub fn new(yaml: &'static str) -> Documented {
+        Documented {
+            yaml,
+            api: OnceLock::new(),
+        }
+    }
+
+    /// The documented response `choice` asks for, to a request of `method` on `path`.
+    pub fn respond(
+        &self,
+        method: &Method,
+        path: &str,
+        choice: &Choice,
+    ) -> Result<Response, ChoiceError> {
+        let api = self
+            .api
+            .get_or_init(|| openapi::parse(self.yaml).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| ChoiceError::Document(e.clone()))?;
+        let operation = api
+            .operations
+            .iter()
+            .find(|o| o.method.as_str() == method.as_str() && o.serves(path))
+            .ok_or_else(|| ChoiceError::NoOperation(format!("{method} {path}")))?;
+        let label = operation.label();
+        let has = |response: &ResponseSpec, name: &str| {
+            response.examples.iter().any(|(_, n, _)| n == name)
+        };
+        let (status, response) = match (choice.code, &choice.example) {
+            (Some(code), _) => (
+                code,
+                operation.response_for(code).ok_or(ChoiceError::NoStatus {
+                    operation: label.clone(),
+                    code,
+                })?,
+            ),
+            // An example alone: the first documented response that has it.
+            (None, Some(name)) => operation
+                .responses
+                .iter()
+                .find_map(|(key, response)| match key {
+                    StatusKey::Code(code) if has(response, name) => Some((*code, response)),
+                    _ => None,
+                })
+                .ok_or_else(|| ChoiceError::NoExample {
+                    operation: label.clone(),
+                    name: name.clone(),
+                })?,
+            (None, None) => {
+                return Err(ChoiceError::NoStatus {
+                    operation: label,
+                    code: 0,
+                });
+            }
+        };
+        let media = response
+            .content
+            .iter()
+            .find(|(media, _)| openapi::model::is_json(media))
+            .or(response.content.first());
+        let body = match &choice.example {
+            Some(name) => Some(
+                response
+                    .examples
+                    .iter()
+                    .find(|(_, n, _)| n == name)
+                    .map(|(_, _, value)| value.clone())
+                    .ok_or_else(|| ChoiceError::NoExample {
+                        operation: label.clone(),
+                        name: name.clone(),
+                    })?,
+            ),
+            None => response
+                .examples
+                .first()
+                .map(|(_, _, value)| value.clone())
+                .or_else(|| {
+                    let schema = media?.1.as_ref()?;
+                    let own = api.schemas.resolve(schema).get("examples");
+                    own.and_then(|e| e.get(0).cloned())
+                        .or_else(|| Some(canonical(&api.schemas, schema, false)))
+                }),
+        };
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        let mut reply = match (body, media) {
+            (Some(body), Some((media, _))) if !matches!(status.as_u16(), 204 | 304) => {
+                let text = match &body {
+                    Value::String(text) if !openapi::model::is_json(media) => text.clone(),
+                    other => other.to_string(),
+                };
+                let mut reply = Response::new(Body::from(text));
+                if let Ok(value) = HeaderValue::from_str(media) {
+                    reply.headers_mut().insert(header::CONTENT_TYPE, value);
+                }
+                reply
+            }
+            _ => Response::new(Body::empty()),
+        };
+        *reply.status_mut() = status;
+        Ok(reply)
+    }
+}
