@@ -41,6 +41,7 @@ pub mod spec;
 pub mod store;
 pub mod stubs;
 mod sync;
+pub mod template;
 pub mod validate;
 
 pub use app::app;

@@ -25,6 +25,7 @@ use crate::request::RequestView;
 use crate::store::{Seed, SeedUser, Store};
 use crate::stubs::{Stub, StubDef, Stubs};
 use crate::sync::{read, write};
+use crate::template::Facts;
 
 /// Everything a mock server starts with.
 #[derive(Debug, Clone)]
@@ -264,7 +265,9 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         }
         (_, Some(status)) => faults::error_response(status),
         _ => match (&stub, &injection.documented) {
-            (Some((stub, turn)), _) => stub.respond(*turn),
+            (Some((stub, turn)), _) => stub.respond(*turn, |path| {
+                facts(&mock, path, &parts.uri, &parts.headers, &body)
+            }),
             (None, Some(choice)) => {
                 match mock
                     .documented
@@ -360,4 +363,40 @@ async fn explain_miss(response: Response, stub: &Stub, reasons: Vec<String>) -> 
     let mut parts = parts;
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(json.to_string()))
+}
+
+/// What a stub's templates see of a request.
+fn facts(
+    mock: &Mock,
+    path: &crate::request::PathMatcher,
+    uri: &axum::http::Uri,
+    headers: &axum::http::HeaderMap,
+    body: &Bytes,
+) -> Facts {
+    let mut query = std::collections::BTreeMap::new();
+    for (name, value) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        query
+            .entry(name.into_owned())
+            .or_insert_with(|| value.into_owned());
+    }
+    Facts {
+        path: path
+            .captures(uri.path())
+            .into_iter()
+            .map(|(name, value)| (name, value.to_owned()))
+            .collect(),
+        // The first value of a repeated name wins.
+        query,
+        headers: headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect(),
+        body: serde_json::from_slice(body).unwrap_or(serde_json::Value::Null),
+        now: mock
+            .clock
+            .now()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        uuid: mock.stubs.fresh_id().to_string(),
+    }
 }

@@ -16,7 +16,7 @@ pub enum PathMatcher {
 #[derive(Debug, Clone)]
 pub enum Segment {
     Literal(String),
-    Param,
+    Param(String),
 }
 
 impl PathMatcher {
@@ -41,7 +41,9 @@ impl PathMatcher {
             .map(|segment| {
                 let name = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
                 match name {
-                    Some(name) if !name.is_empty() && !name.contains(['{', '}']) => Ok(Segment::Param),
+                    Some(name) if !name.is_empty() && !name.contains(['{', '}']) => {
+                        Ok(Segment::Param(name.to_owned()))
+                    }
                     _ if !segment.contains(['{', '}']) => Ok(Segment::Literal(segment.to_owned())),
                     _ => Err(format!(
                         "path segment `{segment}`: a parameter is a whole segment, as in /orders/{{id}}"
@@ -64,12 +66,43 @@ impl PathMatcher {
                     .iter()
                     .all(|segment| match (segment, parts.next()) {
                         (Segment::Literal(literal), Some(part)) => literal == part,
-                        (Segment::Param, Some(part)) => !part.is_empty(),
+                        (Segment::Param(_), Some(part)) => !part.is_empty(),
                         _ => false,
                     })
                     && parts.next().is_none()
             }
         }
+    }
+}
+
+impl PathMatcher {
+    /// The names of a template's parameters.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            PathMatcher::Exact(_) => Vec::new(),
+            PathMatcher::Template(segments) => segments
+                .iter()
+                .filter_map(|s| match s {
+                    Segment::Param(name) => Some(name.as_str()),
+                    Segment::Literal(_) => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// The values of a matching path's parameters, by name.
+    pub fn captures<'p>(&self, path: &'p str) -> Vec<(String, &'p str)> {
+        let PathMatcher::Template(segments) = self else {
+            return Vec::new();
+        };
+        segments
+            .iter()
+            .zip(path.trim_start_matches('/').split('/'))
+            .filter_map(|(segment, part)| match segment {
+                Segment::Param(name) => Some((name.clone(), part)),
+                Segment::Literal(_) => None,
+            })
+            .collect()
     }
 }
 

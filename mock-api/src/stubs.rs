@@ -22,6 +22,7 @@ use crate::ids::Ids;
 use crate::namespace::check_namespace;
 use crate::request::{PathMatcher, RequestView, parse_method, segments};
 use crate::sync::{read, write};
+use crate::template::{self, Facts};
 
 /// Stubs kept at once; each is small, but a runaway script should get an error, not OOM.
 pub const MAX_STUBS: usize = 10_000;
@@ -212,6 +213,10 @@ struct Canned {
     headers: HeaderMap,
     body: Bytes,
     injection: Injection,
+    /// A body with templates, rendered per request (`None`: `body` is sent as it is).
+    template: Option<Value>,
+    /// Header values with templates, rendered per request.
+    header_templates: Vec<(HeaderName, String)>,
 }
 
 /// A compiled stub with its call count.
@@ -292,12 +297,12 @@ impl Stub {
             (None, None) => Vec::new(),
         };
         let responses = match responses.is_empty() {
-            true => vec![canned(&ResponseDef::default())?],
+            true => vec![canned(&ResponseDef::default(), &[])?],
             false => responses
                 .into_iter()
                 .enumerate()
                 .map(|(at, response)| {
-                    canned(response).map_err(|e| match def.responses {
+                    canned(response, &path.names()).map_err(|e| match def.responses {
                         Some(_) => format!("responses/{at}: {e}"),
                         None => e,
                     })
@@ -458,12 +463,30 @@ impl Stub {
         reasons.is_none_or(|reasons| reasons.is_empty())
     }
 
-    /// The canned response of a turn (see [`Stub::count_call`]).
-    pub fn respond(&self, turn: usize) -> Response {
+    /// The canned response of a turn (see [`Stub::count_call`]); `facts` of the request are
+    /// asked for only by a response with templates.
+    pub fn respond(&self, turn: usize, facts: impl FnOnce(&PathMatcher) -> Facts) -> Response {
         let canned = &self.responses[turn.min(self.responses.len() - 1)];
-        let mut response = Response::new(Body::from(canned.body.clone()));
+        if canned.template.is_none() && canned.header_templates.is_empty() {
+            let mut response = Response::new(Body::from(canned.body.clone()));
+            *response.status_mut() = canned.status;
+            *response.headers_mut() = canned.headers.clone();
+            return response;
+        }
+        let facts = facts(&self.path);
+        let body = match &canned.template {
+            Some(Value::String(text)) => Bytes::from(template::render(text, &facts)),
+            Some(value) => Bytes::from(template::render_all(value, &facts).to_string()),
+            None => canned.body.clone(),
+        };
+        let mut response = Response::new(Body::from(body));
         *response.status_mut() = canned.status;
         *response.headers_mut() = canned.headers.clone();
+        for (name, text) in &canned.header_templates {
+            if let Ok(value) = HeaderValue::from_str(&template::render(text, &facts)) {
+                response.headers_mut().insert(name.clone(), value);
+            }
+        }
         response
     }
 
@@ -475,8 +498,9 @@ impl Stub {
     }
 }
 
-/// A response as a stub defines it, checked and ready to send.
-fn canned(response: &ResponseDef) -> Result<Canned, String> {
+/// A response as a stub defines it, checked and ready to send; `params` are the names the
+/// stub's path gives its templates.
+fn canned(response: &ResponseDef, params: &[&str]) -> Result<Canned, String> {
     let status = match response.status {
         200..=599 => StatusCode::from_u16(response.status).map_err(|e| e.to_string())?,
         other => return Err(format!("response status {other} must be from 200 to 599")),
@@ -494,11 +518,17 @@ fn canned(response: &ResponseDef) -> Result<Canned, String> {
         ));
     }
     let mut headers = HeaderMap::new();
+    let mut header_templates = Vec::new();
     for (name, value) in &response.headers {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("`{name}` is not a valid header name"))?;
         if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
             return Err(format!("header `{name}` is set by the server"));
+        }
+        if template::is_template(value) {
+            template::check(value, params).map_err(|e| format!("header `{name}`: {e}"))?;
+            header_templates.push((name, value.clone()));
+            continue;
         }
         let value = HeaderValue::from_str(value)
             .map_err(|_| format!("the value of header `{name}` is not valid in HTTP"))?;
@@ -517,10 +547,19 @@ fn canned(response: &ResponseDef) -> Result<Canned, String> {
     {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
+    let template = match &response.body {
+        Some(body) if !bodiless && template::has_template(body) => {
+            template::check_all(body, params, "body")?;
+            Some(body.clone())
+        }
+        _ => None,
+    };
     Ok(Canned {
         status,
         headers,
         body,
+        template,
+        header_templates,
         injection: Injection {
             delay: response.delay_ms,
             status: None,
@@ -701,6 +740,11 @@ impl Stubs {
     pub fn is_empty(&self) -> bool {
         read(&self.list).is_empty()
     }
+
+    /// A fresh id for a template's `uuid` (from the seed, with `--seed`).
+    pub fn fresh_id(&self) -> Uuid {
+        self.ids.uuid()
+    }
 }
 
 /// Reads stubs from a JSON or YAML file: an array of stubs, or an object with a `stubs` array.
@@ -764,7 +808,10 @@ mod tests {
         );
         let view = RequestView::new(&method, &uri, &headers, &body, None);
         assert!(stub.matches(&view));
-        assert_eq!(stub.respond(0).status(), StatusCode::CREATED);
+        assert_eq!(
+            stub.respond(0, |_| unreachable!("no template")).status(),
+            StatusCode::CREATED
+        );
 
         let (method, uri, headers, body) = request(
             "GET",
@@ -828,8 +875,24 @@ mod tests {
         stubs.add(def(203, 9)).unwrap();
         let (method, uri, headers, body) = request("GET", "/x", "");
         let view = RequestView::new(&method, &uri, &headers, &body, None);
-        assert_eq!(stubs.find(&view).unwrap().0.respond(0).status(), 202);
+        assert_eq!(
+            stubs
+                .find(&view)
+                .unwrap()
+                .0
+                .respond(0, |_| unreachable!("no template"))
+                .status(),
+            202
+        );
         stubs.add(def(204, 1)).unwrap();
-        assert_eq!(stubs.find(&view).unwrap().0.respond(0).status(), 204);
+        assert_eq!(
+            stubs
+                .find(&view)
+                .unwrap()
+                .0
+                .respond(0, |_| unreachable!("no template"))
+                .status(),
+            204
+        );
     }
 }

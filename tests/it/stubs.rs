@@ -427,3 +427,61 @@ async fn a_miss_names_the_nearest_stub_in_its_404() {
         .unwrap();
     assert!(plain.get("nearest_stub").is_none(), "{plain}");
 }
+
+#[tokio::test]
+async fn a_template_builds_the_answer_from_the_request() {
+    let api = Api::start();
+    add_stub(
+        &api,
+        json!({
+            "request": {"method": "POST", "path": "/api/orders/{id}/notes"},
+            "response": {
+                "status": 201,
+                "headers": {"location": "/api/orders/{{ path.id }}/notes/{{ uuid }}"},
+                "body": {
+                    "order": "{{ path.id }}",
+                    "text": "{{ body.text }}",
+                    "by": "{{ headers['x-user'] }}",
+                    "sort": "{{ query.sort }}",
+                    "missing": "{{ body.nope }}",
+                    "fixed": 1
+                }
+            }
+        }),
+    )
+    .await;
+    let reply = api
+        .raw(Method::POST, "/api/orders/o-7/notes?sort=asc&sort=desc")
+        .header("x-user", "ann")
+        .json(&json!({"text": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 201);
+    let location = reply.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/api/orders/o-7/notes/"), "{location}");
+    assert!(
+        location.len() > "/api/orders/o-7/notes/".len() + 30,
+        "{location}"
+    );
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"order": "o-7", "text": "hello", "by": "ann", "sort": "asc", "missing": "", "fixed": 1})
+    );
+    // A template that cannot be, at creation: 400 naming where.
+    for (body, message) in [
+        (json!({"a": "{{ path.nope }}"}), "body/a: the template"),
+        (json!({"a": "{{ unclosed"}), "does not parse"),
+        (json!({"a": "{{ secrets }}"}), "`secrets`"),
+    ] {
+        let reply = api
+            .post(
+                "/__admin/stubs",
+                json!({"request": {"path": "/x/{id}"}, "response": {"body": body}}),
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{}", reply.text);
+        assert!(reply.text.contains(message), "{}", reply.text);
+    }
+}
