@@ -25,7 +25,7 @@ use crate::request::RequestView;
 use crate::store::{Seed, SeedUser, Store};
 use crate::stubs::{Stub, StubDef, Stubs};
 use crate::sync::{read, write};
-use crate::template::Facts;
+use crate::template::{Facts, Needs};
 
 /// Everything a mock server starts with.
 #[derive(Debug, Clone)]
@@ -265,8 +265,8 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
         }
         (_, Some(status)) => faults::error_response(status),
         _ => match (&stub, &injection.documented) {
-            (Some((stub, turn)), _) => stub.respond(*turn, |path| {
-                facts(&mock, path, &parts.uri, &parts.headers, &body)
+            (Some((stub, turn)), _) => stub.respond(*turn, |path, needs| {
+                facts(&mock, needs, path, &parts.uri, &parts.headers, &body)
             }),
             (None, Some(choice)) => {
                 match mock
@@ -365,38 +365,50 @@ async fn explain_miss(response: Response, stub: &Stub, reasons: Vec<String>) -> 
     Response::from_parts(parts, Body::from(json.to_string()))
 }
 
-/// What a stub's templates see of a request.
+/// What a stub's templates see of a request: only what they name is gathered.
 fn facts(
     mock: &Mock,
+    needs: &Needs,
     path: &crate::request::PathMatcher,
     uri: &axum::http::Uri,
     headers: &axum::http::HeaderMap,
     body: &Bytes,
 ) -> Facts {
-    let mut query = std::collections::BTreeMap::new();
-    for (name, value) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
-        query
-            .entry(name.into_owned())
-            .or_insert_with(|| value.into_owned());
-    }
-    Facts {
-        path: path
+    let mut facts = Facts::default();
+    if needs.path {
+        facts.path = path
             .captures(uri.path())
             .into_iter()
             .map(|(name, value)| (name, value.to_owned()))
-            .collect(),
+            .collect();
+    }
+    if needs.query {
         // The first value of a repeated name wins.
-        query,
-        headers: headers
+        for (name, value) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+            facts
+                .query
+                .entry(name.into_owned())
+                .or_insert_with(|| value.into_owned());
+        }
+    }
+    if needs.headers {
+        facts.headers = headers
             .iter()
             .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect(),
-        body: serde_json::from_slice(body).unwrap_or(serde_json::Value::Null),
-        now: mock
+            .collect();
+    }
+    if needs.body {
+        facts.body = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+    }
+    if needs.now {
+        facts.now = mock
             .clock
             .now()
             .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-        uuid: mock.stubs.fresh_id().to_string(),
+            .unwrap_or_default();
     }
+    if needs.uuid {
+        facts.uuid = mock.stubs.fresh_id().to_string();
+    }
+    facts
 }

@@ -22,7 +22,7 @@ use crate::ids::Ids;
 use crate::namespace::check_namespace;
 use crate::request::{PathMatcher, RequestView, parse_method, segments};
 use crate::sync::{read, write};
-use crate::template::{self, Facts};
+use crate::template::{self, Compiled, Facts, Needs};
 
 /// Stubs kept at once; each is small, but a runaway script should get an error, not OOM.
 pub const MAX_STUBS: usize = 10_000;
@@ -213,10 +213,8 @@ struct Canned {
     headers: HeaderMap,
     body: Bytes,
     injection: Injection,
-    /// A body with templates, rendered per request (`None`: `body` is sent as it is).
-    template: Option<Value>,
-    /// Header values with templates, rendered per request.
-    header_templates: Vec<(HeaderName, String)>,
+    /// The body's and header values' templates, compiled (`None`: sent as they are).
+    templates: Option<(Compiled, Option<Value>, Vec<HeaderName>)>,
 }
 
 /// A compiled stub with its call count.
@@ -465,25 +463,30 @@ impl Stub {
 
     /// The canned response of a turn (see [`Stub::count_call`]); `facts` of the request are
     /// asked for only by a response with templates.
-    pub fn respond(&self, turn: usize, facts: impl FnOnce(&PathMatcher) -> Facts) -> Response {
+    pub fn respond(
+        &self,
+        turn: usize,
+        facts: impl FnOnce(&PathMatcher, &Needs) -> Facts,
+    ) -> Response {
         let canned = &self.responses[turn.min(self.responses.len() - 1)];
-        if canned.template.is_none() && canned.header_templates.is_empty() {
+        let Some((compiled, body, header_names)) = &canned.templates else {
             let mut response = Response::new(Body::from(canned.body.clone()));
             *response.status_mut() = canned.status;
             *response.headers_mut() = canned.headers.clone();
             return response;
-        }
-        let facts = facts(&self.path);
-        let body = match &canned.template {
-            Some(Value::String(text)) => Bytes::from(template::render(text, &facts)),
-            Some(value) => Bytes::from(template::render_all(value, &facts).to_string()),
+        };
+        let facts = facts(&self.path, &compiled.needs);
+        let (rendered, header_values) = compiled.render(body.as_ref(), &facts);
+        let bytes = match rendered {
+            Some(Value::String(text)) => Bytes::from(text),
+            Some(value) => Bytes::from(value.to_string()),
             None => canned.body.clone(),
         };
-        let mut response = Response::new(Body::from(body));
+        let mut response = Response::new(Body::from(bytes));
         *response.status_mut() = canned.status;
         *response.headers_mut() = canned.headers.clone();
-        for (name, text) in &canned.header_templates {
-            if let Ok(value) = HeaderValue::from_str(&template::render(text, &facts)) {
+        for (name, text) in header_names.iter().zip(header_values) {
+            if let Ok(value) = HeaderValue::from_str(&text) {
                 response.headers_mut().insert(name.clone(), value);
             }
         }
@@ -527,7 +530,7 @@ fn canned(response: &ResponseDef, params: &[&str]) -> Result<Canned, String> {
         }
         if template::is_template(value) {
             template::check(value, params).map_err(|e| format!("header `{name}`: {e}"))?;
-            header_templates.push((name, value.clone()));
+            header_templates.push((name, value.as_str()));
             continue;
         }
         let value = HeaderValue::from_str(value)
@@ -547,19 +550,26 @@ fn canned(response: &ResponseDef, params: &[&str]) -> Result<Canned, String> {
     {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
-    let template = match &response.body {
+    let body_template = match &response.body {
         Some(body) if !bodiless && template::has_template(body) => {
             template::check_all(body, params, "body")?;
-            Some(body.clone())
+            Some(body)
         }
         _ => None,
     };
+    let sources: Vec<&str> = header_templates.iter().map(|(_, v)| *v).collect();
+    let templates = Compiled::new(body_template, &sources, params)?.map(|compiled| {
+        (
+            compiled,
+            body_template.cloned(),
+            header_templates.iter().map(|(n, _)| n.clone()).collect(),
+        )
+    });
     Ok(Canned {
         status,
         headers,
         body,
-        template,
-        header_templates,
+        templates,
         injection: Injection {
             delay: response.delay_ms,
             status: None,
@@ -809,7 +819,7 @@ mod tests {
         let view = RequestView::new(&method, &uri, &headers, &body, None);
         assert!(stub.matches(&view));
         assert_eq!(
-            stub.respond(0, |_| unreachable!("no template")).status(),
+            stub.respond(0, |_, _| unreachable!("no template")).status(),
             StatusCode::CREATED
         );
 
@@ -880,7 +890,7 @@ mod tests {
                 .find(&view)
                 .unwrap()
                 .0
-                .respond(0, |_| unreachable!("no template"))
+                .respond(0, |_, _| unreachable!("no template"))
                 .status(),
             202
         );
@@ -890,7 +900,7 @@ mod tests {
                 .find(&view)
                 .unwrap()
                 .0
-                .respond(0, |_| unreachable!("no template"))
+                .respond(0, |_, _| unreachable!("no template"))
                 .status(),
             204
         );

@@ -77,8 +77,32 @@ pub fn check_all(value: &Value, params: &[&str], at: &str) -> Result<(), String>
     }
 }
 
-/// What a template sees of one request.
-#[derive(Debug, serde::Serialize)]
+/// The roots a stub's templates name: only those are gathered from a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub path: bool,
+    pub query: bool,
+    pub headers: bool,
+    pub body: bool,
+    pub now: bool,
+    pub uuid: bool,
+}
+
+impl Needs {
+    fn add(&mut self, root: &str) {
+        match root {
+            "path" => self.path = true,
+            "query" => self.query = true,
+            "headers" => self.headers = true,
+            "body" => self.body = true,
+            "now" => self.now = true,
+            _ => self.uuid = true,
+        }
+    }
+}
+
+/// What a template sees of one request (only what its stub's templates name is filled in).
+#[derive(Debug, Default, serde::Serialize)]
 pub struct Facts {
     pub path: BTreeMap<String, String>,
     pub query: BTreeMap<String, String>,
@@ -88,27 +112,96 @@ pub struct Facts {
     pub uuid: String,
 }
 
-/// Renders one text; a template that fails renders empty (it was checked at creation).
-pub fn render(text: &str, facts: &Facts) -> String {
-    if !is_template(text) {
-        return text.to_owned();
-    }
-    environment()
-        .render_str(text, minijinja::value::Serde(facts))
-        .unwrap_or_default()
+/// A stub response's templates, compiled once: its body's template strings in order, and its
+/// header values.
+#[derive(Debug)]
+pub struct Compiled {
+    env: Environment<'static>,
+    /// The templates' names in `env`, in order.
+    names: Vec<String>,
+    pub needs: Needs,
 }
 
-/// Renders every template in a value.
-pub fn render_all(value: &Value, facts: &Facts) -> Value {
+impl Compiled {
+    /// Compiles the templates of a body and header values (checked, see [`check`]).
+    pub fn new(
+        body: Option<&Value>,
+        headers: &[&str],
+        params: &[&str],
+    ) -> Result<Option<Compiled>, String> {
+        let mut sources = Vec::new();
+        if let Some(body) = body {
+            collect(body, &mut sources);
+        }
+        sources.extend(headers.iter().map(|h| h.to_string()));
+        if sources.is_empty() {
+            return Ok(None);
+        }
+        let mut env = environment();
+        let mut needs = Needs::default();
+        for (index, source) in sources.iter().enumerate() {
+            check(source, params)?;
+            env.add_template_owned(index.to_string(), source.clone())
+                .map_err(|e| e.to_string())?;
+            let template = env
+                .get_template(&index.to_string())
+                .map_err(|e| e.to_string())?;
+            for variable in template.undeclared_variables(false) {
+                needs.add(&variable);
+            }
+        }
+        Ok(Some(Compiled {
+            env,
+            names: (0..sources.len()).map(|i| i.to_string()).collect(),
+            needs,
+        }))
+    }
+
+    fn render_one(&self, index: usize, context: &minijinja::Value) -> String {
+        self.env
+            .get_template(&self.names[index])
+            .and_then(|t| t.render(context))
+            .unwrap_or_default()
+    }
+
+    /// The body with its templates rendered, and the header values (in the order given).
+    pub fn render(&self, body: Option<&Value>, facts: &Facts) -> (Option<Value>, Vec<String>) {
+        let context = minijinja::Value::from(minijinja::value::Serde(facts));
+        let mut next = 0;
+        let body = body.map(|b| self.fill(b, &context, &mut next));
+        let headers = (next..self.names.len())
+            .map(|index| self.render_one(index, &context))
+            .collect();
+        (body, headers)
+    }
+
+    fn fill(&self, value: &Value, context: &minijinja::Value, next: &mut usize) -> Value {
+        match value {
+            Value::String(text) if is_template(text) => {
+                let index = *next;
+                *next += 1;
+                Value::String(self.render_one(index, context))
+            }
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.fill(v, context, next)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.fill(v, context, next)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+/// The template strings of a value, in the order [`Compiled::fill`] meets them.
+fn collect(value: &Value, out: &mut Vec<String>) {
     match value {
-        Value::String(text) => Value::String(render(text, facts)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| render_all(v, facts)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), render_all(v, facts)))
-                .collect(),
-        ),
-        other => other.clone(),
+        Value::String(text) if is_template(text) => out.push(text.clone()),
+        Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect(v, out)),
+        _ => {}
     }
 }
 
@@ -134,20 +227,21 @@ mod tests {
                 .unwrap_err()
                 .contains("does not parse")
         );
+        let body = serde_json::json!({"id": "{{ path.id }}", "who": "{{ body.name }}", "gone": "{{ query.x }}", "n": 1});
+        let compiled = Compiled::new(Some(&body), &["/a/{{ path.id }}"], &["id"])
+            .unwrap()
+            .unwrap();
+        assert!(compiled.needs.path && compiled.needs.body && !compiled.needs.headers);
         let facts = Facts {
             path: [("id".to_owned(), "7".to_owned())].into(),
-            query: BTreeMap::new(),
-            headers: BTreeMap::new(),
             body: serde_json::json!({"name": "ann"}),
-            now: "2026-01-01T00:00:00Z".to_owned(),
-            uuid: "u".to_owned(),
+            ..Facts::default()
         };
+        let (rendered, headers) = compiled.render(Some(&body), &facts);
         assert_eq!(
-            render_all(
-                &serde_json::json!({"id": "{{ path.id }}", "who": "{{ body.name }}", "gone": "{{ query.x }}"}),
-                &facts
-            ),
-            serde_json::json!({"id": "7", "who": "ann", "gone": ""})
+            rendered,
+            Some(serde_json::json!({"id": "7", "who": "ann", "gone": "", "n": 1}))
         );
+        assert_eq!(headers, ["/a/7"]);
     }
 }

@@ -140,10 +140,13 @@ pub fn run(args: &[String]) -> Result<()> {
         (runs, server.rss_kib()?)
     };
 
+    let kinds = stub_kinds(&mock, &pins, seconds)?;
     let memory = crate::bench_memory::run(&mock, &pins)?;
     let contract = crate::bench_contract::run(&pins)?;
     let load = crate::bench_load::run(&pins)?;
     let report = render(seconds, &pins, startup, &rows, &search)
+        + "\n"
+        + &kinds
         + "\n"
         + &memory
         + "\n"
@@ -252,6 +255,68 @@ fn stubs_file() -> String {
         })
         .collect();
     serde_json::Value::Array(stubs).to_string()
+}
+
+/// Requests per second of a plain stub, a sequence and a template, on one server.
+fn stub_kinds(mock: &Path, pins: &Pins, seconds: u64) -> Result<String> {
+    let stubs = serde_json::json!([
+        {"request": {"method": "GET", "path": "/kinds/plain/{id}"},
+         "response": {"body": {"id": "o-1", "state": "shipped"}}},
+        {"request": {"method": "GET", "path": "/kinds/sequence/{id}"},
+         "responses": [{"body": {"id": "o-1", "state": "packed"}}, {"body": {"id": "o-1", "state": "shipped"}}],
+         "then": "cycle"},
+        {"request": {"method": "GET", "path": "/kinds/template/{id}"},
+         "response": {"body": {"id": "{{ path.id }}", "state": "shipped"}}}
+    ]);
+    let file = root().join("target/bench-stub-kinds.json");
+    std::fs::write(&file, stubs.to_string()).context("writing the stub kinds")?;
+    let server = Server::start(
+        mock,
+        &["--port", "0", "--stubs", &file.to_string_lossy()],
+        pins.server,
+    )?;
+    let mut runs = Vec::new();
+    for kind in ["plain", "sequence", "template"] {
+        let mut rounds = Vec::new();
+        for _ in 0..ROUNDS {
+            rounds.push(wrk(
+                &server.url(&format!("/kinds/{kind}/o-1")),
+                CONNECTIONS,
+                seconds,
+                pins.load,
+            )?);
+        }
+        let run = median(rounds);
+        eprintln!("a {kind} stub: {:.0} req/s", run.rps);
+        runs.push((kind, run));
+    }
+    let plain = runs[0].1.rps;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## Stub kinds
+"
+    );
+    let _ = writeln!(
+        out,
+        "One `mock-api --stubs` server with three stubs on `GET /kinds/KIND/{{id}}`: a plain response, a sequence of two answered in turn (`then: cycle`), and a body with a template (`{{{{ path.id }}}}`).\n"
+    );
+    let _ = writeln!(out, "| stub | req/s | × plain | p99 |");
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
+    for (kind, run) in &runs {
+        let _ = writeln!(
+            out,
+            "| {kind} | {:.0} | {:.2} | {:.2} ms |",
+            run.rps,
+            run.rps / plain,
+            run.p99_ms
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nTarget: a sequence or a template at 0.8 or more of a plain stub.\n"
+    );
+    Ok(out)
 }
 
 fn median(mut runs: Vec<WrkRun>) -> WrkRun {
