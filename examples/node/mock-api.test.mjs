@@ -60,6 +60,40 @@ test("a stub answers, and its calls are verified", async () => {
   assert.ok(verdict.body.pass, verdict.body.message);
 });
 
+test("a retry meets a failure, then a success", async () => {
+  const stub = await admin("POST", "/stubs", {
+    request: { method: "POST", path: "/api/payments" },
+    responses: [{ status: 503, body: { error: "busy" } }, { status: 201, body: { id: "p-1" } }],
+  });
+  assert.equal(stub.status, 201);
+  const statuses = [];
+  for (let i = 0; i < 2; i++) {
+    statuses.push((await fetch(`${base}/api/payments`, { method: "POST" })).status);
+  }
+  assert.deepEqual(statuses, [503, 201]);
+});
+
+test("a template echoes the request", async () => {
+  await admin("POST", "/stubs", {
+    request: { method: "GET", path: "/api/orders/{id}" },
+    response: { body: { id: "{{ path.id }}", expand: "{{ query.expand }}" } },
+  });
+  const order = await fetch(`${base}/api/orders/o-9?expand=items`);
+  assert.deepEqual(await order.json(), { id: "o-9", expand: "items" });
+});
+
+test("a miss names the nearest stub in its 404", async () => {
+  await admin("POST", "/stubs", {
+    name: "page two",
+    request: { method: "GET", path: "/api/orders", query: { page: "2" } },
+    response: { body: { orders: [] } },
+  });
+  const miss = await fetch(`${base}/api/orders?page=1`);
+  assert.equal(miss.status, 404);
+  const body = await miss.json();
+  assert.equal(body.nearest_stub.name, "page two");
+});
+
 test("a request no stub matches is listed with the nearest stub", async () => {
   await admin("POST", "/stubs", {
     name: "euro payments",

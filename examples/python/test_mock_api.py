@@ -1,4 +1,5 @@
-"""How a Python test suite uses mock-api: stubs, verification, faults, namespaces."""
+"""How a Python test suite uses mock-api: stubs (sequences and templates among them),
+verification, faults, documented responses, namespaces."""
 
 import requests
 
@@ -30,6 +31,44 @@ def test_a_stub_answers_and_is_verified(mock_api):
     verdict = verify(mock_api, stub_id, at_least=2)
     assert not verdict["pass"]
     assert "called 1 time, expected at least 2" in verdict["message"]
+
+
+def test_a_retry_meets_a_failure_then_a_success(mock_api):
+    # The first call fails, the second succeeds: a client's retry, tested.
+    add_stub(
+        mock_api,
+        {
+            "request": {"method": "POST", "path": "/api/payments"},
+            "responses": [
+                {"status": 503, "body": {"error": "busy"}},
+                {"status": 201, "body": {"id": "p-1"}},
+            ],
+        },
+    )
+    first = requests.post(f"{mock_api}/api/payments", json={"amount": 10}, timeout=5)
+    second = requests.post(f"{mock_api}/api/payments", json={"amount": 10}, timeout=5)
+    assert (first.status_code, second.status_code) == (503, 201)
+
+
+def test_a_template_echoes_the_request(mock_api):
+    add_stub(
+        mock_api,
+        {
+            "request": {"method": "POST", "path": "/api/orders/{id}/notes"},
+            "response": {"status": 201, "body": {"order": "{{ path.id }}", "text": "{{ body.text }}"}},
+        },
+    )
+    note = requests.post(f"{mock_api}/api/orders/o-7/notes", json={"text": "hi"}, timeout=5)
+    assert note.json() == {"order": "o-7", "text": "hi"}
+
+
+def test_a_documented_error_on_request(mock_api):
+    users = requests.get(f"{mock_api}/api/users", timeout=5).json()["items"]
+    response = requests.get(
+        f"{mock_api}/api/users/{users[0]['id']}", headers={"Prefer": "code=404"}, timeout=5
+    )
+    assert response.status_code == 404
+    assert response.json() == {"error": "user not found", "code": "user_not_found"}
 
 
 def test_a_fault_reaches_the_client(mock_api):
