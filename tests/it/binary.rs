@@ -1,32 +1,12 @@
 //! The `mock-api` binary: `--port 0`, the listening line, graceful shutdown on SIGTERM, and
 //! exit status 2 on bad usage.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn binary() -> PathBuf {
-    tests::binary("mock-api")
-}
-
 #[tokio::test]
 async fn prints_the_address_serves_and_stops_on_sigterm() {
-    let mut child = Command::new(binary())
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("mock-api listening on ")
-        .expect("the listening line")
-        .to_owned();
+    let (mut child, url) = tests::spawn_mock(&[], Stdio::null());
     assert!(
         url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
         "{url}"

@@ -17,21 +17,7 @@ struct Binary {
 
 impl Binary {
     fn start(args: &[&str]) -> Binary {
-        let mut child = Command::new(tests::binary("mock-api"))
-            .args(["--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("mock-api listening on ")
-            .expect("the listening line");
+        let (child, url) = tests::spawn_mock(args, Stdio::piped());
         let addr = url.trim_start_matches("http://").to_owned();
         Binary { child, addr }
     }

@@ -403,3 +403,26 @@ pub fn root() -> std::path::PathBuf {
         .expect("tests/ is in the workspace")
         .to_path_buf()
 }
+
+/// Starts the `mock-api` binary on `127.0.0.1:0` with `args`; the child and the URL of its
+/// first line (`mock-api listening on URL`).
+pub fn spawn_mock(args: &[&str], stderr: std::process::Stdio) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(binary("mock-api"))
+        .args(["--port", "0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("mock-api starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("its stdout"))
+        .read_line(&mut line)
+        .expect("its first line");
+    let url = line
+        .trim()
+        .strip_prefix("mock-api listening on ")
+        .expect("the listening line")
+        .to_owned();
+    (child, url)
+}

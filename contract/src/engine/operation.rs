@@ -40,7 +40,6 @@ pub(crate) fn check_operation(
         .filter(|case| case.kind != Kind::Positive || plan.is_valid(case))
         .collect();
     let answers = ctx.send_all(index, &coverage);
-    let batch: Vec<String> = answers.iter().map(|(request, _)| request.curl()).collect();
     for (case, (request, outcome)) in coverage.iter().zip(&answers) {
         let fresh: Vec<Finding> = ctx
             .check(index, case, outcome)
@@ -66,7 +65,7 @@ pub(crate) fn check_operation(
             if ctx.learn(this.clone()) {
                 let mut failure = ctx.failure(&label, case, (request, outcome), finding, &[]);
                 if !again.contains(&this) {
-                    race(&mut failure, &batch);
+                    race(&mut failure, &answers);
                 }
                 failures.push(failure);
             }
@@ -82,15 +81,15 @@ pub(crate) fn check_operation(
 
 /// Marks a failure that did not show again when its request was sent alone, with the
 /// requests that were in flight with it.
-fn race(failure: &mut Failure, batch: &[String]) {
+fn race(failure: &mut Failure, batch: &[(SentRequest, Outcome)]) {
     failure.message.push_str(
         " (it did not show again when the request was sent alone: a race, or state other requests left)",
     );
     failure.in_flight = batch
         .iter()
-        .filter(|c| **c != failure.curl)
+        .map(|(request, _)| request.curl())
+        .filter(|curl| *curl != failure.curl)
         .take(IN_FLIGHT_SHOWN)
-        .cloned()
         .collect();
 }
 
@@ -171,15 +170,14 @@ impl<'c, 'a> Fuzz<'c, 'a> {
             }
             left = left.saturating_sub(trees.len());
             let answers = ctx.send_all(self.index, &cases);
-            let batch: Vec<String> = answers.iter().map(|(request, _)| request.curl()).collect();
-            let mut answers = answers.into_iter();
-            let mut cases = cases.into_iter();
+            // Judged by reference: only an exchange with a finding is copied.
+            let mut answered = cases.iter().zip(&answers);
             for tree in trees.into_iter().flatten() {
-                let (Some(case), Some((request, outcome))) = (cases.next(), answers.next()) else {
+                let Some((case, (request, outcome))) = answered.next() else {
                     break;
                 };
                 let fresh: Vec<Finding> = ctx
-                    .check(self.index, &case, &outcome)
+                    .check(self.index, case, outcome)
                     .into_iter()
                     .filter(|f| !ctx.is_known(&key(&self.label, f)))
                     .collect();
@@ -190,8 +188,8 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                 // The first is shrunk; the others the same case showed are reported as they
                 // are, and so is any 5xx seen while shrinking.
                 let others: Vec<Finding> = fresh.collect();
-                let original = (case.clone(), request.clone(), outcome.clone());
-                let (shrunk, bycatch, alone) = self.shrink(tree, (case, request, outcome, first));
+                let failing = (case.clone(), request.clone(), outcome.clone(), first);
+                let (shrunk, bycatch, alone) = self.shrink(tree, failing);
                 // Each other finding with the shrunk request if it shows there too.
                 let on_shrunk: Vec<Key> = ctx
                     .check(self.index, &shrunk.0, &shrunk.2)
@@ -202,12 +200,7 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                     .into_iter()
                     .map(|f| match on_shrunk.contains(&key(&self.label, &f)) {
                         true => (shrunk.0.clone(), shrunk.1.clone(), shrunk.2.clone(), f),
-                        false => (
-                            original.0.clone(),
-                            original.1.clone(),
-                            original.2.clone(),
-                            f,
-                        ),
+                        false => (case.clone(), request.clone(), outcome.clone(), f),
                     })
                     .collect();
                 let first_key = key(&self.label, &shrunk.3);
@@ -219,7 +212,7 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                         let mut failure =
                             ctx.failure(&self.label, &case, (&request, &outcome), finding, &[]);
                         if this == first_key && !alone {
-                            race(&mut failure, &batch);
+                            race(&mut failure, &answers);
                         }
                         failures.push(failure);
                         found += 1;
