@@ -61,6 +61,15 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
             (Some(mock), url)
         }
     };
+    // A host with a path (`http://api/v2`, a document's base path) ends with `/`, so the
+    // document's paths are joined under it rather than in place of its last segment.
+    let host = match host.trim_end_matches('/').split_once("://") {
+        Some((_, rest)) if rest.contains('/') => format!("{}/", host.trim_end_matches('/')),
+        _ => host,
+    };
+    if config.host.is_some() {
+        config.host = Some(host.clone());
+    }
     reachable(&host).await?;
     for file in &config.report_file {
         let parent = std::path::Path::new(file)

@@ -29,7 +29,9 @@ pub async fn send(
     request: Request<'_>,
 ) -> Result<Option<(u16, Option<Value>)>, Box<TransactionError>> {
     let method = goose_method(request.method);
-    let mut builder = user.get_request_builder(&method, request.path)?;
+    // Relative to the host, so a host with a path (`http://api/v2/`) keeps it.
+    let path = request.path.trim_start_matches('/');
+    let mut builder = user.get_request_builder(&method, path)?;
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
@@ -41,7 +43,7 @@ pub async fn send(
     }
     let goose_request = GooseRequest::builder()
         .method(method)
-        .path(request.path)
+        .path(path)
         .name(request.name)
         .set_request_builder(builder)
         .build();

@@ -420,3 +420,46 @@ fn bad_weights_scenarios_and_reports_exit_2_before_any_load() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_load_keeps_the_path_of_its_host() {
+    // A Swagger 2.0 service under `basePath: /v2`: the document's paths go under it.
+    let addr = tests::planted::serve(tests::swagger2::app(Default::default())).await;
+    let dir = tests::temp_dir("loadgen-base-path");
+    let spec = dir.join("swagger2.yaml");
+    std::fs::write(&spec, tests::swagger2::SPEC).unwrap();
+    let report = dir.join("run.json");
+    let args: Vec<String> = [
+        "--host",
+        &format!("http://{addr}/v2"),
+        "--spec",
+        spec.to_str().unwrap(),
+        "--users",
+        "2",
+        "--increase-rate",
+        "100",
+        "--run-time",
+        "1s",
+        "--quiet",
+        "--no-telnet",
+        "--no-reset-metrics",
+        "--report-file",
+        report.to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let output = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        loadgen(&args)
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let totals = requests(&report);
+    let scope = totals
+        .requests
+        .get("GET /pets")
+        .unwrap_or_else(|| panic!("GET /pets in {:?}", totals.requests.keys()));
+    assert!(scope.successes > 0 && scope.failures == 0, "{scope:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
