@@ -1,25 +1,89 @@
-//! The whole application: the built-in routes and the admin API, behind the layer that
-//! serves stubs, injects faults and keeps the journal.
+//! The composition root: picks the engine, puts the toolkit in front of it and the admin API
+//! beside it, as one router.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use time::OffsetDateTime;
 
-use crate::limits::BODY_LIMIT;
-use crate::mock::{Mock, intercept};
-use crate::{admin, routes};
+use crate::core::clock::Clock;
+use crate::core::limits::BODY_LIMIT;
+use crate::engines::users::Users;
+use crate::engines::users::data::check_extra_users;
+use crate::engines::users::store::{Seed, SeedUser};
+use crate::toolkit::documented::Documented;
+use crate::toolkit::stubs::StubDef;
+use crate::toolkit::{Mock, Settings, admin, intercept};
 
-/// The mock API's router, ready to serve.
-pub fn app(mock: Arc<Mock>) -> Router {
-    routes::router()
-        .merge(admin::router(mock.clone()))
-        .fallback(routes::route_not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
+/// Everything a mock server starts with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Seed users that replace the built-in two (`--data`).
+    pub users: Option<Vec<SeedUser>>,
+    /// Synthetic users added to the seed (`--extra-users`).
+    pub extra_users: usize,
+    /// Repeatable ids and tokens (`--seed`).
+    pub seed: Option<u64>,
+    /// A frozen clock from the start (`--clock`).
+    pub clock: Option<OffsetDateTime>,
+    /// Requests kept in the journal; 0 turns it off (`--journal-size`).
+    pub journal_size: usize,
+    /// Stubs loaded at start (`--stubs`).
+    pub stubs: Vec<StubDef>,
+    /// When set, the admin API wants `Authorization: Bearer TOKEN` (`--admin-token`).
+    pub admin_token: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            users: None,
+            extra_users: 0,
+            seed: None,
+            clock: None,
+            journal_size: crate::toolkit::journal::DEFAULT_CAPACITY,
+            stubs: Vec::new(),
+            admin_token: None,
+        }
+    }
+}
+
+/// A mock ready to serve: the toolkit's state, and the router of everything.
+#[derive(Debug)]
+pub struct App {
+    pub mock: Arc<Mock>,
+    pub router: Router,
+}
+
+/// The mock `config` describes; an error names what is wrong (a bad stub, say).
+pub fn build(config: &Config) -> Result<App, String> {
+    check_extra_users(config.users.as_deref(), config.extra_users)?;
+    let clock = Arc::new(Clock::new(config.clock));
+    let settings = Settings {
+        seed: config.seed,
+        journal_size: config.journal_size,
+        stubs: config.stubs.clone(),
+        admin_token: config.admin_token.clone(),
+    };
+    let seed = Seed {
+        users: config.users.clone(),
+        extra_users: config.extra_users,
+        random_seed: config.seed,
+    };
+    let users = Users::new(&seed, clock.clone());
+    let documented = Documented::new(crate::engines::users::document::YAML);
+    let mock = Arc::new(Mock::new(&settings, users.control(), clock, documented)?);
+    Ok(App {
+        router: layered(users.router(), mock.clone()),
+        mock,
+    })
+}
+
+/// An engine's routes and the admin API, behind the toolkit's layer.
+fn layered(engine: Router, mock: Arc<Mock>) -> Router {
+    engine
+        .merge(admin::router(mock.clone()).with_state(mock.clone()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            mock.clone(),
-            intercept,
-        ))
-        .with_state(mock)
+        .layer(axum::middleware::from_fn_with_state(mock, intercept))
 }

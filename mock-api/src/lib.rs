@@ -1,50 +1,30 @@
-//! A mock REST API for integration tests: health, users CRUD with pagination and search,
-//! bearer-token auth, seed data and reset over HTTP. `specs/mock-api.yaml` is its contract.
-//! Around it, a mock server toolkit under `/__admin` (`specs/mock-admin.yaml`): runtime
-//! stubs, a request journal and verification, faults and chaos, namespaces, a controllable
-//! clock and snapshots.
+//! A mock server for integration tests in any language: an API engine behind the mock
+//! toolkit. The engine is the users demo (`specs/mock-api.yaml`: health, users CRUD with
+//! pagination and search, bearer-token auth) or any OpenAPI document served as a stateful,
+//! validating mock (`--spec`). The toolkit under `/__admin` (`specs/mock-admin.yaml`) works
+//! the same on either: runtime stubs, a request journal and verification, faults and chaos,
+//! namespaces, a controllable clock and snapshots.
 //!
-//! Modules:
-//! - [`store`]: the users and tokens, with every rule that does not depend on HTTP;
-//! - [`routes`]: the axum handlers of the API, request validation and their routes;
-//! - [`mock`]: the whole server's state and the layer that serves stubs, injects faults and
-//!   keeps the journal;
-//! - [`admin`]: the admin API;
-//! - [`stubs`], [`faults`], [`journal`], [`clock`]: what the admin API controls;
-//! - [`data`]: seed users (and the list files stubs share) from a file; [`validate`]: the
-//!   field rules it shares with the API;
-//! - `ids`: every generated id, token and random draw, seeded or not; `sync`: lock helpers;
-//! - [`error`]: the one JSON error body, framework rejections included;
-//! - [`spec`]: the embedded OpenAPI documents;
-//! - [`request`]: what stubs and fault rules match a request by; [`peer`]: the connection a
-//!   request came on; [`namespace`]: namespace names; [`limits`]: shared bounds;
-//! - [`app`]: the routes and the admin API behind the layer, as one router;
+//! Layers, each using only those before it:
+//! - [`core`]: what the toolkit and the engines share: the clock, ids, the JSON error
+//!   body, bounds, namespaces, and [`core::engine`], the interface between them;
+//! - [`engines`]: the users demo and the spec-driven engine;
+//! - [`toolkit`]: the layer in front of an engine, and the admin API;
+//! - [`app`]: picks the engine and puts the toolkit in front of it;
 //! - [`server`]: `run` on a bound listener and [`MockServer`] for Rust tests.
 
-pub mod admin;
 pub mod app;
-pub mod clock;
-pub mod data;
-pub mod documented;
-pub mod error;
-pub mod faults;
-mod ids;
-pub mod journal;
-pub mod limits;
-pub mod mock;
-pub mod namespace;
-pub mod peer;
-pub mod request;
-pub mod routes;
+pub mod core;
+pub mod engines;
 pub mod server;
-pub mod spec;
-pub mod store;
-pub mod stubs;
-mod sync;
-pub mod template;
-pub mod validate;
+pub mod toolkit;
 
-pub use app::app;
-pub use mock::{Config, Mock};
+pub use app::{App, Config, build};
 pub use server::{MockServer, run, shutdown_signal};
-pub use store::Store;
+pub use toolkit::Mock;
+
+/// The embedded documents of the users demo and of the admin API.
+pub mod spec {
+    pub use crate::engines::users::document::{YAML, json, json_text};
+    pub use crate::toolkit::admin::ADMIN_YAML;
+}

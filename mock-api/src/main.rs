@@ -3,11 +3,10 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use mock_api::{Config, Mock};
+use mock_api::Config;
 
 /// A mock REST API (users, auth, health) for integration tests in any language.
 ///
@@ -41,10 +40,10 @@ struct Opts {
     seed: Option<u64>,
     /// Freezes the clock at this RFC 3339 instant (e.g. 2026-01-01T00:00:00Z); it moves only
     /// through POST /__admin/clock.
-    #[arg(long, value_name = "TIME", value_parser = mock_api::clock::parse)]
+    #[arg(long, value_name = "TIME", value_parser = mock_api::core::clock::parse)]
     clock: Option<time::OffsetDateTime>,
     /// How many requests the journal keeps (the oldest go first); 0 turns it off.
-    #[arg(long, value_name = "N", default_value_t = mock_api::journal::DEFAULT_CAPACITY)]
+    #[arg(long, value_name = "N", default_value_t = mock_api::toolkit::journal::DEFAULT_CAPACITY)]
     journal_size: usize,
     /// Makes the admin API (/__admin) want `Authorization: Bearer TOKEN`, and answer clients
     /// beyond loopback. Without it, the admin API answers loopback clients only.
@@ -107,7 +106,11 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
         .map_err(|e| format!("cannot listen on {}:{}: {e}", opts.host, opts.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let config = Config {
-        users: opts.data.as_deref().map(mock_api::data::load).transpose()?,
+        users: opts
+            .data
+            .as_deref()
+            .map(mock_api::engines::users::data::load)
+            .transpose()?,
         extra_users: opts.extra_users as usize,
         seed: opts.seed,
         clock: opts.clock,
@@ -115,12 +118,12 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
         stubs: opts
             .stubs
             .as_deref()
-            .map(mock_api::stubs::load)
+            .map(mock_api::toolkit::stubs::load)
             .transpose()?
             .unwrap_or_default(),
         admin_token: opts.admin_token.filter(|t| !t.is_empty()),
     };
-    let mock = Arc::new(Mock::new(&config)?);
+    let app = mock_api::build(&config)?;
     if config.admin_token.is_none() && !addr.ip().is_loopback() {
         eprintln!(
             "mock-api: the admin API (/__admin) answers loopback clients only; pass --admin-token to reach it from elsewhere"
@@ -136,12 +139,8 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
         shutdown_grace: Duration::from_secs(opts.shutdown_grace),
         max_connections: opts.max_connections as usize,
     };
-    let server = mock_api::server::serve_with(
-        listener,
-        mock_api::app(mock),
-        mock_api::shutdown_signal(),
-        &limits,
-    );
+    let server =
+        mock_api::server::serve_with(listener, app.router, mock_api::shutdown_signal(), &limits);
     // The first signal starts the graceful stop; a second one ends the wait.
     let second_signal = async {
         mock_api::shutdown_signal().await;

@@ -22,10 +22,10 @@ use tokio::sync::{Semaphore, oneshot};
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutBody;
 
-use crate::error::AppError;
-use crate::mock::{Config, Mock};
-use crate::peer::Peer;
-use crate::store::Store;
+use crate::app::Config;
+use crate::core::error::AppError;
+use crate::core::peer::Peer;
+use crate::toolkit::Mock;
 
 /// How the server treats connections: every wait has a deadline, and their number a cap.
 #[derive(Debug, Clone)]
@@ -62,8 +62,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let mock = Mock::new(&Config::default()).map_err(io::Error::other)?;
-    serve(listener, crate::app(Arc::new(mock)), shutdown).await
+    let app = crate::app::build(&Config::default()).map_err(io::Error::other)?;
+    serve(listener, app.router, shutdown).await
 }
 
 /// Serves any router (the mock's, or one built around it) with the default [`Limits`].
@@ -217,8 +217,8 @@ impl MockServer {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let mock = Arc::new(Mock::new(config).map_err(io::Error::other)?);
-        let router = crate::app(mock.clone());
+        let crate::app::App { mock, router } =
+            crate::app::build(config).map_err(io::Error::other)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("mock-api")
@@ -259,9 +259,10 @@ impl MockServer {
         self.addr
     }
 
-    /// The default namespace's data, for assertions that HTTP cannot make.
-    pub fn store(&self) -> &Store {
-        &self.mock.store
+    /// The records the default namespace holds (users, or stored resources), for
+    /// assertions that HTTP cannot make.
+    pub fn items(&self) -> usize {
+        self.mock.control.items()
     }
 
     /// The whole server's state.

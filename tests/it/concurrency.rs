@@ -22,7 +22,7 @@ async fn two_hundred_concurrent_creates_make_two_hundred_users() {
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
     let all = api.get("/api/users?search=@example.org&limit=100").await;
     assert_eq!(all.body["total"], 200);
-    assert_eq!(api.server.store().user_count(), 202);
+    assert_eq!(api.server.items(), 202);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -69,11 +69,11 @@ async fn bodies_must_be_json_objects_of_at_most_one_mebibyte() {
         );
     }
     let mut big = br#"{"email":"big@example.org","password":"p","name":""#.to_vec();
-    big.resize(mock_api::routes::BODY_LIMIT + 1, b'x');
+    big.resize(mock_api::core::limits::BODY_LIMIT + 1, b'x');
     big.extend_from_slice(br#""}"#);
     let reply = raw(Some("application/json"), big).await;
     assert_eq!((reply.status, reply.code()), (413, "payload_too_large"));
     let reply = raw(Some("application/json; charset=utf-8"), valid).await;
     assert_eq!(reply.status, 201, "a charset parameter is fine");
-    assert_eq!(api.server.store().user_count(), 3);
+    assert_eq!(api.server.items(), 3);
 }

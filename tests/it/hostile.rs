@@ -184,7 +184,7 @@ async fn stores_have_byte_and_work_bounds() {
     );
     // The rule cap answers 409, as the admin contract documents.
     let mut last = None;
-    for i in 0..=mock_api::faults::MAX_RULES {
+    for i in 0..=mock_api::toolkit::faults::MAX_RULES {
         let rule = json!({"method": "GET", "path": format!("/r{i}"), "status": 503});
         last = Some(
             client

@@ -160,7 +160,7 @@ async fn a_seed_repeats_ids_and_tokens_run_to_run() {
 
 #[tokio::test]
 async fn the_clock_is_frozen_moved_and_released() {
-    let start = mock_api::clock::parse("2026-01-01T00:00:00Z").unwrap();
+    let start = mock_api::core::clock::parse("2026-01-01T00:00:00Z").unwrap();
     let api = Api::start_with(&mock_api::Config {
         clock: Some(start),
         ..mock_api::Config::default()
@@ -277,7 +277,7 @@ async fn seed_data_comes_from_a_file_checked_record_by_record() {
     )
     .unwrap();
     let api = Api::start_with(&mock_api::Config {
-        users: Some(mock_api::data::load(&good).unwrap()),
+        users: Some(mock_api::engines::users::data::load(&good).unwrap()),
         ..mock_api::Config::default()
     });
     let listed = api.get("/api/users").await;

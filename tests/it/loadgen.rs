@@ -68,11 +68,7 @@ fn every_scenario_succeeds_against_a_spawned_mock() {
         );
     }
     // The crud scenario cleans up after itself: only users being created at the stop remain.
-    assert!(
-        mock.store().user_count() <= 2 + 1,
-        "{} users left",
-        mock.store().user_count()
-    );
+    assert!(mock.items() <= 2 + 1, "{} users left", mock.items());
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -299,11 +295,7 @@ fn a_document_load_sends_every_operation_with_no_failure() {
     }
     // Every create was followed by its delete: only the seed users and those created in the
     // last moment remain.
-    assert!(
-        mock.store().user_count() <= 2 + 6,
-        "{} users left",
-        mock.store().user_count()
-    );
+    assert!(mock.items() <= 2 + 6, "{} users left", mock.items());
     std::fs::remove_dir_all(dir).unwrap();
 }
 

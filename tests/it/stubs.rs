@@ -286,7 +286,7 @@ async fn stubs_load_from_a_yaml_file_at_start() {
         "stubs:\n  - request: {method: GET, path: /api/flags}\n    response: {body: {dark_mode: true}}\n",
     )
     .unwrap();
-    let stubs = mock_api::stubs::load(&good).unwrap();
+    let stubs = mock_api::toolkit::stubs::load(&good).unwrap();
     let api = Api::start_with(&mock_api::Config {
         stubs,
         ..mock_api::Config::default()

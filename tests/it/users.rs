@@ -83,7 +83,7 @@ async fn create_rejects_every_invalid_field() {
         );
     }
     // Nothing invalid was stored.
-    assert_eq!(api.server.store().user_count(), 2);
+    assert_eq!(api.server.items(), 2);
 }
 
 #[tokio::test]
@@ -427,6 +427,9 @@ async fn extra_users_make_a_large_searchable_seed() {
     );
     let found = api.get("/api/users?search=USER4999@").await;
     assert_eq!(found.body["items"][0]["name"], "Load User 4999");
-    api.login(("user4999@load.test", mock_api::store::EXTRA_USERS_PASSWORD))
-        .await;
+    api.login((
+        "user4999@load.test",
+        mock_api::engines::users::store::EXTRA_USERS_PASSWORD,
+    ))
+    .await;
 }

@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::request::PathMatcher;
-use crate::sync::lock;
+use crate::core::sync::lock;
+use crate::toolkit::request::PathMatcher;
 
 /// Entries kept unless `--journal-size` says otherwise.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -301,7 +301,7 @@ impl Entry {
         };
         json!({
             "id": self.id,
-            "at": crate::store::format_timestamp(request.at),
+            "at": crate::core::clock::format_timestamp(request.at),
             "method": request.method.as_str(),
             "path": request.path(),
             "query": request.query(),

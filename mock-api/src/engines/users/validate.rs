@@ -1,6 +1,6 @@
 //! The rules of a user's fields, shared by the API and the seed data file.
 
-use crate::error::AppError;
+use crate::core::error::AppError;
 
 /// The kinds of string field a body can carry, with their rules (as in the spec).
 #[derive(Clone, Copy)]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,21 +13,21 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::error::AppError;
-use crate::mock::{Mock, Unrouted};
-use crate::namespace::namespace_of;
-use crate::spec;
-use crate::store::{NewUser, Page, Role, Session, Store, User, UserPatch, format_timestamp};
-use crate::validate::{Field, check_length};
+use crate::core::clock::format_timestamp;
+use crate::core::engine::Space;
+use crate::core::error::AppError;
+use crate::core::namespace::namespace_of;
+use crate::engines::users::Users;
+use crate::engines::users::document as spec;
+use crate::engines::users::error::UsersError;
+use crate::engines::users::store::{NewUser, Page, Role, Session, Store, User, UserPatch};
+use crate::engines::users::validate::{Field, check_length};
 
-/// The largest request body accepted; larger ones get 413.
-pub const BODY_LIMIT: usize = 1024 * 1024;
-
-type AppResult<T> = Result<T, AppError>;
+type AppResult<T> = Result<T, UsersError>;
 type JsonBody = Result<Json<Value>, JsonRejection>;
 
 /// The built-in routes of the users demo, with no state attached yet.
-pub fn router() -> Router<Arc<Mock>> {
+pub fn router() -> Router<Arc<Users>> {
     Router::new()
         .route("/health", get(health))
         .route("/api/users", get(list_users).post(create_user))
@@ -44,18 +44,18 @@ pub fn router() -> Router<Arc<Mock>> {
 }
 
 /// The data of the request's namespace (`X-Mock-Namespace`), or the default data.
-pub struct Ns(pub Arc<Store>);
+pub struct Ns(pub Arc<Space<Store>>);
 
-impl FromRequestParts<Arc<Mock>> for Ns {
+impl FromRequestParts<Arc<Users>> for Ns {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, mock: &Arc<Mock>) -> AppResult<Ns> {
-        mock.store_for(namespace_of(&parts.headers)?).map(Ns)
+    async fn from_request_parts(parts: &mut Parts, users: &Arc<Users>) -> Result<Ns, AppError> {
+        users.namespaces.get(namespace_of(&parts.headers)?).map(Ns)
     }
 }
 
-async fn health(State(mock): State<Arc<Mock>>) -> Json<Value> {
-    let timestamp = format_timestamp(mock.clock.now());
+async fn health(State(users): State<Arc<Users>>) -> Json<Value> {
+    let timestamp = format_timestamp(users.clock.now());
     Json(json!({
         "status": "healthy",
         "timestamp": timestamp,
@@ -156,45 +156,29 @@ async fn openapi_yaml() -> Response {
     ([(header::CONTENT_TYPE, content_type)], spec::YAML).into_response()
 }
 
-pub async fn route_not_found(method: Method, uri: Uri) -> (axum::Extension<Unrouted>, AppError) {
-    let error = AppError::RouteNotFound {
-        method: method.to_string(),
-        path: uri.path().to_owned(),
-    };
-    (axum::Extension(Unrouted), error)
-}
-
-pub async fn method_not_allowed(method: Method, uri: Uri) -> (axum::Extension<Unrouted>, AppError) {
-    let error = AppError::MethodNotAllowed {
-        method: method.to_string(),
-        path: uri.path().to_owned(),
-    };
-    (axum::Extension(Unrouted), error)
-}
-
 /// A path segment that is not a UUID names no user, so it is a 404 like an unknown UUID.
 fn user_id(id: Result<Path<String>, PathRejection>) -> AppResult<Uuid> {
     let Path(id) = id?;
-    Uuid::parse_str(&id).map_err(|_| AppError::UserNotFound)
+    Uuid::parse_str(&id).map_err(|_| UsersError::UserNotFound)
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
 fn bearer_token(headers: &HeaderMap) -> AppResult<&str> {
     let value = headers
         .get(header::AUTHORIZATION)
-        .ok_or(AppError::MissingToken)?;
-    let value = value.to_str().map_err(|_| AppError::InvalidToken)?;
+        .ok_or(UsersError::MissingToken)?;
+    let value = value.to_str().map_err(|_| UsersError::InvalidToken)?;
     match value.trim().split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(token.trim())
         }
-        _ => Err(AppError::InvalidToken),
+        _ => Err(UsersError::InvalidToken),
     }
 }
 
-fn query_int(name: &str, value: Option<&str>, default: u64, max: u64) -> AppResult<u64> {
+fn query_int(name: &str, value: Option<&str>, default: u64, max: u64) -> Result<u64, AppError> {
     let Some(value) = value else {
         return Ok(default);
     };
@@ -206,7 +190,7 @@ fn query_int(name: &str, value: Option<&str>, default: u64, max: u64) -> AppResu
     }
 }
 
-fn object(body: JsonBody) -> AppResult<Map<String, Value>> {
+fn object(body: JsonBody) -> Result<Map<String, Value>, AppError> {
     let Json(value) = body?;
     match value {
         Value::Object(map) => Ok(map),
@@ -216,7 +200,7 @@ fn object(body: JsonBody) -> AppResult<Map<String, Value>> {
     }
 }
 
-fn optional_str<'a>(body: &'a Map<String, Value>, name: &str) -> AppResult<Option<&'a str>> {
+fn optional_str<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, AppError> {
     match body.get(name) {
         None => Ok(None),
         Some(Value::String(value)) => Ok(Some(value)),
@@ -228,7 +212,7 @@ fn optional_field(
     body: &Map<String, Value>,
     name: &str,
     field: Field,
-) -> AppResult<Option<String>> {
+) -> Result<Option<String>, AppError> {
     let Some(value) = optional_str(body, name)? else {
         return Ok(None);
     };
@@ -236,18 +220,18 @@ fn optional_field(
     Ok(Some(value.to_owned()))
 }
 
-fn required_field(body: &Map<String, Value>, name: &str, field: Field) -> AppResult<String> {
+fn required_field(body: &Map<String, Value>, name: &str, field: Field) -> Result<String, AppError> {
     optional_field(body, name, field)?
         .ok_or_else(|| AppError::Validation(format!("{name} is required")))
 }
 
-fn parse_role(role: &str) -> AppResult<Role> {
+fn parse_role(role: &str) -> Result<Role, AppError> {
     Role::parse(role).ok_or_else(|| {
         AppError::Validation(format!("role must be one of: {}", Role::NAMES.join(", ")))
     })
 }
 
-fn new_user(body: &Map<String, Value>, role: Role) -> AppResult<NewUser> {
+fn new_user(body: &Map<String, Value>, role: Role) -> Result<NewUser, AppError> {
     Ok(NewUser {
         email: required_field(body, "email", Field::Email)?,
         password: required_field(body, "password", Field::Password)?,

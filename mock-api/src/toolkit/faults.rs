@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::documented::Choice;
-use crate::ids::Ids;
-use crate::peer::Peer;
-use crate::request::{PathMatcher, RequestView, parse_method};
-use crate::sync::{read, write};
+use crate::core::ids::Ids;
+use crate::core::peer::Peer;
+use crate::core::sync::{read, write};
+use crate::toolkit::documented::Choice;
+use crate::toolkit::request::{PathMatcher, RequestView, parse_method};
 
 /// The longest delay or dribble anything may ask for: long enough to trip any client
 /// timeout, short enough that a typo cannot hang a test run.
@@ -322,7 +322,7 @@ impl Rule {
         def.method = method.as_ref().map_or("ANY".to_owned(), Method::to_string);
         let path = PathMatcher::parse(&def.path)?;
         if let Some(namespace) = &def.namespace {
-            crate::namespace::check_namespace(namespace)?;
+            crate::core::namespace::check_namespace(namespace)?;
         }
         check_rate("rate", def.rate)?;
         let status = def.status.map(error_status).transpose()?;

@@ -3,10 +3,12 @@
 
 use std::sync::RwLock;
 
+use time::format_description::BorrowedFormatItem;
 use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
-use crate::sync::{read, write};
+use crate::core::sync::{read, write};
 
 #[derive(Debug)]
 pub struct Clock {
@@ -69,6 +71,17 @@ pub fn parse(text: &str) -> Result<OffsetDateTime, String> {
 
 fn truncate(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_millisecond(at.millisecond()).unwrap_or(at)
+}
+
+/// RFC 3339 in UTC with exactly three fractional digits, so that timestamps have one width
+/// and sort as strings (`Rfc3339` drops trailing zeros: `.9Z` would sort after `.91Z`).
+const TIMESTAMP: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+pub fn format_timestamp(at: OffsetDateTime) -> String {
+    at.checked_to_offset(UtcOffset::UTC)
+        .and_then(|at| at.format(TIMESTAMP).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use axum::http::HeaderMap;
 
-use crate::error::AppError;
+use crate::core::error::AppError;
 
 /// The header that picks a namespace: its own copy of the data, its own stubs.
 pub const NAMESPACE_HEADER: &str = "x-mock-namespace";

@@ -7,9 +7,10 @@ use std::path::Path;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::clock;
-use crate::store::{Role, SeedUser};
-use crate::validate::Field;
+use crate::core::clock;
+use crate::core::files::{read_file, records};
+use crate::engines::users::store::{Role, SeedUser};
+use crate::engines::users::validate::Field;
 
 /// One record as the file has it: the API's user, with a password instead of a hash.
 #[derive(Debug, Deserialize)]
@@ -26,36 +27,6 @@ struct Record {
 /// Reads a JSON (or YAML) file holding an array of users, or an object with a `users` array.
 pub fn load(path: &Path) -> Result<Vec<SeedUser>, String> {
     read_file(path, parse)
-}
-
-/// Reads a file and parses it with `parse`; an error names the file.
-pub(crate) fn read_file<T>(
-    path: &Path,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<T, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// The records of a JSON or YAML document: an array, or an object with a `key` array
-/// (`users` for seed data, `stubs` for stubs).
-pub(crate) fn records(text: &str, key: &str) -> Result<Vec<serde_json::Value>, String> {
-    // YAML is a superset of JSON, so one parser reads both.
-    let document: serde_json::Value =
-        yaml_serde::from_str(text).map_err(|e| format!("not valid JSON or YAML: {e}"))?;
-    match document {
-        serde_json::Value::Array(records) => Ok(records),
-        serde_json::Value::Object(mut object) => match object.remove(key) {
-            Some(serde_json::Value::Array(records)) => Ok(records),
-            _ => Err(format!(
-                "expected an array of {key}, or an object with a `{key}` array"
-            )),
-        },
-        _ => Err(format!(
-            "expected an array of {key}, or an object with a `{key}` array"
-        )),
-    }
 }
 
 pub fn parse(text: &str) -> Result<Vec<SeedUser>, String> {
@@ -119,6 +90,25 @@ fn user(record: serde_json::Value) -> Result<SeedUser, String> {
         role,
         created_at,
     })
+}
+
+/// `--extra-users` makes `user{i}@load.test`: none of them may be an email `--data` holds.
+pub fn check_extra_users(users: Option<&[SeedUser]>, extra_users: usize) -> Result<(), String> {
+    for user in users.into_iter().flatten() {
+        let email = user.email.to_ascii_lowercase();
+        let number = email
+            .strip_prefix("user")
+            .and_then(|rest| rest.strip_suffix("@load.test"))
+            .filter(|n| !n.starts_with('0'))
+            .and_then(|n| n.parse::<usize>().ok());
+        if number.is_some_and(|n| (1..=extra_users).contains(&n)) {
+            return Err(format!(
+                "--data holds {}, an email --extra-users also makes; take another",
+                user.email
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use uuid::Uuid;
 
-use crate::sync::lock;
+use crate::core::sync::lock;
 
 #[derive(Debug)]
 pub struct Ids {

@@ -1,9 +1,22 @@
-//! The whole server's state ([`Mock`]): the data of each namespace, the stubs, the journal,
-//! the faults and the clock; and [`intercept`], the layer every request outside the admin
-//! API passes through on its way to a stub or a built-in route.
+//! The mock toolkit: a layer in front of an API engine. [`Mock`] is its state (the engine's
+//! data through [`Control`], the stubs, the journal, the faults and the clock) and
+//! [`intercept`] the layer every request outside the admin API passes on its way to a stub
+//! or the engine.
+//!
+//! - [`admin`]: the `/__admin` API and its guard;
+//! - [`stubs`] (with [`template`]), [`faults`], [`journal`]: what the admin API controls;
+//! - [`request`]: what stubs and fault rules match a request by;
+//! - [`documented`]: the served document's responses, for `Prefer`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+pub mod admin;
+pub mod documented;
+pub mod faults;
+pub mod journal;
+pub mod request;
+pub mod stubs;
+pub mod template;
+
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
@@ -11,33 +24,25 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use time::OffsetDateTime;
 
-use crate::clock::Clock;
-use crate::documented::Documented;
-use crate::error::AppError;
-use crate::faults::{self, FaultKind, Faults};
-use crate::journal::{Entry, Journal, Recorded, ServedBy};
-use crate::limits::{BODY_DEADLINE, BODY_LIMIT, MAX_NAMESPACES};
-use crate::namespace::namespace_of;
-use crate::peer::Peer;
-use crate::request::RequestView;
-use crate::store::{Seed, SeedUser, Store};
-use crate::stubs::{Stub, StubDef, Stubs};
-use crate::sync::{read, write};
-use crate::template::{Facts, Needs};
+use crate::core::clock::Clock;
+use crate::core::engine::{Control, Unrouted};
+use crate::core::error::AppError;
+use crate::core::limits::{BODY_DEADLINE, BODY_LIMIT};
+use crate::core::namespace::namespace_of;
+use crate::core::peer::Peer;
+use documented::Documented;
+use faults::{FaultKind, Faults};
+use journal::{Entry, Journal, Recorded, ServedBy};
+use request::RequestView;
+use stubs::{Stub, StubDef, Stubs};
+use template::{Facts, Needs};
 
-/// Everything a mock server starts with.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Seed users that replace the built-in two (`--data`).
-    pub users: Option<Vec<SeedUser>>,
-    /// Synthetic users added to the seed (`--extra-users`).
-    pub extra_users: usize,
-    /// Repeatable ids and tokens (`--seed`).
+/// What the toolkit starts with, whatever the engine.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Repeatable ids (`--seed`) for stubs and fault rules.
     pub seed: Option<u64>,
-    /// A frozen clock from the start (`--clock`).
-    pub clock: Option<OffsetDateTime>,
     /// Requests kept in the journal; 0 turns it off (`--journal-size`).
     pub journal_size: usize,
     /// Stubs loaded at start (`--stubs`).
@@ -46,26 +51,12 @@ pub struct Config {
     pub admin_token: Option<String>,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            users: None,
-            extra_users: 0,
-            seed: None,
-            clock: None,
-            journal_size: crate::journal::DEFAULT_CAPACITY,
-            stubs: Vec::new(),
-            admin_token: None,
-        }
-    }
-}
-
+/// The whole server's state as the toolkit sees it: the engine's data through [`Control`],
+/// and the stubs, journal, faults and clock.
 #[derive(Debug)]
 pub struct Mock {
-    /// The data of requests without a namespace.
-    pub store: Arc<Store>,
-    namespaces: RwLock<HashMap<String, Arc<Store>>>,
-    random_seed: Option<u64>,
+    /// The engine's data: reset, snapshots, namespaces.
+    pub control: Arc<dyn Control>,
     pub clock: Arc<Clock>,
     pub stubs: Stubs,
     pub journal: Journal,
@@ -76,64 +67,29 @@ pub struct Mock {
 }
 
 impl Mock {
-    /// A mock as configured; an error names the bad stub.
-    pub fn new(config: &Config) -> Result<Mock, String> {
-        check_extra_users(config)?;
-        let clock = Arc::new(Clock::new(config.clock));
-        let seed = Seed {
-            users: config.users.clone(),
-            extra_users: config.extra_users,
-            random_seed: config.seed,
-        };
+    /// A mock in front of an engine; an error names the bad stub.
+    pub fn new(
+        settings: &Settings,
+        control: Arc<dyn Control>,
+        clock: Arc<Clock>,
+        documented: Documented,
+    ) -> Result<Mock, String> {
         Ok(Mock {
-            store: Arc::new(Store::new(&seed, clock.clone())),
-            namespaces: RwLock::new(HashMap::new()),
-            random_seed: config.seed,
+            control,
             clock,
-            stubs: Stubs::new(config.stubs.clone(), config.seed)?,
-            journal: Journal::new(config.journal_size),
-            faults: Faults::new(config.seed),
-            admin_token: config.admin_token.clone(),
-            documented: Documented::new(crate::spec::YAML),
+            stubs: Stubs::new(settings.stubs.clone(), settings.seed)?,
+            journal: Journal::new(settings.journal_size),
+            faults: Faults::new(settings.seed),
+            admin_token: settings.admin_token.clone(),
+            documented,
         })
-    }
-
-    /// The data a request in `namespace` sees, created from the seed on first use.
-    pub fn store_for(&self, namespace: Option<&str>) -> Result<Arc<Store>, AppError> {
-        let Some(namespace) = namespace else {
-            return Ok(self.store.clone());
-        };
-        if let Some(store) = read(&self.namespaces).get(namespace) {
-            return Ok(store.clone());
-        }
-        let mut namespaces = write(&self.namespaces);
-        if let Some(store) = namespaces.get(namespace) {
-            return Ok(store.clone());
-        }
-        if namespaces.len() >= MAX_NAMESPACES {
-            return Err(AppError::NamespaceLimit);
-        }
-        let store = Arc::new(self.store.fork(namespace, self.random_seed));
-        namespaces.insert(namespace.to_owned(), store.clone());
-        Ok(store)
-    }
-
-    /// The namespaces in use, by name.
-    pub fn namespaces(&self) -> Vec<(String, Arc<Store>)> {
-        let mut all: Vec<_> = read(&self.namespaces)
-            .iter()
-            .map(|(name, store)| (name.clone(), store.clone()))
-            .collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        all
     }
 
     /// Everything back as it started: the default data, no namespaces, the stubs of
     /// `--stubs` only, an empty journal, no faults, the start's clock. Snapshots of the
     /// default namespace are kept.
     pub fn reset_all(&self) {
-        self.store.reset();
-        write(&self.namespaces).clear();
+        self.control.reset_all();
         // The initial stubs compiled at start, so they compile again.
         let _ = self.stubs.reset();
         self.journal.clear(None);
@@ -143,32 +99,11 @@ impl Mock {
 
     /// One namespace back to the seed: its data, stubs, fault rules and journal entries.
     pub fn reset_namespace(&self, namespace: &str) {
-        if let Some(store) = read(&self.namespaces).get(namespace) {
-            store.reset();
-        }
+        self.control.reset_namespace(namespace);
         self.stubs.clear(Some(namespace));
         self.faults.remove_rules(Some(namespace));
         self.journal.clear(Some(namespace));
     }
-}
-
-/// `--extra-users` makes `user{i}@load.test`: none of them may be an email `--data` holds.
-fn check_extra_users(config: &Config) -> Result<(), String> {
-    for user in config.users.iter().flatten() {
-        let email = user.email.to_ascii_lowercase();
-        let number = email
-            .strip_prefix("user")
-            .and_then(|rest| rest.strip_suffix("@load.test"))
-            .filter(|n| !n.starts_with('0'))
-            .and_then(|n| n.parse::<usize>().ok());
-        if number.is_some_and(|n| (1..=config.extra_users).contains(&n)) {
-            return Err(format!(
-                "--data holds {}, an email --extra-users also makes; take another",
-                user.email
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Whether reading a body failed because it stopped arriving (the server's per-frame
@@ -183,11 +118,6 @@ fn is_timeout(error: &axum::Error) -> bool {
     }
     false
 }
-
-/// Marks a response of the built-in router that no route answered (its 404 and 405), so
-/// the journal can list the request as unmatched.
-#[derive(Debug, Clone, Copy)]
-pub struct Unrouted;
 
 /// The layer in front of the built-in routes: reads the body, finds a stub, gathers and
 /// carries out faults, and records the exchange in the journal. The admin API bypasses it:
@@ -369,7 +299,7 @@ async fn explain_miss(response: Response, stub: &Stub, reasons: Vec<String>) -> 
 fn facts(
     mock: &Mock,
     needs: &Needs,
-    path: &crate::request::PathMatcher,
+    path: &request::PathMatcher,
     uri: &axum::http::Uri,
     headers: &axum::http::HeaderMap,
     body: &Bytes,

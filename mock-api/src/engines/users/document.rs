@@ -1,13 +1,10 @@
-//! The OpenAPI documents the server honours, embedded from `specs/` so that the server and
+//! The OpenAPI document the users demo honours, embedded from `specs/` so that the server and
 //! its contracts are one file each and cannot drift apart.
 
 use std::sync::OnceLock;
 
 /// `specs/mock-api.yaml`, as it is in the repository.
-pub const YAML: &str = include_str!("../../specs/mock-api.yaml");
-
-/// `specs/mock-admin.yaml`: the admin API under `/__admin`.
-pub const ADMIN_YAML: &str = include_str!("../../specs/mock-admin.yaml");
+pub const YAML: &str = include_str!("../../../../specs/mock-api.yaml");
 
 /// The document as a JSON value, parsed once on first use (not at start-up).
 pub fn json() -> &'static serde_json::Value {

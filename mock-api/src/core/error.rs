@@ -5,8 +5,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::store::StoreError;
-
 /// Everything a handler can answer other than success.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -20,20 +18,10 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("request body is larger than 1 MiB")]
     PayloadTooLarge,
-    #[error("user not found")]
-    UserNotFound,
     #[error("no route for {method} {path}")]
     RouteNotFound { method: String, path: String },
     #[error("method {method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
-    #[error("email is already taken")]
-    EmailTaken,
-    #[error("invalid email or password")]
-    InvalidCredentials,
-    #[error("missing bearer token (Authorization: Bearer <token>)")]
-    MissingToken,
-    #[error("invalid, expired or revoked token")]
-    InvalidToken,
     #[error("internal server error")]
     Internal,
     #[error("{0}")]
@@ -42,7 +30,7 @@ pub enum AppError {
     InvalidPrefer(String),
     #[error(
         "too many namespaces (at most {}); reset all to free them",
-        crate::limits::MAX_NAMESPACES
+        crate::core::limits::MAX_NAMESPACES
     )]
     NamespaceLimit,
     #[error("{message}")]
@@ -85,12 +73,8 @@ impl AppError {
             AppError::AdminForbidden | AppError::AdminCrossSite(_) => StatusCode::FORBIDDEN,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UserNotFound | AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::EmailTaken => StatusCode::CONFLICT,
-            AppError::InvalidCredentials | AppError::MissingToken | AppError::InvalidToken => {
-                StatusCode::UNAUTHORIZED
-            }
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             AppError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -106,13 +90,8 @@ impl AppError {
             AppError::MalformedJson(_) => "malformed_json",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::PayloadTooLarge => "payload_too_large",
-            AppError::UserNotFound => "user_not_found",
             AppError::RouteNotFound { .. } => "not_found",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
-            AppError::EmailTaken => "email_taken",
-            AppError::InvalidCredentials => "invalid_credentials",
-            AppError::MissingToken => "missing_token",
-            AppError::InvalidToken => "invalid_token",
             AppError::Internal => "internal_error",
             AppError::InvalidNamespace(_) => "invalid_namespace",
             AppError::InvalidPrefer(_) => "invalid_prefer",
@@ -127,48 +106,35 @@ impl AppError {
     }
 }
 
+/// The JSON error body `{"error": message, "code": code}` with its status, and for a 401
+/// the scheme it expects (RFC 6750: a bearer-protected resource names it).
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    challenge: Option<&'static str>,
+) -> Response {
+    let body = ErrorBody {
+        error: message,
+        code,
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(challenge) = challenge {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+    }
+    response
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let message = self.to_string();
-        let body = ErrorBody {
-            error: &message,
-            code: self.code(),
-        };
-        let mut response = (self.status(), axum::Json(body)).into_response();
-        // RFC 6750: a 401 on a bearer-protected resource names the scheme it expects.
         let challenge = match &self {
-            AppError::MissingToken => Some(r#"Bearer realm="mock-api""#),
-            AppError::InvalidToken => Some(r#"Bearer realm="mock-api", error="invalid_token""#),
             AppError::AdminUnauthorized => Some(r#"Bearer realm="mock-api-admin""#),
             _ => None,
         };
-        if let Some(challenge) = challenge {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
-        }
-        response
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::UserNotFound => AppError::UserNotFound,
-            StoreError::EmailTaken => AppError::EmailTaken,
-            StoreError::InvalidCredentials => AppError::InvalidCredentials,
-            StoreError::InvalidToken => AppError::InvalidToken,
-            StoreError::Hash => AppError::Internal,
-            StoreError::SnapshotNotFound(_) => AppError::NotFound {
-                code: "snapshot_not_found",
-                message: error.to_string(),
-            },
-            StoreError::TooManySnapshots => AppError::Conflict {
-                code: "snapshot_limit",
-                message: error.to_string(),
-            },
-        }
+        error_response(self.status(), self.code(), &self.to_string(), challenge)
     }
 }
 

@@ -17,12 +17,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::faults::{Delay, FaultKind, Injection};
-use crate::ids::Ids;
-use crate::namespace::check_namespace;
-use crate::request::{PathMatcher, RequestView, parse_method, segments};
-use crate::sync::{read, write};
-use crate::template::{self, Compiled, Facts, Needs};
+use crate::core::ids::Ids;
+use crate::core::namespace::check_namespace;
+use crate::core::sync::{read, write};
+use crate::toolkit::faults::{Delay, FaultKind, Injection};
+use crate::toolkit::request::{PathMatcher, RequestView, parse_method, segments};
+use crate::toolkit::template::{self, Compiled, Facts, Needs};
 
 /// Stubs kept at once; each is small, but a runaway script should get an error, not OOM.
 pub const MAX_STUBS: usize = 10_000;
@@ -513,11 +513,11 @@ fn canned(response: &ResponseDef, params: &[&str]) -> Result<Canned, String> {
     }
     if response
         .dribble_ms
-        .is_some_and(|ms| ms > crate::faults::MAX_DELAY_MS)
+        .is_some_and(|ms| ms > crate::toolkit::faults::MAX_DELAY_MS)
     {
         return Err(format!(
             "dribble_ms must be at most {}",
-            crate::faults::MAX_DELAY_MS
+            crate::toolkit::faults::MAX_DELAY_MS
         ));
     }
     let mut headers = HeaderMap::new();
@@ -759,11 +759,11 @@ impl Stubs {
 
 /// Reads stubs from a JSON or YAML file: an array of stubs, or an object with a `stubs` array.
 pub fn load(path: &std::path::Path) -> Result<Vec<StubDef>, String> {
-    crate::data::read_file(path, parse_file)
+    crate::core::files::read_file(path, parse_file)
 }
 
 pub fn parse_file(text: &str) -> Result<Vec<StubDef>, String> {
-    crate::data::records(text, "stubs")?
+    crate::core::files::records(text, "stubs")?
         .into_iter()
         .enumerate()
         .map(|(index, stub)| {

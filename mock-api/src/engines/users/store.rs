@@ -2,7 +2,7 @@
 //! (ignoring case), salted password hashes, unguessable tokens, revocation, reset to the seed.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -13,14 +13,13 @@ use memchr::memmem;
 use rand::RngCore;
 use rand::rngs::StdRng;
 use serde::{Serialize, Serializer};
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::clock::Clock;
-use crate::ids::Ids;
-use crate::sync::{lock, read, write};
+use crate::core::clock::{Clock, format_timestamp};
+use crate::core::engine::Dataset;
+use crate::core::ids::Ids;
+use crate::core::sync::{lock, read, write};
 
 /// What a [`Store`] starts with, and what `reset` brings back.
 #[derive(Debug, Clone, Default)]
@@ -131,14 +130,7 @@ pub enum StoreError {
     InvalidToken,
     #[error("password hashing failed")]
     Hash,
-    #[error("no snapshot named `{0}`")]
-    SnapshotNotFound(String),
-    #[error("too many snapshots (at most {MAX_SNAPSHOTS}); delete some first")]
-    TooManySnapshots,
 }
-
-/// Snapshots kept per namespace: each is a whole copy of the data.
-pub const MAX_SNAPSHOTS: usize = 100;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -151,29 +143,20 @@ pub struct Store {
     seed: Arc<Data>,
     ids: Ids,
     clock: Arc<Clock>,
-    snapshots: Mutex<BTreeMap<String, Snapshot>>,
+    /// `--seed`, which a namespace's ids are drawn from, mixed with its name.
+    random_seed: Option<u64>,
     /// Built on the first search after a change; see [`SearchIndex`].
     search_index: Mutex<Option<Arc<SearchIndex>>>,
     /// Compared against when an email is unknown, so a login takes as long either way.
     dummy_hash: Arc<str>,
 }
 
-/// A named copy of the data, and of where the id generator was, so that a restore also
-/// brings back the ids that come next.
+/// A copy of the data, and of where the id generator was, so that a restore also brings
+/// back the ids that come next.
 #[derive(Debug)]
-struct Snapshot {
+pub struct State {
     data: Data,
     ids: Option<StdRng>,
-    taken_at: OffsetDateTime,
-}
-
-/// What the API shows of a snapshot.
-#[derive(Debug, Clone, Serialize)]
-pub struct SnapshotInfo {
-    pub name: String,
-    pub users: usize,
-    #[serde(serialize_with = "rfc3339")]
-    pub taken_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -352,31 +335,31 @@ impl Store {
         // goes back to just after them.
         let mut ids = ids;
         ids.rebase();
-        Store::from_seed(Arc::new(seed), ids, clock, dummy_hash.into())
+        Store::from_seed(
+            Arc::new(seed),
+            ids,
+            clock,
+            config.random_seed,
+            dummy_hash.into(),
+        )
     }
 
-    fn from_seed(seed: Arc<Data>, ids: Ids, clock: Arc<Clock>, dummy_hash: Arc<str>) -> Store {
+    fn from_seed(
+        seed: Arc<Data>,
+        ids: Ids,
+        clock: Arc<Clock>,
+        random_seed: Option<u64>,
+        dummy_hash: Arc<str>,
+    ) -> Store {
         Store {
             data: RwLock::new((*seed).clone()),
             seed,
             ids,
             clock,
-            snapshots: Mutex::new(BTreeMap::new()),
+            random_seed,
             search_index: Mutex::new(None),
             dummy_hash,
         }
-    }
-
-    /// A store of its own for a namespace: the same seed data (same ids), and with a seed,
-    /// ids and tokens that depend only on the seed and the namespace's name.
-    pub fn fork(&self, namespace: &str, random_seed: Option<u64>) -> Store {
-        let ids = Ids::for_purpose(random_seed, namespace);
-        Store::from_seed(
-            self.seed.clone(),
-            ids,
-            self.clock.clone(),
-            self.dummy_hash.clone(),
-        )
     }
 
     /// One page of the users whose name or email contains `search` (ignoring case).
@@ -542,64 +525,6 @@ impl Store {
             .ok_or(StoreError::InvalidToken)
     }
 
-    /// Back to the seed data, every token revoked, ids from the start of their sequence.
-    /// Snapshots are kept.
-    pub fn reset(&self) {
-        let mut data = self.write();
-        let version = data.version;
-        *data = (*self.seed).clone();
-        data.version = version;
-        self.ids.reset();
-    }
-
-    /// Saves the data (users and tokens) under `name`, replacing a snapshot of that name.
-    pub fn save_snapshot(&self, name: &str) -> Result<SnapshotInfo> {
-        let mut snapshots = lock(&self.snapshots);
-        if snapshots.len() >= MAX_SNAPSHOTS && !snapshots.contains_key(name) {
-            return Err(StoreError::TooManySnapshots);
-        }
-        let snapshot = Snapshot {
-            data: self.read().clone(),
-            ids: self.ids.state(),
-            taken_at: self.clock.now(),
-        };
-        let info = snapshot_info(name, &snapshot);
-        snapshots.insert(name.to_owned(), snapshot);
-        Ok(info)
-    }
-
-    /// Puts the data back as it was when the snapshot was taken; the snapshot stays.
-    pub fn restore_snapshot(&self, name: &str) -> Result<SnapshotInfo> {
-        let snapshots = lock(&self.snapshots);
-        let snapshot = snapshots
-            .get(name)
-            .ok_or_else(|| StoreError::SnapshotNotFound(name.to_owned()))?;
-        let mut data = self.write();
-        let version = data.version;
-        *data = snapshot.data.clone();
-        data.version = version;
-        self.ids.restore(snapshot.ids.clone());
-        Ok(snapshot_info(name, snapshot))
-    }
-
-    pub fn delete_snapshot(&self, name: &str) -> Result<()> {
-        lock(&self.snapshots)
-            .remove(name)
-            .map(drop)
-            .ok_or_else(|| StoreError::SnapshotNotFound(name.to_owned()))
-    }
-
-    pub fn snapshots(&self) -> Vec<SnapshotInfo> {
-        lock(&self.snapshots)
-            .iter()
-            .map(|(name, snapshot)| snapshot_info(name, snapshot))
-            .collect()
-    }
-
-    pub fn user_count(&self) -> usize {
-        self.read().users.len()
-    }
-
     fn issue_token(&self, id: Uuid) -> String {
         let token = self.ids.token();
         self.write().tokens.insert(token.clone(), id);
@@ -632,31 +557,57 @@ impl Store {
     }
 }
 
+impl Dataset for Store {
+    type State = State;
+
+    /// A store of its own for a namespace: the same seed data (same ids), and with a seed,
+    /// ids and tokens that depend only on the seed and the namespace's name.
+    fn fork(&self, namespace: &str) -> Store {
+        let ids = Ids::for_purpose(self.random_seed, namespace);
+        Store::from_seed(
+            self.seed.clone(),
+            ids,
+            self.clock.clone(),
+            self.random_seed,
+            self.dummy_hash.clone(),
+        )
+    }
+
+    /// Back to the seed data, every token revoked, ids from the start of their sequence.
+    fn reset(&self) {
+        let mut data = self.write();
+        let version = data.version;
+        *data = (*self.seed).clone();
+        data.version = version;
+        self.ids.reset();
+    }
+
+    fn items(&self) -> usize {
+        self.read().users.len()
+    }
+
+    fn capture(&self) -> State {
+        State {
+            data: self.read().clone(),
+            ids: self.ids.state(),
+        }
+    }
+
+    fn restore(&self, state: &State) {
+        let mut data = self.write();
+        let version = data.version;
+        *data = state.data.clone();
+        data.version = version;
+        self.ids.restore(state.ids.clone());
+    }
+}
+
 impl Data {
     fn insert(&mut self, record: Record) {
         let id = record.user.id;
         self.emails.insert(record.email_lower().to_owned(), id);
         self.users.insert(id, record);
     }
-}
-
-fn snapshot_info(name: &str, snapshot: &Snapshot) -> SnapshotInfo {
-    SnapshotInfo {
-        name: name.to_owned(),
-        users: snapshot.data.users.len(),
-        taken_at: snapshot.taken_at,
-    }
-}
-
-/// RFC 3339 in UTC with exactly three fractional digits, so that timestamps have one width
-/// and sort as strings (`Rfc3339` drops trailing zeros: `.9Z` would sort after `.91Z`).
-const TIMESTAMP: &[BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-
-pub(crate) fn format_timestamp(at: OffsetDateTime) -> String {
-    at.checked_to_offset(UtcOffset::UTC)
-        .and_then(|at| at.format(TIMESTAMP).ok())
-        .unwrap_or_default()
 }
 
 fn rfc3339<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
@@ -849,12 +800,12 @@ mod tests {
             ..Seed::default()
         };
         let store = Store::new(&seed, Arc::new(Clock::new(None)));
-        assert_eq!(store.user_count(), 1002);
+        assert_eq!(store.items(), 1002);
         store
             .delete(store.list(1, 1, Some("user1000@")).items[0].id)
             .unwrap();
         store.reset();
-        assert_eq!(store.user_count(), 1002);
+        assert_eq!(store.items(), 1002);
         assert!(store.login("USER7@load.test", EXTRA_USERS_PASSWORD).is_ok());
     }
 }

@@ -16,14 +16,18 @@ use serde_json::{Value, json};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::error::AppError;
-use crate::faults::{Chaos, RuleDef, RuleError};
-use crate::journal::{Filter, Selection};
-use crate::mock::Mock;
-use crate::namespace::{check_name, check_namespace, namespace_of};
-use crate::peer::Peer;
-use crate::request::{PathMatcher, parse_method};
-use crate::stubs::{StubDef, StubError};
+use crate::core::engine::SnapshotInfo;
+use crate::core::error::AppError;
+use crate::core::namespace::{check_name, check_namespace, namespace_of};
+use crate::core::peer::Peer;
+use crate::toolkit::Mock;
+use crate::toolkit::faults::{Chaos, RuleDef, RuleError};
+use crate::toolkit::journal::{Filter, Selection};
+use crate::toolkit::request::{PathMatcher, parse_method};
+use crate::toolkit::stubs::{StubDef, StubError};
+
+/// `specs/mock-admin.yaml`: the admin API under `/__admin`.
+pub const ADMIN_YAML: &str = include_str!("../../../specs/mock-admin.yaml");
 
 type AppResult<T> = Result<T, AppError>;
 type JsonBody = Result<Json<Value>, JsonRejection>;
@@ -63,6 +67,7 @@ pub fn router(mock: Arc<Mock>) -> Router<Arc<Mock>> {
         )
         .route("/__admin/snapshots/{name}/restore", post(restore_snapshot))
         .route("/__admin/namespaces", get(list_namespaces))
+        .method_not_allowed_fallback(crate::core::engine::method_not_allowed)
         .route_layer(middleware::from_fn_with_state(mock, guard))
 }
 
@@ -260,7 +265,7 @@ async fn delete_stubs(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppR
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn stub_by_id(mock: &Mock, id: &str) -> AppResult<Arc<crate::stubs::Stub>> {
+fn stub_by_id(mock: &Mock, id: &str) -> AppResult<Arc<crate::toolkit::stubs::Stub>> {
     let uuid = uuid(id, "stub", "stub_not_found")?;
     mock.stubs
         .get(uuid)
@@ -404,7 +409,10 @@ async fn unmatched_requests(
 }
 
 /// The default and the greatest `limit` of a journal listing.
-const REQUEST_LIMITS: (usize, usize) = (crate::journal::DEFAULT_LIMIT, crate::journal::MAX_LIMIT);
+const REQUEST_LIMITS: (usize, usize) = (
+    crate::toolkit::journal::DEFAULT_LIMIT,
+    crate::toolkit::journal::MAX_LIMIT,
+);
 const UNMATCHED_LIMITS: (usize, usize) = (20, 100);
 
 fn filter(
@@ -474,7 +482,7 @@ fn selection(mock: &Mock, selection: Selection, nearest: bool) -> Value {
             let mut value = entry.to_json();
             if nearest && let Value::Object(object) = &mut value {
                 let (uri, headers) = entry.request.parts();
-                let view = crate::request::RequestView::new(
+                let view = crate::toolkit::request::RequestView::new(
                     &entry.request.method,
                     &uri,
                     &headers,
@@ -506,7 +514,7 @@ async fn clear_requests(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn rule_json(rule: &crate::faults::Rule) -> Value {
+fn rule_json(rule: &crate::toolkit::faults::Rule) -> Value {
     serde_json::to_value(&rule.def).unwrap_or_default()
 }
 
@@ -604,7 +612,7 @@ async fn clear_chaos(State(mock): State<Arc<Mock>>) -> StatusCode {
 
 fn clock_json(mock: &Mock) -> Json<Value> {
     Json(json!({
-        "now": crate::store::format_timestamp(mock.clock.now()),
+        "now": crate::core::clock::format_timestamp(mock.clock.now()),
         "frozen": mock.clock.is_frozen(),
     }))
 }
@@ -629,7 +637,7 @@ async fn set_clock(State(mock): State<Arc<Mock>>, body: JsonBody) -> AppResult<J
             now: Some(now),
             advance_ms: None,
         } => mock.clock.set(Some(
-            crate::clock::parse(&now).map_err(AppError::Validation)?,
+            crate::core::clock::parse(&now).map_err(AppError::Validation)?,
         )),
         ClockChange {
             now: None,
@@ -666,8 +674,8 @@ async fn list_snapshots(
     State(mock): State<Arc<Mock>>,
     headers: HeaderMap,
 ) -> AppResult<Json<Value>> {
-    let store = mock.store_for(namespace_of(&headers)?)?;
-    Ok(Json(json!({ "snapshots": store.snapshots() })))
+    let snapshots = mock.control.snapshots(namespace_of(&headers)?)?;
+    Ok(Json(json!({ "snapshots": snapshots })))
 }
 
 /// `POST /__admin/snapshots/{name}`: saves the data of the namespace (or the default).
@@ -677,8 +685,7 @@ async fn save_snapshot(
     Path(name): Path<String>,
 ) -> AppResult<Response> {
     snapshot_name(&name)?;
-    let store = mock.store_for(namespace_of(&headers)?)?;
-    let info = store.save_snapshot(&name)?;
+    let info = mock.control.save_snapshot(namespace_of(&headers)?, &name)?;
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }
 
@@ -686,9 +693,11 @@ async fn restore_snapshot(
     State(mock): State<Arc<Mock>>,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> AppResult<Json<crate::store::SnapshotInfo>> {
-    let store = mock.store_for(namespace_of(&headers)?)?;
-    Ok(Json(store.restore_snapshot(&name)?))
+) -> AppResult<Json<SnapshotInfo>> {
+    Ok(Json(
+        mock.control
+            .restore_snapshot(namespace_of(&headers)?, &name)?,
+    ))
 }
 
 async fn delete_snapshot(
@@ -696,16 +705,17 @@ async fn delete_snapshot(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> AppResult<StatusCode> {
-    let store = mock.store_for(namespace_of(&headers)?)?;
-    store.delete_snapshot(&name)?;
+    mock.control
+        .delete_snapshot(namespace_of(&headers)?, &name)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_namespaces(State(mock): State<Arc<Mock>>) -> Json<Value> {
     let namespaces: Vec<Value> = mock
+        .control
         .namespaces()
         .iter()
-        .map(|(name, store)| json!({ "name": name, "users": store.user_count() }))
+        .map(|(name, items)| json!({ "name": name, "items": items, "users": items }))
         .collect();
     Json(json!({ "namespaces": namespaces }))
 }
@@ -713,18 +723,17 @@ async fn list_namespaces(State(mock): State<Arc<Mock>>) -> Json<Value> {
 #[cfg(test)]
 mod tests {
     use std::net::SocketAddr;
-    use std::sync::Arc;
 
     use axum::body::Body;
     use axum::extract::ConnectInfo;
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
 
-    use crate::mock::{Config, Mock};
-    use crate::peer::Peer;
+    use crate::app::Config;
+    use crate::core::peer::Peer;
 
     async fn status_from(addr: &str, config: &Config, token: Option<&str>) -> StatusCode {
-        let app = crate::app(Arc::new(Mock::new(config).unwrap()));
+        let app = crate::app::build(config).unwrap().router;
         let mut request = Request::get("/__admin/stubs");
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));

@@ -1,0 +1,4 @@
+//! The APIs the toolkit can stand in front of. Each keeps its data per namespace through
+//! [`crate::core::engine`]; neither knows the toolkit or the other.
+
+pub mod users;
