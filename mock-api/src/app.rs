@@ -5,10 +5,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use openapi::Api;
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::core::clock::Clock;
 use crate::core::limits::BODY_LIMIT;
+use crate::engines::spec::{Options, SpecEngine};
 use crate::engines::users::Users;
 use crate::engines::users::data::check_extra_users;
 use crate::engines::users::store::{Seed, SeedUser};
@@ -33,6 +36,17 @@ pub struct Config {
     pub stubs: Vec<StubDef>,
     /// When set, the admin API wants `Authorization: Bearer TOKEN` (`--admin-token`).
     pub admin_token: Option<String>,
+    /// A document to serve instead of the users demo (`--spec`).
+    pub spec: Option<SpecConfig>,
+}
+
+/// A document the spec-driven engine serves: loaded already, and how to serve it.
+#[derive(Debug, Clone)]
+pub struct SpecConfig {
+    pub api: Arc<Api>,
+    /// The document as it was written, served back at `/openapi.json`.
+    pub root: Arc<Value>,
+    pub options: Options,
 }
 
 impl Default for Config {
@@ -45,6 +59,7 @@ impl Default for Config {
             journal_size: crate::toolkit::journal::DEFAULT_CAPACITY,
             stubs: Vec::new(),
             admin_token: None,
+            spec: None,
         }
     }
 }
@@ -54,6 +69,10 @@ impl Default for Config {
 pub struct App {
     pub mock: Arc<Mock>,
     pub router: Router,
+    /// The path the API is served under (`/api/v3`), or `""`.
+    pub base: String,
+    /// What the engine could not serve, one line each, for the start-up output.
+    pub warnings: Vec<String>,
 }
 
 /// The mock `config` describes; an error names what is wrong (a bad stub, say).
@@ -66,6 +85,20 @@ pub fn build(config: &Config) -> Result<App, String> {
         stubs: config.stubs.clone(),
         admin_token: config.admin_token.clone(),
     };
+    if let Some(spec) = &config.spec {
+        let mut options = spec.options.clone();
+        options.random_seed = config.seed;
+        let engine = SpecEngine::new(spec.api.clone(), &spec.root, &options, clock.clone())
+            .map_err(|e| e.to_string())?;
+        let documented = Documented::loaded(spec.api.clone(), &engine.base);
+        let mock = Arc::new(Mock::new(&settings, engine.control(), clock, documented)?);
+        return Ok(App {
+            router: layered(engine.router(), mock.clone()),
+            mock,
+            base: engine.base.clone(),
+            warnings: engine.warnings.clone(),
+        });
+    }
     let seed = Seed {
         users: config.users.clone(),
         extra_users: config.extra_users,
@@ -77,6 +110,8 @@ pub fn build(config: &Config) -> Result<App, String> {
     Ok(App {
         router: layered(users.router(), mock.clone()),
         mock,
+        base: String::new(),
+        warnings: Vec::new(),
     })
 }
 

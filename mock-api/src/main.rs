@@ -8,10 +8,12 @@ use std::time::Duration;
 use clap::Parser;
 use mock_api::Config;
 
-/// A mock REST API (users, auth, health) for integration tests in any language.
+/// A mock server for integration tests in any language: the users demo API, or with `--spec`
+/// any OpenAPI document (2.0, 3.0, 3.1) served as a stateful, validating mock.
 ///
-/// The first line on stdout is `mock-api listening on http://HOST:PORT`, printed once the
-/// socket accepts connections. ctrl-c or SIGTERM stops it, letting requests in flight finish
+/// The first line on stdout is `mock-api listening on http://HOST:PORT` (followed by the
+/// served document's base path, e.g. `/api/v3`), printed once the socket accepts
+/// connections. ctrl-c or SIGTERM stops it, letting requests in flight finish
 /// within the grace period; a second signal stops it at once. Exit status: 0 after a
 /// shutdown, 1 when a second signal cut requests off, 2 on a usage or start-up error.
 #[derive(Debug, Parser)]
@@ -23,12 +25,30 @@ struct Opts {
     /// The port to listen on; 0 takes a free one.
     #[arg(long, default_value_t = 8765)]
     port: u16,
+    /// Serve this OpenAPI document (a file or http URL; 2.0, 3.0 or 3.1) instead of the users
+    /// demo: requests validated, resources kept in memory, responses that conform.
+    #[arg(long, value_name = "FILE|URL")]
+    spec: Option<String>,
+    /// The path the document's paths are served under; by default the path of its first
+    /// server URL (2.0: basePath), e.g. /api/v3. `/` serves them at the root.
+    #[arg(long, value_name = "PATH", requires = "spec")]
+    base_path: Option<String>,
+    /// With --spec: generate N items into each top-level collection at start (and after a
+    /// reset).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "spec", value_parser = clap::value_parser!(u32).range(..=MAX_SEED_ITEMS))]
+    seed_items: u32,
+    /// With --spec: the only credential the document's security accepts (repeat for more):
+    /// a bearer token, an API key, or USER:PASSWORD for basic. Without it, any credential of
+    /// the right form is accepted.
+    #[arg(long, value_name = "VALUE", requires = "spec")]
+    credential: Vec<String>,
     /// Add N synthetic users to the seed data (user{i}@load.test, password `password`),
     /// for load and scale tests.
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(..=MAX_EXTRA_USERS))]
     extra_users: u32,
-    /// Seed users from a JSON or YAML file (an array of {email, password, name, role?, id?,
-    /// created_at?}), replacing the built-in two. Checked at start: a bad record is exit 2.
+    /// Seed data from a JSON or YAML file, checked at start (a bad record is exit 2). The
+    /// users demo: an array of {email, password, name, role?, id?, created_at?} replacing the
+    /// built-in two. With --spec: items by collection path, {"/pets": [{...}, ...]}.
     #[arg(long, value_name = "FILE")]
     data: Option<std::path::PathBuf>,
     /// Stubs to load at start, from a JSON or YAML file (an array, or {stubs: [...]}).
@@ -63,6 +83,8 @@ struct Opts {
 
 /// The most synthetic users `--extra-users` adds (each costs a few hundred bytes).
 const MAX_EXTRA_USERS: i64 = 1_000_000;
+/// The most items `--seed-items` generates per collection.
+const MAX_SEED_ITEMS: i64 = 10_000;
 
 /// An admin token is sent in a header: visible ASCII only, or it could never match.
 fn parse_token(token: &str) -> Result<String, String> {
@@ -105,12 +127,22 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", opts.host, opts.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let spec = match &opts.spec {
+        Some(location) => Some(load_spec(location, &opts).await?),
+        None => None,
+    };
+    if spec.is_some() && opts.extra_users > 0 {
+        return Err(
+            "--extra-users belongs to the users demo; with --spec, use --seed-items".into(),
+        );
+    }
+    let users = match (&spec, &opts.data) {
+        (None, Some(path)) => Some(mock_api::engines::users::data::load(path)?),
+        _ => None,
+    };
     let config = Config {
-        users: opts
-            .data
-            .as_deref()
-            .map(mock_api::engines::users::data::load)
-            .transpose()?,
+        spec,
+        users,
         extra_users: opts.extra_users as usize,
         seed: opts.seed,
         clock: opts.clock,
@@ -124,6 +156,9 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
         admin_token: opts.admin_token.filter(|t| !t.is_empty()),
     };
     let app = mock_api::build(&config)?;
+    for warning in &app.warnings {
+        eprintln!("mock-api: warning: {warning}");
+    }
     if config.admin_token.is_none() && !addr.ip().is_loopback() {
         eprintln!(
             "mock-api: the admin API (/__admin) answers loopback clients only; pass --admin-token to reach it from elsewhere"
@@ -131,7 +166,8 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
     }
     // The listening socket queues connections from here on, so the line is true when printed.
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "mock-api listening on http://{addr}").map_err(|e| e.to_string())?;
+    writeln!(stdout, "mock-api listening on http://{addr}{}", app.base)
+        .map_err(|e| e.to_string())?;
     stdout.flush().map_err(|e| e.to_string())?;
     drop(stdout);
     let limits = mock_api::server::Limits {
@@ -150,6 +186,44 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
         result = server => result.map(|()| Stop::Clean).map_err(|e| format!("server error: {e}")),
         () = second_signal => Ok(Stop::Forced),
     }
+}
+
+/// The document of `--spec`, and how to serve it.
+async fn load_spec(location: &str, opts: &Opts) -> Result<mock_api::app::SpecConfig, String> {
+    let (api, root) = mock_api::engines::spec::load(location)
+        .await
+        .map_err(|e| e.to_string())?;
+    let data = match &opts.data {
+        Some(path) => Some(mock_api::core::files::read_file(path, |text| {
+            yaml_serde::from_str::<serde_json::Value>(text)
+                .map_err(|e| format!("not valid JSON or YAML: {e}"))
+        })?),
+        None => None,
+    };
+    let base_path = opts.base_path.as_deref().map(|path| match path {
+        "/" => String::new(),
+        other => other.to_owned(),
+    });
+    if base_path
+        .as_deref()
+        .is_some_and(|p| !p.is_empty() && !p.starts_with('/'))
+    {
+        return Err(format!(
+            "--base-path {:?} must start with '/'",
+            opts.base_path.as_deref().unwrap_or("")
+        ));
+    }
+    Ok(mock_api::app::SpecConfig {
+        api: std::sync::Arc::new(api),
+        root: std::sync::Arc::new(root),
+        options: mock_api::engines::spec::Options {
+            base_path,
+            seed_items: opts.seed_items as usize,
+            data,
+            random_seed: opts.seed,
+            credentials: opts.credential.clone(),
+        },
+    })
 }
 
 #[cfg(test)]

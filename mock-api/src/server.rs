@@ -217,8 +217,9 @@ impl MockServer {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let crate::app::App { mock, router } =
-            crate::app::build(config).map_err(io::Error::other)?;
+        let crate::app::App {
+            mock, router, base, ..
+        } = crate::app::build(config).map_err(io::Error::other)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("mock-api")
@@ -244,13 +245,14 @@ impl MockServer {
             })?;
         Ok(MockServer {
             addr,
-            url: format!("http://{addr}"),
+            url: format!("http://{addr}{base}"),
             mock,
             stop: Some(stop),
         })
     }
 
-    /// The base URL, `http://127.0.0.1:PORT`, without a trailing slash.
+    /// The base URL, `http://127.0.0.1:PORT` (with a served document's base path), without a
+    /// trailing slash.
     pub fn url(&self) -> &str {
         &self.url
     }

@@ -18,7 +18,7 @@ pub mod model;
 pub mod schema;
 
 pub use error::LoadError;
-pub use load::{from_text_at, load, parse};
+pub use load::{from_text_at, load, load_with_root, parse};
 pub use model::{
     Api, Body, Encoding, LinkSpec, Location, Operation, Param, ResponseSpec, StatusKey,
 };

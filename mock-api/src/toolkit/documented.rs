@@ -4,7 +4,7 @@
 //! example, else the schema's own, else the simplest value the schema allows. The document
 //! is read on the first such request, so start-up does not pay for it.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -38,14 +38,27 @@ pub enum ChoiceError {
 #[derive(Debug)]
 pub struct Documented {
     yaml: &'static str,
-    api: OnceLock<Result<Api, String>>,
+    api: OnceLock<Result<Arc<Api>, String>>,
+    /// The path the document's paths are served under (`/api/v3`), or `""`.
+    base: String,
 }
 
 impl Documented {
+    /// An embedded document, read on the first request that asks for it.
     pub fn new(yaml: &'static str) -> Documented {
         Documented {
             yaml,
             api: OnceLock::new(),
+            base: String::new(),
+        }
+    }
+
+    /// A document read already, served under `base`.
+    pub fn loaded(api: Arc<Api>, base: &str) -> Documented {
+        Documented {
+            yaml: "",
+            api: OnceLock::from(Ok(api)),
+            base: base.to_owned(),
         }
     }
 
@@ -58,13 +71,18 @@ impl Documented {
     ) -> Result<Response, ChoiceError> {
         let api = self
             .api
-            .get_or_init(|| openapi::parse(self.yaml).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                openapi::parse(self.yaml)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|e| ChoiceError::Document(e.clone()))?;
+        let relative = path.strip_prefix(self.base.as_str()).unwrap_or(path);
         let operation = api
             .operations
             .iter()
-            .find(|o| o.method.as_str() == method.as_str() && o.serves(path))
+            .find(|o| o.method.as_str() == method.as_str() && o.serves(relative))
             .ok_or_else(|| ChoiceError::NoOperation(format!("{method} {path}")))?;
         let label = operation.label();
         let has = |response: &ResponseSpec, name: &str| {

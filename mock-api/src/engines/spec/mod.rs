@@ -1,0 +1,326 @@
+//! The spec-driven engine: any OpenAPI document (2.0, 3.0, 3.1, through the shared model)
+//! served as a stateful, validating mock.
+//!
+//! - [`routing`]: the document's path templates, matched;
+//! - [`validate`]: a request judged against its operation;
+//! - [`resources`]: collections, items and id fields inferred from the structure;
+//! - [`data`]: the stored items per namespace; [`values`]: values that conform;
+//! - [`respond`]: documented responses and errors;
+//! - [`handler`]: one request, from the route to the response.
+
+pub mod data;
+pub mod handler;
+pub mod resources;
+pub mod respond;
+pub mod routing;
+pub mod validate;
+pub mod values;
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use serde_json::{Value, json};
+
+use openapi::generate::wire::param_text;
+use openapi::model::Api;
+
+use crate::core::clock::{Clock, format_timestamp};
+use crate::core::engine::{Control, Namespaces};
+use data::{Data, Stored};
+use resources::{Model, Resource};
+use routing::Routes;
+use validate::Judges;
+
+/// How the document is served.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The path the document's paths are served under; `None` takes the first server's.
+    pub base_path: Option<String>,
+    /// Items generated into each top-level collection at start (`--seed-items`).
+    pub seed_items: usize,
+    /// Items per collection path at start (`--data`): `{"/pets": [{...}, ...]}`.
+    pub data: Option<Value>,
+    /// `--seed`: ids and seed items repeat.
+    pub random_seed: Option<u64>,
+    /// The only credentials accepted (`--credential`); empty: any of the right form.
+    pub credentials: Vec<String>,
+}
+
+/// Why a document cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("the document has no operation the mock can serve")]
+    NothingToServe,
+    #[error("--base-path {0:?} must start with '/'")]
+    BasePath(String),
+    #[error("--data: {0}")]
+    Data(String),
+}
+
+/// The engine's state: the document, what was inferred from it, and the stored items.
+#[derive(Debug)]
+pub struct SpecEngine {
+    pub api: Arc<Api>,
+    model: Model,
+    routes: Routes,
+    judges: Vec<OnceLock<Judges>>,
+    namespaces: Arc<Namespaces<Data>>,
+    clock: Arc<Clock>,
+    /// `""` or a path such as `/api/v3`, without a trailing slash.
+    pub base: String,
+    /// The document as given, as JSON and as YAML text.
+    document: (String, String),
+    credentials: Vec<String>,
+    /// Lines to print at start: operations left out, notes of the loader.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the document at a path or http URL, as the shared model and as it was written.
+pub async fn load(location: &str) -> Result<(Api, Value), openapi::LoadError> {
+    openapi::load_with_root(&reqwest::Client::new(), location).await
+}
+
+/// The path of a server URL: `https://host/api/v3/` is `/api/v3`; variables make it `""`.
+pub fn server_path(url: &str) -> String {
+    let after_host = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |at| &rest[at..]),
+        None => url,
+    };
+    let path = after_host.split(['?', '#']).next().unwrap_or("");
+    match path.contains('{') || !path.starts_with('/') {
+        true => String::new(),
+        false => path.trim_end_matches('/').to_owned(),
+    }
+}
+
+impl SpecEngine {
+    pub fn new(
+        api: Arc<Api>,
+        root: &Value,
+        options: &Options,
+        clock: Arc<Clock>,
+    ) -> Result<Arc<SpecEngine>, SpecError> {
+        if api.operations.is_empty() {
+            return Err(SpecError::NothingToServe);
+        }
+        let base = match &options.base_path {
+            Some(path) if !path.starts_with('/') => return Err(SpecError::BasePath(path.clone())),
+            Some(path) => path.trim_end_matches('/').to_owned(),
+            None => api
+                .servers
+                .first()
+                .map(|s| server_path(s))
+                .unwrap_or_default(),
+        };
+        let mut warnings: Vec<String> = api
+            .left_out
+            .iter()
+            .map(|(method, path)| {
+                format!("{method} {path} is not served: the mock cannot model it (see the notes)")
+            })
+            .collect();
+        warnings.extend(api.notes.iter().cloned());
+        let model = resources::infer(&api);
+        let routes = Routes::new(&api);
+        let judges = api.operations.iter().map(|_| OnceLock::new()).collect();
+        let document = (
+            root.to_string(),
+            yaml_serde::to_string(root).unwrap_or_default(),
+        );
+        let empty = Data::new(Stored::default(), options.random_seed);
+        let mut engine = SpecEngine {
+            api,
+            model,
+            routes,
+            judges,
+            namespaces: Arc::new(Namespaces::new(empty, clock.clone())),
+            clock: clock.clone(),
+            base,
+            document,
+            credentials: options.credentials.clone(),
+            warnings,
+        };
+        let seeded = engine.seed(options)?;
+        engine.namespaces = Arc::new(Namespaces::new(seeded, clock));
+        Ok(Arc::new(engine))
+    }
+
+    /// The routes: every request goes to the one handler, which routes by the document.
+    pub fn router(self: &Arc<SpecEngine>) -> Router {
+        Router::new()
+            .fallback(handler::handle)
+            .with_state(self.clone())
+    }
+
+    /// What the toolkit resets and snapshots.
+    pub fn control(self: &Arc<SpecEngine>) -> Arc<dyn Control> {
+        self.namespaces.clone()
+    }
+
+    /// What an operation's requests are judged by, compiled on its first request.
+    fn judges(&self, operation: usize) -> &Judges {
+        self.judges[operation]
+            .get_or_init(|| Judges::new(&self.api, &self.api.operations[operation]))
+    }
+
+    /// The items at start: `--data`, then `--seed-items` generated into every top-level
+    /// collection that has an item schema.
+    fn seed(&self, options: &Options) -> Result<Data, SpecError> {
+        let data = Data::new(Stored::default(), options.random_seed);
+        let mut stored = Stored::default();
+        if let Some(given) = &options.data {
+            let Value::Object(collections) = given else {
+                return Err(SpecError::Data(
+                    "expected an object of collection paths, each an array of items".to_owned(),
+                ));
+            };
+            for (path, items) in collections {
+                let at = self
+                    .model
+                    .resources
+                    .iter()
+                    .position(|r| r.collection == resources::trimmed(path))
+                    .ok_or_else(|| {
+                        SpecError::Data(format!("{path} is not a collection of the document"))
+                    })?;
+                let Value::Array(items) = items else {
+                    return Err(SpecError::Data(format!("{path} must be an array of items")));
+                };
+                let key = self.concrete(path);
+                for (index, item) in items.iter().enumerate() {
+                    self.store_new(&data, &mut stored, at, &key, item.clone(), true)
+                        .map_err(|why| SpecError::Data(format!("{path}[{index}]: {why}")))?;
+                }
+            }
+        }
+        if options.seed_items > 0 {
+            for (at, resource) in self.model.resources.iter().enumerate() {
+                let (false, Some(schema)) =
+                    (resource.collection.contains('{'), &resource.item_schema)
+                else {
+                    continue;
+                };
+                let seed = options.random_seed.unwrap_or(0) ^ at as u64;
+                let key = resource.collection.clone();
+                for item in values::sample(&self.api.schemas, schema, options.seed_items, seed) {
+                    self.store_new(&data, &mut stored, at, &key, item, false)
+                        .map_err(|why| SpecError::Data(format!("{key}: {why}")))?;
+                }
+            }
+        }
+        Ok(data.seeded(stored))
+    }
+
+    /// A collection's key for a path given in the document's terms.
+    fn concrete(&self, path: &str) -> String {
+        resources::trimmed(path).to_owned()
+    }
+
+    /// Stores a new item: its id (the one it has, else a new one), server timestamps, made
+    /// to fit the item schema. With `strict`, an item that does not fit is an error.
+    fn store_new(
+        &self,
+        data: &Data,
+        stored: &mut Stored,
+        resource: usize,
+        collection: &str,
+        mut item: Value,
+        strict: bool,
+    ) -> Result<(String, Value), String> {
+        let resource = &self.model.resources[resource];
+        let schemas = &self.api.schemas;
+        let id = self.id_for(data, stored, resource, collection, &item);
+        if let (Some(field), Value::Object(object)) = (&resource.id_field, &mut item) {
+            object.insert(field.clone(), id.1.clone());
+        }
+        self.stamp(resource, &mut item, true);
+        let item = match &resource.item_schema {
+            Some(schema) if strict && !values::valid(schemas, schema, &item) => {
+                let why = schemas
+                    .errors(schema, openapi::Direction::Response, &item)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                return Err(format!("does not fit the document: {why}"));
+            }
+            Some(schema) => values::conform(schemas, schema, &item),
+            None => item,
+        };
+        stored
+            .put(collection, id.0.clone(), item.clone())
+            .map_err(|e| e.to_string())?;
+        Ok((id.0, item))
+    }
+
+    /// The id of a new item: the one it carries if it is free, else the next number or a
+    /// UUID, whichever the id's schema allows; as the key text and as the field's value.
+    fn id_for(
+        &self,
+        data: &Data,
+        stored: &Stored,
+        resource: &Resource,
+        collection: &str,
+        item: &Value,
+    ) -> (String, Value) {
+        let schemas = &self.api.schemas;
+        let fits = |value: &Value| {
+            resource
+                .id_schema
+                .as_ref()
+                .is_none_or(|schema| values::valid(schemas, schema, value))
+        };
+        if let Some(given) = resource.id_field.as_ref().and_then(|f| item.get(f)) {
+            let key = param_text(given);
+            if !key.is_empty() && fits(given) && stored.get(collection, &key).is_none() {
+                return (key, given.clone());
+            }
+        }
+        let number = stored.next_number(collection);
+        let candidates = [
+            json!(number),
+            json!(data.uuid().to_string()),
+            json!(number.to_string()),
+        ];
+        let value = candidates
+            .into_iter()
+            .find(|v| fits(v))
+            .or_else(|| {
+                resource
+                    .id_schema
+                    .as_ref()
+                    .map(|s| values::full(schemas, s))
+            })
+            .unwrap_or_else(|| json!(number));
+        let mut key = param_text(&value);
+        // A generated id already taken (a fixed example, say): a fresh UUID as the key.
+        if stored.get(collection, &key).is_some() {
+            key = data.uuid().to_string();
+        }
+        (key, value)
+    }
+
+    /// Server-set times: on a create every `date-time` property not sent; on an update
+    /// those named as update times.
+    fn stamp(&self, resource: &Resource, item: &mut Value, create: bool) {
+        let (Some(schema), Value::Object(object)) = (&resource.item_schema, item) else {
+            return;
+        };
+        let schemas = &self.api.schemas;
+        let Some(properties) = schemas
+            .resolve(schema)
+            .get("properties")
+            .and_then(Value::as_object)
+        else {
+            return;
+        };
+        let now = format_timestamp(self.clock.now());
+        for (name, property) in properties {
+            let is_time = schemas.resolve(property).get("format") == Some(&json!("date-time"));
+            let lower = name.to_ascii_lowercase();
+            let updates = lower.starts_with("updated") || lower.starts_with("modified");
+            if is_time && ((create && !object.contains_key(name)) || updates) {
+                object.insert(name.clone(), json!(now));
+            }
+        }
+    }
+}

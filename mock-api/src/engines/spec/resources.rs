@@ -1,0 +1,298 @@
+//! Resources inferred from the document's structure: a collection path (`/pets`) with an
+//! item path below it (`/pets/{petId}`), the id field of its items, and what each operation
+//! does to them. Nothing here knows HTTP; it reads the shared model only.
+
+use axum::http::Method;
+use serde_json::Value;
+
+use openapi::generate::values::types;
+use openapi::model::{Api, Operation, StatusKey, is_json};
+use openapi::schema::Schemas;
+
+/// What an operation does to the stored resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `POST` on a collection: stores what was sent.
+    Create,
+    /// `GET` on a collection answering a list.
+    List,
+    /// `GET`, `PUT`, `PATCH`, `DELETE` on an item.
+    Read,
+    Replace,
+    Patch,
+    Delete,
+    /// `PUT` on a collection whose body carries the item's id (the Petstore's `PUT /pet`).
+    ReplaceByBody,
+    /// Not CRUD (login, search, an action): its documented success response.
+    Other,
+}
+
+/// A collection and its items, by path template (without a trailing slash).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// `/pets`, or `/users/{userId}/posts` for a nested one.
+    pub collection: String,
+    /// The item path's parameter (`petId`).
+    pub param: Option<String>,
+    /// The field of an item that holds its id (`id`), when the items have one.
+    pub id_field: Option<String>,
+    /// The id's schema: the field's, else the path parameter's.
+    pub id_schema: Option<Value>,
+    /// The schema of a stored item as reads answer it.
+    pub item_schema: Option<Value>,
+}
+
+/// Every operation's role and resource (an index into `resources`).
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub resources: Vec<Resource>,
+    /// Per operation of the document, in order.
+    pub roles: Vec<(Role, Option<usize>)>,
+    /// Per operation, the items its path lies under (`/pets/{petId}/photos` lies under a
+    /// pet): how many leading segments of a request's path name each. They must exist.
+    pub parents: Vec<Vec<usize>>,
+}
+
+/// `/pets/` and `/pets` are one collection: frameworks such as Django REST framework end
+/// every path with a slash.
+pub fn trimmed(path: &str) -> &str {
+    match path.len() > 1 {
+        true => path.trim_end_matches('/'),
+        false => path,
+    }
+}
+
+/// The parent of a path and its last segment: `/pets/{petId}` is `/pets` and `{petId}`.
+pub fn split_last(path: &str) -> Option<(&str, &str)> {
+    let path = trimmed(path);
+    let at = path.rfind('/')?;
+    Some((&path[..at], &path[at + 1..]))
+}
+
+/// The parameter name of a segment that is exactly one template (`{petId}`).
+fn whole_param(segment: &str) -> Option<&str> {
+    segment
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .filter(|name| !name.contains(['{', '}']))
+}
+
+/// The JSON schema of an operation's first 2xx response, if it has one.
+pub fn success_schema(operation: &Operation) -> Option<(u16, Option<&Value>)> {
+    operation
+        .responses
+        .iter()
+        .find_map(|(key, response)| match key {
+            StatusKey::Code(code) if (200..300).contains(code) => {
+                let schema = response
+                    .content
+                    .iter()
+                    .find(|(media, _)| is_json(media))
+                    .and_then(|(_, schema)| schema.as_ref());
+                Some((*code, schema))
+            }
+            _ => None,
+        })
+}
+
+/// The items of a list response: the array itself, or the first array property of an
+/// object that wraps it (`{"items": [...], "total": 3}`).
+pub fn list_items<'a>(
+    schemas: &'a Schemas,
+    schema: &'a Value,
+) -> Option<(Option<String>, &'a Value)> {
+    let resolved = schemas.resolve(schema);
+    if types(resolved) == ["array"] {
+        return Some((None, resolved.get("items")?));
+    }
+    let properties = resolved.get("properties")?.as_object()?;
+    properties.iter().find_map(|(name, property)| {
+        let property = schemas.resolve(property);
+        (types(property) == ["array"])
+            .then(|| {
+                property
+                    .get("items")
+                    .map(|items| (Some(name.clone()), items))
+            })
+            .flatten()
+    })
+}
+
+/// Reads the document's structure into resources and roles.
+pub fn infer(api: &Api) -> Model {
+    let schemas = &api.schemas;
+    let paths: Vec<&str> = api.operations.iter().map(|o| o.path.as_str()).collect();
+    // An item path: its last segment is one parameter, and its parent is a path of the
+    // document too, or has operations below it.
+    let item_of = |collection: &str| -> Option<(String, String)> {
+        paths.iter().find_map(|path| {
+            let (parent, last) = split_last(path)?;
+            let param = whole_param(last)?;
+            (parent == trimmed(collection)).then(|| (path.to_string(), param.to_owned()))
+        })
+    };
+    let mut model = Model::default();
+    let resource_of = |model: &mut Model, collection: &str| -> usize {
+        let collection = trimmed(collection).to_owned();
+        if let Some(at) = model
+            .resources
+            .iter()
+            .position(|r| r.collection == collection)
+        {
+            return at;
+        }
+        let param = item_of(&collection).map(|(_, param)| param);
+        model.resources.push(Resource {
+            collection,
+            param,
+            id_field: None,
+            id_schema: None,
+            item_schema: None,
+        });
+        model.resources.len() - 1
+    };
+    for operation in &api.operations {
+        let path = operation.path.as_str();
+        let as_item = split_last(path).and_then(|(parent, last)| {
+            whole_param(last)?;
+            Some(parent)
+        });
+        let role = match (&operation.method, as_item) {
+            (&Method::GET, Some(parent)) => Some((Role::Read, parent)),
+            (&Method::PUT, Some(parent)) => Some((Role::Replace, parent)),
+            (&Method::PATCH, Some(parent)) => Some((Role::Patch, parent)),
+            (&Method::DELETE, Some(parent)) => Some((Role::Delete, parent)),
+            (method, None) => {
+                let has_items = item_of(path).is_some();
+                let lists = success_schema(operation)
+                    .and_then(|(_, schema)| schema)
+                    .and_then(|schema| list_items(schemas, schema))
+                    .is_some();
+                match *method {
+                    Method::POST if has_items => Some((Role::Create, path)),
+                    Method::GET if lists && (has_items || path_has_no_action(path)) => {
+                        Some((Role::List, path))
+                    }
+                    Method::PUT if has_items && operation.body.is_some() => {
+                        Some((Role::ReplaceByBody, path))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let entry = match role {
+            Some((role, collection)) => (role, Some(resource_of(&mut model, collection))),
+            None => (Role::Other, None),
+        };
+        model.roles.push(entry);
+    }
+    for at in 0..model.resources.len() {
+        describe(api, &mut model, at);
+    }
+    let items: Vec<String> = model
+        .resources
+        .iter()
+        .filter_map(|r| Some(format!("{}/{{{}}}", r.collection, r.param.as_ref()?)))
+        .collect();
+    model.parents = api
+        .operations
+        .iter()
+        .zip(&model.roles)
+        .map(|(operation, (role, _))| {
+            let path = trimmed(&operation.path);
+            let mut under: Vec<usize> = items
+                .iter()
+                .filter(|item| {
+                    let below = path
+                        .strip_prefix(item.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'));
+                    // An item's own CRUD checks it itself; any other operation on it needs it.
+                    below || (path == item.as_str() && *role == Role::Other)
+                })
+                .map(|item| item.matches('/').count())
+                .collect();
+            under.sort_unstable();
+            under
+        })
+        .collect();
+    model
+}
+
+/// A `GET` path that reads like a collection rather than an action (`/pets`, not
+/// `/pets/findByStatus`): no camel-case or `search`/`find` verb in its last segment.
+fn path_has_no_action(path: &str) -> bool {
+    let last = split_last(path)
+        .map_or(path, |(_, last)| last)
+        .to_ascii_lowercase();
+    !["find", "search", "query", "lookup"]
+        .iter()
+        .any(|verb| last.starts_with(verb))
+}
+
+/// Fills a resource's item schema and id field from the operations that use it.
+fn describe(api: &Api, model: &mut Model, at: usize) {
+    let schemas = &api.schemas;
+    let ops = || {
+        api.operations
+            .iter()
+            .zip(&model.roles)
+            .filter(move |(_, (_, resource))| *resource == Some(at))
+            .map(|(operation, (role, _))| (operation, *role))
+    };
+    let by_role = |wanted: Role| ops().find(|(_, role)| *role == wanted).map(|(o, _)| o);
+    let item_schema = by_role(Role::Read)
+        .and_then(|o| success_schema(o)?.1.cloned())
+        .or_else(|| by_role(Role::Create).and_then(|o| success_schema(o)?.1.cloned()))
+        .or_else(|| {
+            by_role(Role::List).and_then(|o| {
+                let schema = success_schema(o)?.1?;
+                list_items(schemas, schema).map(|(_, items)| items.clone())
+            })
+        })
+        .filter(|schema| types(schemas.resolve(schema)).contains(&"object"));
+    let param = model.resources[at].param.clone();
+    let properties = item_schema
+        .as_ref()
+        .and_then(|s| schemas.resolve(s).get("properties"))
+        .and_then(Value::as_object);
+    let id_field = properties.and_then(|properties| {
+        let has = |name: &str| properties.contains_key(name).then(|| name.to_owned());
+        let param = param.as_deref().unwrap_or("id");
+        has(param).or_else(|| {
+            let lower = param.to_ascii_lowercase();
+            (lower.ends_with("id") || lower == "pk")
+                .then(|| has("id").or_else(|| has("pk")))
+                .flatten()
+        })
+    });
+    let param_schema = || {
+        let param = param.as_deref()?;
+        ops()
+            .flat_map(|(o, _)| &o.params)
+            .find(|p| p.name == param && p.location == openapi::Location::Path)
+            .map(|p| p.schema.clone())
+    };
+    let id_schema = id_field
+        .as_deref()
+        .and_then(|field| properties?.get(field).cloned())
+        .or_else(param_schema);
+    let resource = &mut model.resources[at];
+    resource.item_schema = item_schema;
+    resource.id_field = id_field;
+    resource.id_schema = id_schema;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_with_and_without_a_trailing_slash() {
+        assert_eq!(split_last("/pets/{id}"), Some(("/pets", "{id}")));
+        assert_eq!(split_last("/pets/{id}/"), Some(("/pets", "{id}")));
+        assert_eq!(trimmed("/"), "/");
+        assert_eq!(whole_param("{id}"), Some("id"));
+        assert_eq!(whole_param("{id}.json"), None);
+    }
+}

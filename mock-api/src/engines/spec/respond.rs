@@ -1,0 +1,188 @@
+//! Responses as the document describes them: a status the operation documents, its media
+//! type, its required headers, and a body that conforms (an example, a stored item, or a
+//! generated value); errors in the documented error shape, else in our JSON error body.
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use openapi::generate::wire::param_text;
+use openapi::model::{Api, Operation, ResponseSpec, is_json};
+
+use crate::core::error::error_response;
+use crate::engines::spec::values::{conform, full, simplest, valid};
+
+/// The JSON schema of a documented response, and its media type.
+fn json_content(spec: &ResponseSpec) -> Option<(&str, Option<&Value>)> {
+    spec.content
+        .iter()
+        .find(|(media, _)| is_json(media))
+        .map(|(media, schema)| (media.as_str(), schema.as_ref()))
+}
+
+/// A response of `status` with the documented required headers (values from their schemas).
+fn with_headers(
+    api: &Api,
+    spec: &ResponseSpec,
+    status: StatusCode,
+    mut response: Response,
+) -> Response {
+    *response.status_mut() = status;
+    for (name, required, schema) in &spec.headers {
+        let (true, Some(schema)) = (*required, schema) else {
+            continue;
+        };
+        let lower = name.to_ascii_lowercase();
+        if lower == "content-type" || lower == "content-length" {
+            continue;
+        }
+        let text = param_text(&simplest(&api.schemas, schema));
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(lower), HeaderValue::from_str(&text)) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+fn json_body(media: &str, value: &Value) -> Response {
+    let mut response = Response::new(Body::from(value.to_string()));
+    let media = HeaderValue::from_str(media)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(header::CONTENT_TYPE, media);
+    response
+}
+
+/// The documented response of `status` with a body made from `value` (or, with none, the
+/// response's example or a generated value). A value that does not fit the schema is made
+/// to fit it.
+pub fn documented(
+    api: &Api,
+    operation: &Operation,
+    status: u16,
+    value: Option<&Value>,
+) -> Response {
+    let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let Some(spec) = operation.response_for(status) else {
+        return match value {
+            Some(value) => {
+                let mut response = json_body("application/json", value);
+                *response.status_mut() = status_code;
+                response
+            }
+            None => status_code.into_response(),
+        };
+    };
+    if matches!(status, 204 | 304) || spec.content.is_empty() {
+        return with_headers(api, spec, status_code, Response::new(Body::empty()));
+    }
+    let response = match json_content(spec) {
+        Some((media, schema)) => {
+            let body = match (value, schema) {
+                (Some(value), Some(schema)) => conform(&api.schemas, schema, value),
+                (Some(value), None) => value.clone(),
+                (None, schema) => example(api, spec, media)
+                    .or_else(|| schema.map(|s| full(&api.schemas, s)))
+                    .unwrap_or_else(|| json!({})),
+            };
+            json_body(media, &body)
+        }
+        None => {
+            // Not JSON: the example as text, else an empty body of the documented type.
+            let (media, _) = &spec.content[0];
+            let text = example(api, spec, media)
+                .map(|v| match v {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                })
+                .unwrap_or_default();
+            let mut response = Response::new(Body::from(text));
+            if let Ok(value) = HeaderValue::from_str(media) {
+                response.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            response
+        }
+    };
+    with_headers(api, spec, status_code, response)
+}
+
+/// The response's first example for a media type that is valid (an example the schema
+/// refuses would make the mock break its own document).
+fn example(api: &Api, spec: &ResponseSpec, media: &str) -> Option<Value> {
+    let schema = spec
+        .content
+        .iter()
+        .find(|(m, _)| m == media)
+        .and_then(|(_, s)| s.as_ref());
+    spec.examples
+        .iter()
+        .filter(|(m, _, _)| m == media)
+        .map(|(_, _, value)| value)
+        .find(|value| schema.is_none_or(|s| valid(&api.schemas, s, value)))
+        .cloned()
+}
+
+/// Names an error body's message field may have.
+const MESSAGE_FIELDS: [&str; 5] = ["message", "detail", "error", "msg", "title"];
+
+/// An error of `status` the operation documents, its body saying why where the documented
+/// shape has a message field; else our JSON error body.
+pub fn error(api: &Api, operation: &Operation, status: u16, code: &str, message: &str) -> Response {
+    let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let Some(spec) = operation.response_for(status) else {
+        return error_response(status_code, code, message, None);
+    };
+    let Some((media, Some(schema))) = json_content(spec) else {
+        return documented(api, operation, status, None);
+    };
+    let mut body = example(api, spec, media).unwrap_or_else(|| full(&api.schemas, schema));
+    let declared = api.schemas.resolve(schema).get("properties");
+    if let Value::Object(object) = &mut body {
+        let fields = MESSAGE_FIELDS
+            .into_iter()
+            .filter(|f| declared.is_some_and(|d| d.get(*f).is_some()));
+        for field in fields {
+            let before = object.insert(field.to_owned(), json!(message));
+            let fits = valid(&api.schemas, schema, &Value::Object(object.clone()));
+            match (fits, before) {
+                (true, _) => break,
+                (false, Some(before)) => {
+                    object.insert(field.to_owned(), before);
+                }
+                (false, None) => {
+                    object.remove(field);
+                }
+            }
+        }
+    }
+    with_headers(api, spec, status_code, json_body(media, &body))
+}
+
+/// The status a refused request gets: 422 where the operation documents it (FastAPI),
+/// else 400.
+pub fn bad_request_status(operation: &Operation) -> u16 {
+    let documents = |code: u16| {
+        operation
+            .responses
+            .iter()
+            .any(|(key, _)| *key == openapi::StatusKey::Code(code))
+    };
+    match (documents(422), documents(400)) {
+        (true, false) => 422,
+        _ => 400,
+    }
+}
+
+/// The status missing credentials get: 401, or 403 where only that is documented.
+pub fn unauthorized_status(operation: &Operation) -> u16 {
+    let documents = |code: u16| {
+        operation
+            .responses
+            .iter()
+            .any(|(key, _)| *key == openapi::StatusKey::Code(code))
+    };
+    match (documents(401), documents(403)) {
+        (false, true) => 403,
+        _ => 401,
+    }
+}

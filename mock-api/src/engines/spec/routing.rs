@@ -1,0 +1,217 @@
+//! Which operation a request is for: the document's path templates, matched segment by
+//! segment, a literal segment before a parameter (`/users/me` before `/users/{id}`).
+
+use axum::http::Method;
+
+use openapi::model::Api;
+
+/// One segment of a template: literal text, or a parameter with fixed text around it
+/// (`{id}`, `v{major}.json`).
+#[derive(Debug, Clone)]
+enum Segment {
+    Literal(String),
+    Param {
+        name: String,
+        prefix: String,
+        suffix: String,
+    },
+}
+
+/// A path template and the operations on it, by method.
+#[derive(Debug)]
+struct Route {
+    segments: Vec<Segment>,
+    literals: usize,
+    operations: Vec<(Method, usize)>,
+}
+
+/// The matched operation and the path parameters, percent-decoded.
+#[derive(Debug)]
+pub struct Matched {
+    pub operation: usize,
+    pub params: Vec<(String, String)>,
+}
+
+/// What the routing table says of a request.
+#[derive(Debug)]
+pub enum Found {
+    Operation(Matched),
+    /// The path is documented, not with this method: the methods it has.
+    WrongMethod(Vec<Method>),
+    NotFound,
+}
+
+#[derive(Debug, Default)]
+pub struct Routes {
+    routes: Vec<Route>,
+}
+
+fn parse(template: &str) -> Vec<Segment> {
+    template
+        .split('/')
+        .skip(1)
+        .map(|segment| match (segment.find('{'), segment.rfind('}')) {
+            (Some(open), Some(close)) if open < close => Segment::Param {
+                name: segment[open + 1..close].to_owned(),
+                prefix: segment[..open].to_owned(),
+                suffix: segment[close + 1..].to_owned(),
+            },
+            _ => Segment::Literal(segment.to_owned()),
+        })
+        .collect()
+}
+
+/// `%XX` escapes decoded as UTF-8 (invalid sequences kept as they are).
+pub fn percent_decode(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_owned();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+impl Routes {
+    pub fn new(api: &Api) -> Routes {
+        let mut routes: Vec<Route> = Vec::new();
+        for (at, operation) in api.operations.iter().enumerate() {
+            let method =
+                Method::from_bytes(operation.method.as_str().as_bytes()).unwrap_or(Method::GET);
+            match routes.iter_mut().find(|r| {
+                r.operations
+                    .first()
+                    .is_some_and(|(_, o)| api.operations[*o].path == operation.path)
+            }) {
+                Some(route) => route.operations.push((method, at)),
+                None => {
+                    let segments = parse(&operation.path);
+                    let literals = segments
+                        .iter()
+                        .filter(|s| matches!(s, Segment::Literal(_)))
+                        .count();
+                    routes.push(Route {
+                        segments,
+                        literals,
+                        operations: vec![(method, at)],
+                    });
+                }
+            }
+        }
+        // The most literal template first: `/users/me` is not `/users/{id}`.
+        routes.sort_by_key(|r| std::cmp::Reverse(r.literals));
+        Routes { routes }
+    }
+
+    /// The operation for `method` on `path` (relative to the base path). `HEAD` is served
+    /// by a `GET` when the document has no `HEAD`.
+    pub fn find(&self, method: &Method, path: &str) -> Found {
+        let parts: Vec<&str> = path.split('/').skip(1).collect();
+        let mut allowed: Vec<Method> = Vec::new();
+        for route in &self.routes {
+            let Some(params) = capture(&route.segments, &parts) else {
+                continue;
+            };
+            let pick = |wanted: &Method| {
+                route
+                    .operations
+                    .iter()
+                    .find(|(m, _)| m == wanted)
+                    .map(|(_, at)| *at)
+            };
+            let operation = pick(method).or_else(|| match *method == Method::HEAD {
+                true => pick(&Method::GET),
+                false => None,
+            });
+            match operation {
+                Some(operation) => return Found::Operation(Matched { operation, params }),
+                None => allowed.extend(route.operations.iter().map(|(m, _)| m.clone())),
+            }
+        }
+        match allowed.is_empty() {
+            true => Found::NotFound,
+            false => Found::WrongMethod(allowed),
+        }
+    }
+}
+
+fn capture(segments: &[Segment], parts: &[&str]) -> Option<Vec<(String, String)>> {
+    if segments.len() != parts.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (segment, part) in segments.iter().zip(parts) {
+        match segment {
+            Segment::Literal(text) => {
+                if text != part {
+                    return None;
+                }
+            }
+            Segment::Param {
+                name,
+                prefix,
+                suffix,
+            } => {
+                let inner = part
+                    .strip_prefix(prefix.as_str())?
+                    .strip_suffix(suffix.as_str())?;
+                if inner.is_empty() {
+                    return None;
+                }
+                params.push((name.clone(), percent_decode(inner)));
+            }
+        }
+    }
+    Some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_segments_win_and_params_are_decoded() {
+        let api = openapi::parse(
+            r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+                "/users/{id}": {"get": {"responses": {"200": {"description": "ok"}}}},
+                "/users/me": {"get": {"responses": {"200": {"description": "ok"}}}},
+                "/files/{name}.json": {"delete": {"responses": {"204": {"description": "ok"}}}}
+            }}"#,
+        )
+        .unwrap();
+        let routes = Routes::new(&api);
+        let found = |m: Method, p: &str| match routes.find(&m, p) {
+            Found::Operation(matched) => Some((
+                api.operations[matched.operation].path.clone(),
+                matched.params,
+            )),
+            _ => None,
+        };
+        assert_eq!(found(Method::GET, "/users/me").unwrap().0, "/users/me");
+        let (path, params) = found(Method::HEAD, "/users/a%20b").unwrap();
+        assert_eq!(path, "/users/{id}");
+        assert_eq!(params, [("id".to_owned(), "a b".to_owned())]);
+        assert_eq!(found(Method::DELETE, "/files/x.json").unwrap().1[0].1, "x");
+        assert!(matches!(
+            routes.find(&Method::POST, "/users/me"),
+            Found::WrongMethod(_)
+        ));
+        assert!(matches!(
+            routes.find(&Method::GET, "/nothing"),
+            Found::NotFound
+        ));
+    }
+}

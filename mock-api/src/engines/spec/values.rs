@@ -1,0 +1,190 @@
+//! Bodies that conform: a full value of a response schema (every property the schema allows
+//! a response to have, `writeOnly` ones never), and a stored item made to fit a schema by
+//! keeping what was sent wherever it stays valid. Every value this returns was checked by
+//! the validator in the response direction, or is the schema's simplest valid value.
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{Map, Value};
+
+use openapi::generate::canonical;
+use openapi::generate::values::types;
+use openapi::schema::{Direction, Schemas};
+
+/// How deep [`full`] fills objects before it takes the simplest value.
+const FULL_DEPTH: usize = 4;
+
+/// Whether a value is valid as a response of the schema.
+pub fn valid(schemas: &Schemas, schema: &Value, value: &Value) -> bool {
+    schemas.is_valid(schema, Direction::Response, value)
+}
+
+/// Removes the properties a response never carries (`writeOnly`), at any depth the schema
+/// describes.
+pub fn strip_write_only(schemas: &Schemas, schema: &Value, value: &mut Value) {
+    strip_at(schemas, schema, value, 0);
+}
+
+fn strip_at(schemas: &Schemas, schema: &Value, value: &mut Value, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    let resolved = schemas.resolve(schema);
+    let mut branches = vec![resolved];
+    for key in ["allOf", "anyOf", "oneOf"] {
+        branches.extend(
+            resolved
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|b| schemas.resolve(b)),
+        );
+    }
+    match value {
+        Value::Object(map) => {
+            for branch in branches {
+                let Some(properties) = branch.get("properties").and_then(Value::as_object) else {
+                    continue;
+                };
+                for (name, property) in properties {
+                    if schemas.has_flag(property, "writeOnly") {
+                        map.remove(name);
+                    } else if let Some(inner) = map.get_mut(name) {
+                        strip_at(schemas, property, inner, depth + 1);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            for branch in branches {
+                if let Some(item_schema) = branch.get("items") {
+                    for item in items.iter_mut() {
+                        strip_at(schemas, item_schema, item, depth + 1);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The simplest valid response value of a schema.
+pub fn simplest(schemas: &Schemas, schema: &Value) -> Value {
+    let mut value = canonical(schemas, schema, false);
+    strip_write_only(schemas, schema, &mut value);
+    value
+}
+
+/// A value of the schema with every property a response may carry filled (examples where
+/// the document gives them), checked; else the simplest valid value.
+pub fn full(schemas: &Schemas, schema: &Value) -> Value {
+    let key = format!("mock full {schema}");
+    schemas.memo(key, || full_at(schemas, schema, 0))
+}
+
+fn full_at(schemas: &Schemas, schema: &Value, depth: usize) -> Value {
+    let simple = simplest(schemas, schema);
+    let resolved = schemas.resolve(schema);
+    if depth >= FULL_DEPTH || types(resolved) != ["object"] {
+        return simple;
+    }
+    let Some(properties) = resolved.get("properties").and_then(Value::as_object) else {
+        return simple;
+    };
+    let Value::Object(mut object) = simple.clone() else {
+        return simple;
+    };
+    for (name, property) in properties {
+        if object.contains_key(name) || schemas.has_flag(property, "writeOnly") {
+            continue;
+        }
+        let value = full_at(schemas, property, depth + 1);
+        object.insert(name.clone(), value);
+        if !valid(schemas, schema, &Value::Object(object.clone())) {
+            object.remove(name);
+        }
+    }
+    Value::Object(object)
+}
+
+/// `count` different valid values of a schema (for seed items), drawn from the schema's
+/// strategy with a fixed seed; a draw that is not valid is replaced by the full value.
+pub fn sample(schemas: &Schemas, schema: &Value, count: usize, seed: u64) -> Vec<Value> {
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    let strategy = openapi::generate::values::strategy(schemas, schema, true);
+    (0..count)
+        .map(|_| {
+            let drawn = (0..8).find_map(|_| {
+                let mut value = strategy.new_tree(&mut runner).ok()?.current();
+                strip_write_only(schemas, schema, &mut value);
+                valid(schemas, schema, &value).then_some(value)
+            });
+            drawn.unwrap_or_else(|| full(schemas, schema))
+        })
+        .collect()
+}
+
+/// `sent` made to fit the schema: a full value of it with each of the sent fields laid over,
+/// each kept only if the whole stays valid. A value already valid is kept as it is.
+pub fn conform(schemas: &Schemas, schema: &Value, sent: &Value) -> Value {
+    let mut sent = sent.clone();
+    strip_write_only(schemas, schema, &mut sent);
+    if valid(schemas, schema, &sent) {
+        return sent;
+    }
+    let base = full(schemas, schema);
+    let (Value::Object(fields), Value::Object(mut object)) = (sent, base.clone()) else {
+        return base;
+    };
+    for (name, value) in fields {
+        let before = object.insert(name.clone(), value);
+        if !valid(schemas, schema, &Value::Object(object.clone())) {
+            match before {
+                Some(before) => object.insert(name, before),
+                None => object.remove(&name),
+            };
+        }
+    }
+    Value::Object(object)
+}
+
+/// RFC 7386 JSON merge patch: `null` removes a field, objects merge, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(object) = target {
+        for (name, value) in patch {
+            match value {
+                Value::Null => {
+                    object.remove(name);
+                }
+                _ => merge_patch(object.entry(name.clone()).or_insert(Value::Null), value),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut target = json!({"a": 1, "b": {"c": 2, "d": 3}});
+        merge_patch(&mut target, &json!({"a": null, "b": {"c": 4}, "e": [1]}));
+        assert_eq!(target, json!({"b": {"c": 4, "d": 3}, "e": [1]}));
+    }
+}
