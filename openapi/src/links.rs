@@ -84,10 +84,20 @@ fn item_operations<'a>(api: &'a Api, path: &'a str) -> impl Iterator<Item = (usi
         })
 }
 
-/// Where an object schema keeps its id: `/id`, or `/<property>/id` one level down.
-fn id_pointer(schemas: &Schemas, schema: &Value) -> Option<String> {
+/// Where an object schema keeps the value a path parameter takes: a property of the
+/// parameter's own name (`/username` for `{username}`), else `/id` for a parameter that
+/// names an id (`{id}`, `{petId}`, `{user_id}`, `{pk}`), also one level down
+/// (`/<property>/id`). A parameter such as `{username}` never takes an `id`.
+fn id_pointer(schemas: &Schemas, schema: &Value, param: &str) -> Option<String> {
     let resolved = schemas.resolve(schema);
     let properties = resolved.get("properties")?.as_object()?;
+    if param != "id" && properties.contains_key(param) {
+        return Some(format!("/{param}"));
+    }
+    let lower = param.to_ascii_lowercase();
+    if !(lower.ends_with("id") || lower == "pk") {
+        return None;
+    }
     if properties.contains_key("id") {
         return Some("/id".to_owned());
     }
@@ -102,16 +112,15 @@ fn inferred_links(api: &Api, operation: &Operation) -> Vec<LinkSpec> {
     if operation.method != Method::POST {
         return Vec::new();
     }
-    let Some(pointer) = success_responses(operation)
-        .filter_map(json_schema)
-        .find_map(|s| id_pointer(&api.schemas, s))
-    else {
-        return Vec::new();
-    };
     item_operations(api, &operation.path)
-        .map(|(target, param)| LinkSpec {
-            target,
-            parameters: vec![(param, format!("$response.body#{pointer}"))],
+        .filter_map(|(target, param)| {
+            let pointer = success_responses(operation)
+                .filter_map(json_schema)
+                .find_map(|s| id_pointer(&api.schemas, s, &param))?;
+            Some(LinkSpec {
+                target,
+                parameters: vec![(param, format!("$response.body#{pointer}"))],
+            })
         })
         .collect()
 }
@@ -126,15 +135,9 @@ fn inferred_feeds(api: &Api, operation: &Operation) -> Vec<Feed> {
         return Vec::new();
     };
     let resolved = schemas.resolve(schema);
-    let list = |array: String, items: &Value| {
-        id_pointer(schemas, items)
-            .filter(|p| p == "/id")
-            .map(|field| (array, field))
-    };
+    // The list's array, as a pointer (`""` for a bare array), and its items' schema.
     let found = match resolved.get("type").and_then(Value::as_str) {
-        Some("array") => resolved
-            .get("items")
-            .and_then(|items| list(String::new(), items)),
+        Some("array") => resolved.get("items").map(|items| (String::new(), items)),
         _ => resolved
             .get("properties")
             .and_then(Value::as_object)
@@ -142,19 +145,24 @@ fn inferred_feeds(api: &Api, operation: &Operation) -> Vec<Feed> {
                 properties.iter().find_map(|(name, property)| {
                     let property = schemas.resolve(property);
                     let items = property.get("items")?;
-                    list(format!("/{name}"), items)
+                    id_pointer(schemas, items, "id").map(|_| (format!("/{name}"), items))
                 })
             }),
     };
-    let Some((array, field)) = found else {
+    let Some((array, items)) = found else {
         return Vec::new();
     };
     item_operations(api, &operation.path)
-        .map(|(index, param)| Feed {
-            target_path: api.operations[index].path.clone(),
-            param,
-            array: array.clone(),
-            field: field.clone(),
+        .filter_map(|(index, param)| {
+            // Only a field of the item itself, not one level down.
+            let field =
+                id_pointer(schemas, items, &param).filter(|p| p.matches('/').count() == 1)?;
+            Some(Feed {
+                target_path: api.operations[index].path.clone(),
+                param,
+                array: array.clone(),
+                field,
+            })
         })
         .collect()
 }

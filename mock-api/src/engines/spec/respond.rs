@@ -11,7 +11,7 @@ use openapi::generate::wire::param_text;
 use openapi::model::{Api, Operation, ResponseSpec, is_json};
 
 use crate::core::error::error_response;
-use crate::engines::spec::values::{conform, full, simplest, valid};
+use crate::engines::spec::values::{conform, full, simplest, strip_write_only, valid};
 
 /// The JSON schema of a documented response, and its media type.
 fn json_content(spec: &ResponseSpec) -> Option<(&str, Option<&Value>)> {
@@ -117,9 +117,14 @@ fn example(api: &Api, spec: &ResponseSpec, media: &str) -> Option<Value> {
     spec.examples
         .iter()
         .filter(|(m, _, _)| m == media)
-        .map(|(_, _, value)| value)
+        .map(|(_, _, value)| {
+            let mut value = value.clone();
+            if let Some(schema) = schema {
+                strip_write_only(&api.schemas, schema, &mut value);
+            }
+            value
+        })
         .find(|value| schema.is_none_or(|s| valid(&api.schemas, s, value)))
-        .cloned()
 }
 
 /// Names an error body's message field may have.

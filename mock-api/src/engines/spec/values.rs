@@ -19,10 +19,23 @@ pub fn valid(schemas: &Schemas, schema: &Value, value: &Value) -> bool {
     schemas.is_valid(schema, Direction::Response, value)
 }
 
-/// Removes the properties a response never carries (`writeOnly`), at any depth the schema
-/// describes.
+/// Removes the properties a response never carries, at any depth the schema describes:
+/// `writeOnly` ones, ones the schema does not declare, and secrets it does not require.
 pub fn strip_write_only(schemas: &Schemas, schema: &Value, value: &mut Value) {
     strip_at(schemas, schema, value, 0);
+}
+
+/// Whether a field's name says it holds a secret (as the checker reads names: lower-cased,
+/// without `_` and `-`).
+pub fn is_secret(name: &str) -> bool {
+    let normalized: String = name
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    ["password", "passwd", "secret"]
+        .iter()
+        .any(|secret| normalized.contains(secret))
 }
 
 fn strip_at(schemas: &Schemas, schema: &Value, value: &mut Value, depth: usize) {
@@ -31,28 +44,54 @@ fn strip_at(schemas: &Schemas, schema: &Value, value: &mut Value, depth: usize) 
     }
     let resolved = schemas.resolve(schema);
     let mut branches = vec![resolved];
-    for key in ["allOf", "anyOf", "oneOf"] {
-        branches.extend(
-            resolved
+    let mut at = 0;
+    // `allOf` branches (and theirs) describe the same object; `anyOf`/`oneOf` ones may.
+    while at < branches.len() && branches.len() < 64 {
+        for key in ["allOf", "anyOf", "oneOf"] {
+            let more: Vec<&Value> = branches[at]
                 .get(key)
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .map(|b| schemas.resolve(b)),
-        );
+                .map(|b| schemas.resolve(b))
+                .collect();
+            branches.extend(more);
+        }
+        at += 1;
     }
     match value {
         Value::Object(map) => {
-            for branch in branches {
-                let Some(properties) = branch.get("properties").and_then(Value::as_object) else {
-                    continue;
-                };
-                for (name, property) in properties {
-                    if schemas.has_flag(property, "writeOnly") {
-                        map.remove(name);
-                    } else if let Some(inner) = map.get_mut(name) {
-                        strip_at(schemas, property, inner, depth + 1);
-                    }
+            let mut declared: Vec<(&String, &Value)> = Vec::new();
+            let mut required: Vec<&str> = Vec::new();
+            let mut open = false;
+            for branch in &branches {
+                if let Some(properties) = branch.get("properties").and_then(Value::as_object) {
+                    declared.extend(properties);
+                }
+                required.extend(
+                    branch
+                        .get("required")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str),
+                );
+                open |= matches!(
+                    branch.get("additionalProperties"),
+                    Some(Value::Object(_) | Value::Bool(true))
+                ) || branch.get("patternProperties").is_some();
+            }
+            // A server answers its model's fields: what the schema does not declare is not
+            // echoed (unless it says more are allowed), nor a secret it does not require.
+            if !declared.is_empty() && !open {
+                map.retain(|name, _| declared.iter().any(|(n, _)| *n == name));
+            }
+            map.retain(|name, _| !is_secret(name) || required.contains(&name.as_str()));
+            for (name, property) in declared {
+                if schemas.has_flag(property, "writeOnly") {
+                    map.remove(name);
+                } else if let Some(inner) = map.get_mut(name) {
+                    strip_at(schemas, property, inner, depth + 1);
                 }
             }
         }
@@ -96,7 +135,7 @@ fn full_at(schemas: &Schemas, schema: &Value, depth: usize) -> Value {
         return simple;
     };
     for (name, property) in properties {
-        if object.contains_key(name) || schemas.has_flag(property, "writeOnly") {
+        if object.contains_key(name) || schemas.has_flag(property, "writeOnly") || is_secret(name) {
             continue;
         }
         let value = full_at(schemas, property, depth + 1);
