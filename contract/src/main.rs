@@ -93,7 +93,8 @@ struct CheckArgs {
     #[arg(long = "sensitive-field", value_name = "NAME")]
     sensitive_fields: Vec<String>,
     /// Reset the target before each stateful sequence, e.g. 'POST /__admin/reset', so
-    /// sequences are independent and reproducible from the seed.
+    /// sequences are independent and reproducible from the seed. The path is joined to
+    /// --target; a full URL ('POST http://host:port/__admin/reset') is used as it is.
     #[arg(long, value_name = "'METHOD /path'")]
     reset: Option<String>,
     /// Log in with this operation, e.g. 'POST /api/auth/login', and send its token as
@@ -285,8 +286,23 @@ async fn check(args: CheckArgs) -> Result<bool> {
     }
     let reset = match args.reset.as_deref().or(config.reset.as_deref()) {
         Some(reset) => {
-            let login = Login::parse(reset, serde_json::Value::Null, "")
-                .map_err(|e| anyhow::anyhow!("--reset: {e}"))?;
+            // A full URL reaches a reset outside the target's base path (a mock's admin API).
+            let absolute = reset
+                .trim()
+                .split_once(char::is_whitespace)
+                .filter(|(_, url)| url.starts_with("http://") || url.starts_with("https://"));
+            let login = match absolute {
+                Some((method, url)) => {
+                    Login::parse(&format!("{method} /"), serde_json::Value::Null, "").map(|login| {
+                        Login {
+                            path: url.trim().to_owned(),
+                            ..login
+                        }
+                    })
+                }
+                None => Login::parse(reset, serde_json::Value::Null, ""),
+            }
+            .map_err(|e| anyhow::anyhow!("--reset: {e}"))?;
             Some((login.method, login.path))
         }
         None => None,

@@ -11,6 +11,25 @@ use crate::{cargo, exec, root};
 /// requests without it.
 const ADMIN_TOKEN: &str = "ci-admin-token";
 
+/// The reset of the bundled mock, relative to its root.
+const BUNDLED_RESET: &str = "POST /__admin/reset";
+
+/// The one credential CI's spec-driven mocks accept, so `ignored_auth` proves they refuse
+/// forged ones.
+const CREDENTIAL: &str = "ci-credential";
+
+/// Real-world documents served by `mock-api --spec` in CI, with the checker's extra options.
+const SPEC_MOCKS: [(&str, &[&str]); 3] = [
+    ("tests/fixtures/real/petstore3.yaml", &[]),
+    // FastAPI documents no 404; the mock, like FastAPI, answers 404 for an item that does
+    // not exist, which the status check calls undocumented.
+    (
+        "tests/fixtures/real/fastapi-template.json",
+        &["--exclude-checks", "status_code_conformance"],
+    ),
+    ("tests/fixtures/real/petstore-expanded-2.0.yaml", &[]),
+];
+
 pub fn run() -> Result<()> {
     exec(cargo().args(["fmt", "--all", "--check"]))?;
     exec(cargo().args([
@@ -33,12 +52,15 @@ pub fn run() -> Result<()> {
     )?;
     // The mock honours its own contract: the checker on its default target and spec, with a
     // login so that the protected operations are exercised too.
-    contract_check(&[
-        "--auth-login",
-        "POST /api/auth/login",
-        "--auth-body",
-        r#"{"email": "user@example.com", "password": "user123"}"#,
-    ])?;
+    contract_check(
+        BUNDLED_RESET,
+        &[
+            "--auth-login",
+            "POST /api/auth/login",
+            "--auth-body",
+            r#"{"email": "user@example.com", "password": "user123"}"#,
+        ],
+    )?;
     // The admin API honours its contract too, with its token wanted (so `ignored_auth` runs).
     let mock_api = root().join("target/debug/mock-api");
     let mock = Server::start(
@@ -46,15 +68,54 @@ pub fn run() -> Result<()> {
         &["--port", "0", "--admin-token", ADMIN_TOKEN],
         None,
     )?;
-    contract_check(&[
-        "--spec",
-        "specs/mock-admin.yaml",
-        "--target",
-        &mock.url(""),
-        "--header",
-        &format!("Authorization: Bearer {ADMIN_TOKEN}"),
-    ])?;
+    contract_check(
+        BUNDLED_RESET,
+        &[
+            "--spec",
+            "specs/mock-admin.yaml",
+            "--target",
+            &mock.url(""),
+            "--header",
+            &format!("Authorization: Bearer {ADMIN_TOKEN}"),
+        ],
+    )?;
     drop(mock);
+    // `mock-api --spec` honours any document it serves: the checker, stateful sequences
+    // included, against real-world documents (3.0, 3.1, 2.0), each under its own base path.
+    for (document, extra) in SPEC_MOCKS {
+        let mock = Server::start(
+            &mock_api,
+            &[
+                "--port",
+                "0",
+                "--seed",
+                "1",
+                "--spec",
+                document,
+                "--credential",
+                CREDENTIAL,
+            ],
+            None,
+        )?;
+        let base = mock.url("");
+        let root = base
+            .split_once("://")
+            .map_or(base.as_str(), |(_, rest)| rest);
+        let root = root.split('/').next().unwrap_or_default();
+        let reset = format!("POST http://{root}/__admin/reset");
+        let mut args = vec![
+            "--spec",
+            document,
+            "--target",
+            &base,
+            "--header",
+            "Authorization: Bearer ci-credential",
+            "--header",
+            "api_key: ci-credential",
+        ];
+        args.extend_from_slice(extra);
+        contract_check(&reset, &args)?;
+    }
     // The client examples, as users of those languages run them: each starts the binary.
     exec(
         Command::new("python3")
@@ -93,15 +154,15 @@ pub fn run() -> Result<()> {
 }
 
 /// `contract check` with CI's fixed seed (a failure reproduces anywhere), 100 examples per
-/// operation and the mock's reset before each sequence, plus `args`.
-fn contract_check(args: &[&str]) -> Result<()> {
+/// operation and the mock's `reset` before each sequence, plus `args`.
+fn contract_check(reset: &str, args: &[&str]) -> Result<()> {
     exec(
         cargo()
             .args([
                 "run", "--quiet", "--locked", "-p", "contract", "--", "check",
             ])
             .args(["--seed", "1", "--max-examples", "100"])
-            .args(["--reset", "POST /__admin/reset"])
+            .args(["--reset", reset])
             .args(args),
     )
 }

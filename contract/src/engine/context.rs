@@ -497,7 +497,10 @@ impl Context<'_> {
     /// Sends the configured reset request, if any.
     pub fn reset(&self) {
         if let Some((method, path)) = &self.options.reset {
-            let url = format!("{}{path}", self.options.target.trim_end_matches('/'));
+            let url = match path.starts_with("http://") || path.starts_with("https://") {
+                true => path.clone(),
+                false => format!("{}{path}", self.options.target.trim_end_matches('/')),
+            };
             let _ = self
                 .handle
                 .block_on(self.client.request(method.clone(), url).send());
