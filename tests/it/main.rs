@@ -17,6 +17,7 @@ mod ownership;
 mod realworld;
 mod snapshots;
 mod spec;
+mod spec_mock;
 mod stateful;
 mod stubs;
 mod tls;

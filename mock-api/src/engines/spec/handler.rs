@@ -18,7 +18,9 @@ use crate::core::limits::BODY_LIMIT;
 use crate::core::namespace::namespace_of;
 use crate::engines::spec::SpecEngine;
 use crate::engines::spec::data::Data;
-use crate::engines::spec::resources::{Role, list_items, split_last, success_schema, trimmed};
+use crate::engines::spec::resources::{
+    Role, list_items, object_view, split_last, success_schema, trimmed,
+};
 use crate::engines::spec::respond::{bad_request_status, documented, error, unauthorized_status};
 use crate::engines::spec::routing::{Found, Matched, percent_decode};
 use crate::engines::spec::validate::{Accepted, Incoming, Invalid, check};
@@ -299,10 +301,8 @@ impl SpecEngine {
                     given.or(default)
                 })
         };
-        let properties = schemas
-            .resolve(items_schema)
-            .get("properties")
-            .and_then(Value::as_object);
+        let items_view = object_view(schemas, &items_schema);
+        let properties = items_view.get("properties").and_then(Value::as_object);
         let filters: Vec<(&str, &str)> = operation
             .params
             .iter()
@@ -340,12 +340,12 @@ impl SpecEngine {
             .into_iter()
             .skip(offset)
             .take(limit.unwrap_or(usize::MAX))
-            .map(|item| conform(schemas, items_schema, item))
+            .map(|item| conform(schemas, &items_schema, item))
             .collect();
         drop(stored);
+        let wrapper = object_view(schemas, schema);
         let array_schema = match &field {
-            Some(name) => schemas
-                .resolve(schema)
+            Some(name) => wrapper
                 .get("properties")
                 .and_then(|p| p.get(name))
                 .map(|s| schemas.resolve(s)),
@@ -383,8 +383,7 @@ impl SpecEngine {
                 extras.extend(NEXT_CURSORS.iter().map(|n| (*n, cursor.clone())));
                 for (name, value) in extras {
                     let present = object.contains_key(name);
-                    let declared_here = schemas
-                        .resolve(schema)
+                    let declared_here = wrapper
                         .get("properties")
                         .is_some_and(|p| p.get(name).is_some());
                     if !present && !declared_here {

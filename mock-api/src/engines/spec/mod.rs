@@ -104,7 +104,9 @@ impl SpecEngine {
             return Err(SpecError::NothingToServe);
         }
         let base = match &options.base_path {
-            Some(path) if !path.starts_with('/') => return Err(SpecError::BasePath(path.clone())),
+            Some(path) if !path.is_empty() && !path.starts_with('/') => {
+                return Err(SpecError::BasePath(path.clone()));
+            }
             Some(path) => path.trim_end_matches('/').to_owned(),
             None => api
                 .servers
@@ -112,14 +114,15 @@ impl SpecEngine {
                 .map(|s| server_path(s))
                 .unwrap_or_default(),
         };
-        let mut warnings: Vec<String> = api
+        // The loader's notes speak of what a checker can send; the mock says only what it
+        // does not serve.
+        let warnings: Vec<String> = api
             .left_out
             .iter()
             .map(|(method, path)| {
-                format!("{method} {path} is not served: the mock cannot model it (see the notes)")
+                format!("{method} {path} is not served: its schemas cannot be compiled")
             })
             .collect();
-        warnings.extend(api.notes.iter().cloned());
         let model = resources::infer(&api);
         let routes = Routes::new(&api);
         let judges = api.operations.iter().map(|_| OnceLock::new()).collect();

@@ -5,7 +5,7 @@
 use axum::http::Method;
 use serde_json::Value;
 
-use openapi::generate::values::types;
+use openapi::generate::values::{merge_all_of, types};
 use openapi::model::{Api, Operation, StatusKey, is_json};
 use openapi::schema::Schemas;
 
@@ -77,6 +77,16 @@ fn whole_param(segment: &str) -> Option<&str> {
         .filter(|name| !name.contains(['{', '}']))
 }
 
+/// A schema as one object: an `allOf` merged into its parts' properties and requirements
+/// (`Pet: allOf [NewPet, {id}]`), else the schema itself.
+pub fn object_view(schemas: &Schemas, schema: &Value) -> Value {
+    let resolved = schemas.resolve(schema);
+    match resolved.get("allOf").and_then(Value::as_array) {
+        Some(parts) => merge_all_of(schemas, resolved, parts, 0),
+        None => resolved.clone(),
+    }
+}
+
 /// The JSON schema of an operation's first 2xx response, if it has one.
 pub fn success_schema(operation: &Operation) -> Option<(u16, Option<&Value>)> {
     operation
@@ -97,22 +107,20 @@ pub fn success_schema(operation: &Operation) -> Option<(u16, Option<&Value>)> {
 
 /// The items of a list response: the array itself, or the first array property of an
 /// object that wraps it (`{"items": [...], "total": 3}`).
-pub fn list_items<'a>(
-    schemas: &'a Schemas,
-    schema: &'a Value,
-) -> Option<(Option<String>, &'a Value)> {
+pub fn list_items(schemas: &Schemas, schema: &Value) -> Option<(Option<String>, Value)> {
     let resolved = schemas.resolve(schema);
     if types(resolved) == ["array"] {
-        return Some((None, resolved.get("items")?));
+        return Some((None, resolved.get("items")?.clone()));
     }
-    let properties = resolved.get("properties")?.as_object()?;
+    let view = object_view(schemas, schema);
+    let properties = view.get("properties")?.as_object()?;
     properties.iter().find_map(|(name, property)| {
         let property = schemas.resolve(property);
         (types(property) == ["array"])
             .then(|| {
                 property
                     .get("items")
-                    .map(|items| (Some(name.clone()), items))
+                    .map(|items| (Some(name.clone()), items.clone()))
             })
             .flatten()
     })
@@ -247,14 +255,15 @@ fn describe(api: &Api, model: &mut Model, at: usize) {
         .or_else(|| {
             by_role(Role::List).and_then(|o| {
                 let schema = success_schema(o)?.1?;
-                list_items(schemas, schema).map(|(_, items)| items.clone())
+                list_items(schemas, schema).map(|(_, items)| items)
             })
         })
-        .filter(|schema| types(schemas.resolve(schema)).contains(&"object"));
+        .filter(|schema| types(&object_view(schemas, schema)).contains(&"object"));
     let param = model.resources[at].param.clone();
-    let properties = item_schema
+    let view = item_schema.as_ref().map(|s| object_view(schemas, s));
+    let properties = view
         .as_ref()
-        .and_then(|s| schemas.resolve(s).get("properties"))
+        .and_then(|v| v.get("properties"))
         .and_then(Value::as_object);
     let id_field = properties.and_then(|properties| {
         let has = |name: &str| properties.contains_key(name).then(|| name.to_owned());
