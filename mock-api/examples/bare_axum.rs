@@ -1,5 +1,5 @@
-//! The benchmark ceiling: a bare axum server that answers every `GET /api/users/{id}` and
-//! `GET /api/users` with a fixed JSON body and does no other work. `cargo xtask bench`
+//! The benchmark ceiling: a bare axum server that answers every `GET /api/users/{id}`,
+//! `GET /api/users` and `GET /api/pets/{id}` with a fixed JSON body and does no other work. `cargo xtask bench`
 //! compares mock-api against it on the same machine in the same run.
 //!
 //! Usage: `bare_axum [PORT]`; prints `bare_axum listening on http://127.0.0.1:PORT`.
@@ -11,6 +11,8 @@ use axum::http::header;
 use axum::routing::get;
 
 const USER: &str = r#"{"id":"8f14e45f-ceea-467f-a0e6-8b9e6a3c1d2b","email":"user@example.com","name":"Test User","role":"user","created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}"#;
+
+const PET: &str = r#"{"id":1,"name":"rex","tag":"dog"}"#;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -28,7 +30,8 @@ async fn main() -> std::io::Result<()> {
     const JSON: [(header::HeaderName, &str); 1] = [(header::CONTENT_TYPE, "application/json")];
     let app = Router::new()
         .route("/api/users/{id}", get(|| async { (JSON, USER) }))
-        .route("/api/users", get(move || async move { (JSON, page) }));
+        .route("/api/users", get(move || async move { (JSON, page) }))
+        .route("/api/pets/{id}", get(|| async { (JSON, PET) }));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let mut stdout = std::io::stdout();
     writeln!(

@@ -97,21 +97,15 @@ pub fn run() -> Result<()> {
             ],
             None,
         )?;
-        let base = mock.url("");
-        let root = base
-            .split_once("://")
-            .map_or(base.as_str(), |(_, rest)| rest);
-        let root = root.split('/').next().unwrap_or_default();
-        let reset = format!("POST http://{root}/__admin/reset");
+        // The document's paths are under the printed base; the admin API is at the root.
+        let base = mock.base_url();
+        let reset = format!("POST {}", mock.url("/__admin/reset"));
+        let (bearer, api_key) = (
+            format!("Authorization: Bearer {CREDENTIAL}"),
+            format!("api_key: {CREDENTIAL}"),
+        );
         let mut args = vec![
-            "--spec",
-            document,
-            "--target",
-            &base,
-            "--header",
-            "Authorization: Bearer ci-credential",
-            "--header",
-            "api_key: ci-credential",
+            "--spec", document, "--target", &base, "--header", &bearer, "--header", &api_key,
         ];
         args.extend_from_slice(extra);
         contract_check(&reset, &args)?;

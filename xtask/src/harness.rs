@@ -50,7 +50,10 @@ pub fn pinned(program: &Path, core: Option<&str>) -> Command {
 /// A server started from its binary, reading its address from the first line it prints.
 pub struct Server {
     child: Child,
+    /// `HOST:PORT`.
     pub addr: String,
+    /// The path its API is served under (`/api` for a document with that base), or `""`.
+    pub base: String,
 }
 
 impl Server {
@@ -63,20 +66,29 @@ impl Server {
             .with_context(|| format!("starting {}", program.display()))?;
         let mut line = String::new();
         BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
-        let addr = line
-            .trim()
-            .rsplit("http://")
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let printed = line.trim().rsplit("http://").next().unwrap_or_default();
+        let (addr, base) = match printed.find('/') {
+            Some(at) => (&printed[..at], &printed[at..]),
+            None => (printed, ""),
+        };
         if addr.is_empty() {
             bail!("{} printed no address: {line:?}", program.display());
         }
-        Ok(Server { child, addr })
+        Ok(Server {
+            child,
+            addr: addr.to_owned(),
+            base: base.to_owned(),
+        })
     }
 
+    /// A URL of the server: `path` from its root, not under its base path.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// The URL of its API: the root and the base path it printed.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{}", self.addr, self.base)
     }
 
     /// Resident and peak resident memory, in KiB, from /proc.

@@ -146,7 +146,9 @@ impl Schemas {
                 map
             }
         };
-        root.insert("$defs".to_owned(), self.defs(direction).clone());
+        // Only the slots the schema reaches: a validator of a small schema in a large
+        // document compiles what it uses, not the whole arena.
+        root.insert("$defs".to_owned(), self.reachable_defs(schema, direction));
         let validator = jsonschema::options()
             .with_draft(Draft::Draft202012)
             .should_validate_formats(true)
@@ -198,6 +200,27 @@ impl Schemas {
         };
         root.insert("$defs".to_owned(), self.defs(direction).clone());
         Value::Object(root)
+    }
+
+    /// The slots a schema refers to, directly or through other slots, as a `$defs` map.
+    fn reachable_defs(&self, schema: &Value, direction: Direction) -> Value {
+        let all = self.defs(direction);
+        let mut seen: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+        let mut queue: Vec<usize> = Vec::new();
+        collect_refs(schema, &mut queue);
+        while let Some(id) = queue.pop() {
+            if id < self.slots.len() && seen.insert(id) {
+                collect_refs(&self.slots[id], &mut queue);
+            }
+        }
+        let defs: Map<String, Value> = seen
+            .into_iter()
+            .filter_map(|id| {
+                let key = id.to_string();
+                all.get(&key).map(|slot| (key, slot.clone()))
+            })
+            .collect();
+        Value::Object(defs)
     }
 
     fn defs(&self, direction: Direction) -> &Value {
@@ -262,5 +285,19 @@ impl Schemas {
             out.insert(key.clone(), converted);
         }
         Value::Object(out)
+    }
+}
+
+/// Every slot a value refers to (`{"$ref": "#/$defs/N"}` at any depth), pushed to `out`.
+fn collect_refs(value: &Value, out: &mut Vec<usize>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(id) = normalize::slot_ref(value) {
+                out.push(id);
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
     }
 }
