@@ -443,7 +443,7 @@ fn render(
     let _ = writeln!(out, "## Search over {SEARCH_USERS} users\n");
     let _ = writeln!(
         out,
-        "`mock-api --extra-users {SEARCH_USERS}`; every search scans all users (see `SearchIndex` in `mock-api/src/store.rs`). One connection shows the time a search takes; eight show it under concurrency, queueing included.\n"
+        "`mock-api --extra-users {SEARCH_USERS}`; every search scans all users (see `SearchIndex` in `mock-api/src/engines/users/store.rs`). One connection shows the time a search takes; eight show it under concurrency, queueing included.\n"
     );
     let _ = writeln!(
         out,

@@ -33,6 +33,9 @@ pub struct Schemas {
     /// Per direction, every slot as a `$defs` map, built on first use.
     defs: [OnceLock<Value>; 2],
     validators: Mutex<HashMap<(String, Direction), Arc<Validator>>>,
+    /// The validators of bare slot references (`{"$ref": "#/$defs/N"}`), per slot and
+    /// direction: the common case, found without a lock or a key to build.
+    by_slot: Vec<[OnceLock<Arc<Validator>>; 2]>,
     /// Values worked out once per schema (the simplest valid value, say), by key.
     memo: Mutex<Memo>,
 }
@@ -49,6 +52,7 @@ const MEMO_BYTES: usize = 16 << 20;
 impl Schemas {
     pub fn new(slots: Vec<Value>, origins: Vec<String>) -> Schemas {
         Schemas {
+            by_slot: slots.iter().map(|_| Default::default()).collect(),
             slots,
             origins,
             defs: Default::default(),
@@ -134,6 +138,13 @@ impl Schemas {
         schema: &Value,
         direction: Direction,
     ) -> Result<Arc<Validator>, LoadError> {
+        let slot = slot_ref(schema)
+            .filter(|_| schema.as_object().is_some_and(|m| m.len() == 1))
+            .and_then(|id| self.by_slot.get(id))
+            .map(|cells| &cells[direction as usize]);
+        if let Some(validator) = slot.and_then(OnceLock::get) {
+            return Ok(validator.clone());
+        }
         let key = (schema.to_string(), direction);
         if let Some(validator) = self.lock().get(&key) {
             return Ok(validator.clone());
@@ -160,8 +171,13 @@ impl Schemas {
                 message: e.to_string(),
             })?;
         let validator = Arc::new(validator);
-        self.lock().insert(key, validator.clone());
-        Ok(validator)
+        match slot {
+            Some(cell) => Ok(cell.get_or_init(|| validator).clone()),
+            None => {
+                self.lock().insert(key, validator.clone());
+                Ok(validator)
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Direction), Arc<Validator>>> {
