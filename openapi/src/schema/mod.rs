@@ -308,7 +308,7 @@ impl Schemas {
 fn collect_refs(value: &Value, out: &mut Vec<usize>) {
     match value {
         Value::Object(map) => {
-            if let Some(id) = normalize::slot_ref(value) {
+            if let Some(id) = slot_ref(value) {
                 out.push(id);
             }
             map.values().for_each(|v| collect_refs(v, out));
