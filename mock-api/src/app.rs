@@ -11,12 +11,12 @@ use time::OffsetDateTime;
 
 use crate::core::clock::Clock;
 use crate::core::limits::BODY_LIMIT;
-use crate::engines::spec::{Options, SpecEngine};
+use crate::engines::spec::{Options, SpecEngine, SpecError};
 use crate::engines::users::Users;
-use crate::engines::users::data::check_extra_users;
+use crate::engines::users::data::{SeedError, check_extra_users};
 use crate::engines::users::store::{Seed, SeedUser};
 use crate::toolkit::documented::Documented;
-use crate::toolkit::stubs::StubDef;
+use crate::toolkit::stubs::{StubDef, StubError};
 use crate::toolkit::{Mock, Settings, admin, intercept};
 
 /// Everything a mock server starts with.
@@ -75,8 +75,19 @@ pub struct App {
     pub warnings: Vec<String>,
 }
 
+/// Why a mock cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Stub(#[from] StubError),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+}
+
 /// The mock `config` describes; an error names what is wrong (a bad stub, say).
-pub fn build(config: &Config) -> Result<App, String> {
+pub fn build(config: &Config) -> Result<App, StartError> {
     check_extra_users(config.users.as_deref(), config.extra_users)?;
     let clock = Arc::new(Clock::new(config.clock));
     let settings = Settings {
@@ -88,8 +99,7 @@ pub fn build(config: &Config) -> Result<App, String> {
     if let Some(spec) = &config.spec {
         let mut options = spec.options.clone();
         options.random_seed = config.seed;
-        let engine = SpecEngine::new(spec.api.clone(), &spec.root, &options, clock.clone())
-            .map_err(|e| e.to_string())?;
+        let engine = SpecEngine::new(spec.api.clone(), &spec.root, &options, clock.clone())?;
         let documented = Documented::loaded(spec.api.clone(), &engine.base);
         let mock = Arc::new(Mock::new(&settings, engine.control(), clock, documented)?);
         return Ok(App {

@@ -137,7 +137,9 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
         );
     }
     let users = match (&spec, &opts.data) {
-        (None, Some(path)) => Some(mock_api::engines::users::data::load(path)?),
+        (None, Some(path)) => {
+            Some(mock_api::engines::users::data::load(path).map_err(|e| e.to_string())?)
+        }
         _ => None,
     };
     let config = Config {
@@ -151,11 +153,12 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
             .stubs
             .as_deref()
             .map(mock_api::toolkit::stubs::load)
-            .transpose()?
+            .transpose()
+            .map_err(|e| e.to_string())?
             .unwrap_or_default(),
         admin_token: opts.admin_token.filter(|t| !t.is_empty()),
     };
-    let app = mock_api::build(&config)?;
+    let app = mock_api::build(&config).map_err(|e| e.to_string())?;
     for warning in &app.warnings {
         eprintln!("mock-api: warning: {warning}");
     }
@@ -194,10 +197,13 @@ async fn load_spec(location: &str, opts: &Opts) -> Result<mock_api::app::SpecCon
         .await
         .map_err(|e| e.to_string())?;
     let data = match &opts.data {
-        Some(path) => Some(mock_api::core::files::read_file(path, |text| {
-            yaml_serde::from_str::<serde_json::Value>(text)
-                .map_err(|e| format!("not valid JSON or YAML: {e}"))
-        })?),
+        Some(path) => Some(
+            mock_api::core::files::read_file(path, |text| {
+                yaml_serde::from_str::<serde_json::Value>(text)
+                    .map_err(|e| format!("not valid JSON or YAML: {e}"))
+            })
+            .map_err(|e| e.to_string())?,
+        ),
         None => None,
     };
     let base_path = opts.base_path.as_deref().map(|path| match path {

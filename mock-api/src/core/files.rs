@@ -2,14 +2,33 @@
 
 use std::path::Path;
 
+/// Why a file given at start cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// What is wrong with its content, and where.
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
 /// Reads a file and parses it with `parse`; an error names the file.
 pub fn read_file<T>(
     path: &Path,
     parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<T, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+) -> Result<T, FileError> {
+    let shown = || path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| FileError::Read {
+        path: shown(),
+        source,
+    })?;
+    parse(&text).map_err(|message| FileError::Invalid {
+        path: shown(),
+        message,
+    })
 }
 
 /// The records of a JSON or YAML document: an array, or an object with a `key` array

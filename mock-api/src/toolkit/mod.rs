@@ -73,7 +73,7 @@ impl Mock {
         control: Arc<dyn Control>,
         clock: Arc<Clock>,
         documented: Documented,
-    ) -> Result<Mock, String> {
+    ) -> Result<Mock, stubs::StubError> {
         Ok(Mock {
             control,
             clock,

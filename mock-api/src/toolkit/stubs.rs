@@ -636,14 +636,14 @@ pub enum StubError {
 
 impl Stubs {
     /// The stubs loaded at start; an error names the first bad one.
-    pub fn new(initial: Vec<StubDef>, seed: Option<u64>) -> Result<Stubs, String> {
+    pub fn new(initial: Vec<StubDef>, seed: Option<u64>) -> Result<Stubs, StubError> {
         let stubs = Stubs {
             list: RwLock::new(Vec::new()),
             next_seq: AtomicU64::new(0),
             initial,
             ids: Ids::for_purpose(seed, "\0stubs"),
         };
-        stubs.reset().map_err(|e| e.to_string())?;
+        stubs.reset()?;
         Ok(stubs)
     }
 
@@ -758,7 +758,7 @@ impl Stubs {
 }
 
 /// Reads stubs from a JSON or YAML file: an array of stubs, or an object with a `stubs` array.
-pub fn load(path: &std::path::Path) -> Result<Vec<StubDef>, String> {
+pub fn load(path: &std::path::Path) -> Result<Vec<StubDef>, crate::core::files::FileError> {
     crate::core::files::read_file(path, parse_file)
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::core::clock;
-use crate::core::files::{read_file, records};
+use crate::core::files::{FileError, read_file, records};
 use crate::engines::users::store::{Role, SeedUser};
 use crate::engines::users::validate::Field;
 
@@ -25,7 +25,7 @@ struct Record {
 }
 
 /// Reads a JSON (or YAML) file holding an array of users, or an object with a `users` array.
-pub fn load(path: &Path) -> Result<Vec<SeedUser>, String> {
+pub fn load(path: &Path) -> Result<Vec<SeedUser>, FileError> {
     read_file(path, parse)
 }
 
@@ -92,8 +92,15 @@ fn user(record: serde_json::Value) -> Result<SeedUser, String> {
     })
 }
 
+/// Seed users that cannot go together.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("--data holds {0}, an email --extra-users also makes; take another")]
+    ExtraUserEmail(String),
+}
+
 /// `--extra-users` makes `user{i}@load.test`: none of them may be an email `--data` holds.
-pub fn check_extra_users(users: Option<&[SeedUser]>, extra_users: usize) -> Result<(), String> {
+pub fn check_extra_users(users: Option<&[SeedUser]>, extra_users: usize) -> Result<(), SeedError> {
     for user in users.into_iter().flatten() {
         let email = user.email.to_ascii_lowercase();
         let number = email
@@ -102,10 +109,7 @@ pub fn check_extra_users(users: Option<&[SeedUser]>, extra_users: usize) -> Resu
             .filter(|n| !n.starts_with('0'))
             .and_then(|n| n.parse::<usize>().ok());
         if number.is_some_and(|n| (1..=extra_users).contains(&n)) {
-            return Err(format!(
-                "--data holds {}, an email --extra-users also makes; take another",
-                user.email
-            ));
+            return Err(SeedError::ExtraUserEmail(user.email.clone()));
         }
     }
     Ok(())
