@@ -11,8 +11,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::Duration;
 use uuid::Uuid;
 
@@ -30,6 +30,72 @@ use crate::toolkit::stubs::{StubDef, StubError};
 pub const ADMIN_YAML: &str = include_str!("../../../specs/mock-admin.yaml");
 
 type AppResult<T> = Result<T, AppError>;
+
+/// `GET /__admin/stubs`: the stubs as they were given, with their ids.
+#[derive(Debug, Serialize)]
+struct StubList {
+    stubs: Vec<Value>,
+}
+
+/// `POST /__admin/stubs/{id}/verify`.
+#[derive(Debug, Serialize)]
+struct Verification {
+    pass: bool,
+    calls: u64,
+    expected: String,
+    message: String,
+}
+
+/// A page of the journal.
+#[derive(Debug, Serialize)]
+struct Requests {
+    requests: Vec<Value>,
+    total: usize,
+    dropped: u64,
+    capacity: usize,
+}
+
+/// The stub that came nearest to a request nothing answered, and why it did not match.
+#[derive(Debug, Serialize)]
+struct Nearest<'a> {
+    stub_id: Uuid,
+    name: Option<&'a str>,
+    reasons: Vec<String>,
+}
+
+/// `GET /__admin/faults`.
+#[derive(Debug, Serialize)]
+struct RuleList {
+    faults: Vec<RuleDef>,
+}
+
+/// `GET /__admin/clock`.
+#[derive(Debug, Serialize)]
+struct ClockState {
+    now: String,
+    frozen: bool,
+}
+
+/// `GET /__admin/snapshots`.
+#[derive(Debug, Serialize)]
+struct SnapshotList {
+    snapshots: Vec<SnapshotInfo>,
+}
+
+/// `GET /__admin/namespaces`.
+#[derive(Debug, Serialize)]
+struct NamespaceList {
+    namespaces: Vec<NamespaceInfo>,
+}
+
+#[derive(Debug, Serialize)]
+struct NamespaceInfo {
+    name: String,
+    /// The records it holds (users, or stored resources).
+    items: usize,
+    /// The same count under the users demo's older name.
+    users: usize,
+}
 type JsonBody = Result<Json<Value>, JsonRejection>;
 
 pub fn router(mock: Arc<Mock>) -> Router<Arc<Mock>> {
@@ -250,14 +316,17 @@ async fn create_stub(
 }
 
 /// Every stub, or with `X-Mock-Namespace` those of that namespace, in the order tried.
-async fn list_stubs(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<Json<Value>> {
+async fn list_stubs(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+) -> AppResult<Json<StubList>> {
     let stubs: Vec<Value> = mock
         .stubs
         .list(namespace_of(&headers)?)
         .iter()
         .map(|s| s.to_json())
         .collect();
-    Ok(Json(json!({ "stubs": stubs })))
+    Ok(Json(StubList { stubs }))
 }
 
 async fn delete_stubs(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<StatusCode> {
@@ -289,7 +358,7 @@ async fn delete_stub(
 async fn stub_requests(
     State(mock): State<Arc<Mock>>,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Requests>> {
     let stub = stub_by_id(&mock, &id)?;
     let filter = Filter {
         stub: Some(stub.id),
@@ -312,7 +381,7 @@ async fn verify_stub(
     State(mock): State<Arc<Mock>>,
     Path(id): Path<String>,
     body: JsonBody,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Verification>> {
     let stub = stub_by_id(&mock, &id)?;
     let expectation: Expectation = parse_body(body)?;
     let calls = stub.calls();
@@ -362,12 +431,12 @@ async fn verify_stub(
     } else {
         format!("{name} was called {}, expected {expected}", times(calls))
     };
-    Ok(Json(json!({
-        "pass": pass,
-        "calls": calls,
-        "expected": expected,
-        "message": message,
-    })))
+    Ok(Json(Verification {
+        pass,
+        calls,
+        expected,
+        message,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -386,7 +455,7 @@ async fn list_requests(
     State(mock): State<Arc<Mock>>,
     headers: HeaderMap,
     query: Result<Query<RequestQuery>, QueryRejection>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Requests>> {
     let filter = filter(&headers, query, REQUEST_LIMITS)?;
     Ok(Json(selection(&mock, mock.journal.select(&filter), false)))
 }
@@ -397,7 +466,7 @@ async fn unmatched_requests(
     State(mock): State<Arc<Mock>>,
     headers: HeaderMap,
     query: Result<Query<RequestQuery>, QueryRejection>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Requests>> {
     let mut filter = filter(&headers, query, UNMATCHED_LIMITS)?;
     filter.served_by = Some("unmatched".to_owned());
     // Finding the nearest stub is entries × stubs of work: it runs off the async workers.
@@ -474,7 +543,7 @@ fn filter(
     })
 }
 
-fn selection(mock: &Mock, selection: Selection, nearest: bool) -> Value {
+fn selection(mock: &Mock, selection: Selection, nearest: bool) -> Requests {
     let requests: Vec<Value> = selection
         .entries
         .iter()
@@ -490,19 +559,24 @@ fn selection(mock: &Mock, selection: Selection, nearest: bool) -> Value {
                     entry.namespace.as_deref(),
                 );
                 let near = mock.stubs.nearest(&view).map(|(stub, reasons)| {
-                    json!({ "stub_id": stub.id, "name": stub.def.name, "reasons": reasons })
+                    serde_json::to_value(Nearest {
+                        stub_id: stub.id,
+                        name: stub.def.name.as_deref(),
+                        reasons,
+                    })
+                    .unwrap_or_default()
                 });
                 object.insert("nearest".to_owned(), near.unwrap_or(Value::Null));
             }
             value
         })
         .collect();
-    json!({
-        "requests": requests,
-        "total": selection.total,
-        "dropped": selection.dropped,
-        "capacity": mock.journal.capacity(),
-    })
+    Requests {
+        requests,
+        total: selection.total,
+        dropped: selection.dropped,
+        capacity: mock.journal.capacity(),
+    }
 }
 
 /// `DELETE /__admin/requests`: forgets the journal (or a namespace's part of it).
@@ -553,9 +627,9 @@ async fn create_rule(
     ))
 }
 
-async fn list_rules(State(mock): State<Arc<Mock>>) -> Json<Value> {
-    let rules: Vec<Value> = mock.faults.rules().iter().map(|r| rule_json(r)).collect();
-    Json(json!({ "faults": rules }))
+async fn list_rules(State(mock): State<Arc<Mock>>) -> Json<RuleList> {
+    let faults = mock.faults.rules().iter().map(|r| r.def.clone()).collect();
+    Json(RuleList { faults })
 }
 
 async fn delete_rules(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<StatusCode> {
@@ -610,14 +684,14 @@ async fn clear_chaos(State(mock): State<Arc<Mock>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-fn clock_json(mock: &Mock) -> Json<Value> {
-    Json(json!({
-        "now": crate::core::clock::format_timestamp(mock.clock.now()),
-        "frozen": mock.clock.is_frozen(),
-    }))
+fn clock_json(mock: &Mock) -> Json<ClockState> {
+    Json(ClockState {
+        now: crate::core::clock::format_timestamp(mock.clock.now()),
+        frozen: mock.clock.is_frozen(),
+    })
 }
 
-async fn get_clock(State(mock): State<Arc<Mock>>) -> Json<Value> {
+async fn get_clock(State(mock): State<Arc<Mock>>) -> Json<ClockState> {
     clock_json(&mock)
 }
 
@@ -630,7 +704,7 @@ struct ClockChange {
 
 /// `POST /__admin/clock`: `{"now": RFC3339}` freezes the clock there; `{"advance_ms": N}`
 /// moves it on (freezing a running clock at now + N).
-async fn set_clock(State(mock): State<Arc<Mock>>, body: JsonBody) -> AppResult<Json<Value>> {
+async fn set_clock(State(mock): State<Arc<Mock>>, body: JsonBody) -> AppResult<Json<ClockState>> {
     let change: ClockChange = parse_body(body)?;
     match change {
         ClockChange {
@@ -661,7 +735,7 @@ async fn set_clock(State(mock): State<Arc<Mock>>, body: JsonBody) -> AppResult<J
 }
 
 /// `DELETE /__admin/clock`: back to the system's time.
-async fn release_clock(State(mock): State<Arc<Mock>>) -> Json<Value> {
+async fn release_clock(State(mock): State<Arc<Mock>>) -> Json<ClockState> {
     mock.clock.set(None);
     clock_json(&mock)
 }
@@ -673,9 +747,9 @@ fn snapshot_name(name: &str) -> AppResult<()> {
 async fn list_snapshots(
     State(mock): State<Arc<Mock>>,
     headers: HeaderMap,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<SnapshotList>> {
     let snapshots = mock.control.snapshots(namespace_of(&headers)?)?;
-    Ok(Json(json!({ "snapshots": snapshots })))
+    Ok(Json(SnapshotList { snapshots }))
 }
 
 /// `POST /__admin/snapshots/{name}`: saves the data of the namespace (or the default).
@@ -710,14 +784,18 @@ async fn delete_snapshot(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_namespaces(State(mock): State<Arc<Mock>>) -> Json<Value> {
-    let namespaces: Vec<Value> = mock
+async fn list_namespaces(State(mock): State<Arc<Mock>>) -> Json<NamespaceList> {
+    let namespaces = mock
         .control
         .namespaces()
-        .iter()
-        .map(|(name, items)| json!({ "name": name, "items": items, "users": items }))
+        .into_iter()
+        .map(|(name, items)| NamespaceInfo {
+            name,
+            items,
+            users: items,
+        })
         .collect();
-    Json(json!({ "namespaces": namespaces }))
+    Json(NamespaceList { namespaces })
 }
 
 #[cfg(test)]
