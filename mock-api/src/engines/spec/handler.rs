@@ -21,7 +21,9 @@ use crate::engines::spec::data::Data;
 use crate::engines::spec::resources::{
     Role, list_items, object_view, split_last, success_schema, trimmed,
 };
-use crate::engines::spec::respond::{bad_request_status, documented, error, unauthorized_status};
+use crate::engines::spec::respond::{
+    bad_request_status, documented, error, stored, unauthorized_status,
+};
 use crate::engines::spec::routing::{Found, Matched, percent_decode};
 use crate::engines::spec::validate::{Accepted, Incoming, Invalid, check};
 use crate::engines::spec::values::{conform, full, merge_patch, valid};
@@ -202,7 +204,13 @@ impl SpecEngine {
                 let Some((collection, id)) = item() else {
                     return not_found();
                 };
+                // Stored items were made to fit the item schema: when the read answers that
+                // schema, the item goes out as it is.
+                let same_schema = resource.item_schema.is_some()
+                    && success_schema(operation).and_then(|(_, s)| s)
+                        == resource.item_schema.as_ref();
                 match data.read().get(&collection, &id) {
+                    Some(item) if same_schema => stored(api, operation, success, item),
                     Some(item) => documented(api, operation, success, Some(item)),
                     None => not_found(),
                 }

@@ -94,7 +94,11 @@ pub fn check(
         headers,
         body,
     } = request;
-    let cookies = cookies(headers);
+    // Only read when a parameter or a scheme wants a cookie.
+    let cookies = match headers.contains_key(header::COOKIE) {
+        true => cookies(headers),
+        false => HashMap::new(),
+    };
     let mut pairs: Vec<(String, String)> = Vec::new();
     if let Some(query) = query {
         pairs = form_urlencoded::parse(query.as_bytes())
@@ -140,10 +144,10 @@ pub fn check(
             }
             Location::Cookie => cookies.get(&param.name).map(|v| json!(v)),
         };
-        let where_ = format!("{} parameter {}", param.location.name(), param.name);
+        let where_ = || format!("{} parameter {}", param.location.name(), param.name);
         match (value, judge) {
             (None, _) if param.required => {
-                return Err(Invalid::BadRequest(format!("the {where_} is required")));
+                return Err(Invalid::BadRequest(format!("the {} is required", where_())));
             }
             (Some(value), Some(judge)) if !judge.accepts(&value) => {
                 let seen = judge.as_seen(&value);
@@ -154,7 +158,8 @@ pub fn check(
                     .next()
                     .unwrap_or_else(|| "not a value it allows".to_owned());
                 return Err(Invalid::BadRequest(format!(
-                    "the {where_} is invalid: {why}"
+                    "the {} is invalid: {why}",
+                    where_()
                 )));
             }
             _ => {}
