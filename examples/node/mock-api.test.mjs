@@ -60,6 +60,17 @@ test("a stub answers, and its calls are verified", async () => {
   assert.ok(verdict.body.pass, verdict.body.message);
 });
 
+test("a strict stub must fit the document", async () => {
+  // A hand-written stub the API's document forbids is refused, with the reasons.
+  const refused = await admin("POST", "/stubs", {
+    strict: true,
+    request: { method: "GET", path: "/api/nothing" },
+    response: { status: 200, body: {} },
+  });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.error, /no operation of the document is GET \/api\/nothing/);
+});
+
 test("a retry meets a failure, then a success", async () => {
   const stub = await admin("POST", "/stubs", {
     request: { method: "POST", path: "/api/payments" },

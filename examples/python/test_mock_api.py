@@ -62,6 +62,18 @@ def test_a_template_echoes_the_request(mock_api):
     assert note.json() == {"order": "o-7", "text": "hi"}
 
 
+def test_a_strict_stub_must_fit_the_document(mock_api):
+    # A hand-written stub the API's document forbids is refused, with the reasons.
+    stub = {
+        "strict": True,
+        "request": {"method": "GET", "path": "/api/users/{id}"},
+        "response": {"status": 200, "body": {"id": 1}},
+    }
+    refused = requests.post(f"{mock_api}/__admin/stubs", json=stub, timeout=5)
+    assert refused.status_code == 400
+    assert "does not fit GET /api/users/{id}'s 200" in refused.json()["error"]
+
+
 def test_a_documented_error_on_request(mock_api):
     users = requests.get(f"{mock_api}/api/users", timeout=5).json()["items"]
     response = requests.get(

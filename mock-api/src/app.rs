@@ -16,7 +16,7 @@ use crate::engines::users::Users;
 use crate::engines::users::data::{SeedError, check_extra_users};
 use crate::engines::users::store::{Seed, SeedUser};
 use crate::toolkit::documented::Documented;
-use crate::toolkit::stubs::{StubDef, StubError};
+use crate::toolkit::stubs::StubDef;
 use crate::toolkit::{Mock, Settings, admin, intercept};
 
 /// Everything a mock server starts with.
@@ -36,6 +36,8 @@ pub struct Config {
     pub stubs: Vec<StubDef>,
     /// When set, the admin API wants `Authorization: Bearer TOKEN` (`--admin-token`).
     pub admin_token: Option<String>,
+    /// Every stub is checked against the served document (`--strict-stubs`).
+    pub strict_stubs: bool,
     /// A document to serve instead of the users demo (`--spec`).
     pub spec: Option<SpecConfig>,
 }
@@ -59,6 +61,7 @@ impl Default for Config {
             journal_size: crate::toolkit::journal::DEFAULT_CAPACITY,
             stubs: Vec::new(),
             admin_token: None,
+            strict_stubs: false,
             spec: None,
         }
     }
@@ -79,7 +82,7 @@ pub struct App {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Stub(#[from] StubError),
+    Toolkit(#[from] crate::toolkit::StartError),
     #[error(transparent)]
     Seed(#[from] SeedError),
     #[error(transparent)]
@@ -95,6 +98,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         journal_size: config.journal_size,
         stubs: config.stubs.clone(),
         admin_token: config.admin_token.clone(),
+        strict_stubs: config.strict_stubs,
     };
     if let Some(spec) = &config.spec {
         let mut options = spec.options.clone();

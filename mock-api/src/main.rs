@@ -46,6 +46,11 @@ struct Opts {
     /// for load and scale tests.
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(..=MAX_EXTRA_USERS))]
     extra_users: u32,
+    /// Check every stub (of --stubs, and every one created) against the served document: its
+    /// request must be an operation's, each response a documented status with a body its
+    /// schema allows. A stub that is not is refused (400, or exit 2 at start).
+    #[arg(long)]
+    strict_stubs: bool,
     /// Seed data from a JSON or YAML file, checked at start (a bad record is exit 2). The
     /// users demo: an array of {email, password, name, role?, id?, created_at?} replacing the
     /// built-in two. With --spec: items by collection path, {"/pets": [{...}, ...]}.
@@ -157,6 +162,7 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
             .map_err(|e| e.to_string())?
             .unwrap_or_default(),
         admin_token: opts.admin_token.filter(|t| !t.is_empty()),
+        strict_stubs: opts.strict_stubs,
     };
     let app = mock_api::build(&config).map_err(|e| e.to_string())?;
     for warning in &app.warnings {

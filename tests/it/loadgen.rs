@@ -224,7 +224,15 @@ fn requests(report: &Path) -> loadgen::merge::Totals {
 
 /// A short run against a spawned mock, with these extra options; its report.
 fn short_run(dir: &Path, extra: &[&str]) -> (Output, loadgen::merge::Totals, mock_api::MockServer) {
-    let mock = mock_api::MockServer::start().unwrap();
+    short_run_on(mock_api::MockServer::start().unwrap(), dir, extra)
+}
+
+/// A short run against `mock`, with these extra options; its report.
+fn short_run_on(
+    mock: mock_api::MockServer,
+    dir: &Path,
+    extra: &[&str],
+) -> (Output, loadgen::merge::Totals, mock_api::MockServer) {
     let report = dir.join("run.json");
     let mut args = vec![
         "--host",
@@ -296,6 +304,51 @@ fn a_document_load_sends_every_operation_with_no_failure() {
     // Every create was followed by its delete: only the seed users and those created in the
     // last moment remain.
     assert!(mock.items() <= 2 + 6, "{} users left", mock.items());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_real_document_loads_its_own_spec_mock_with_no_failure() {
+    let dir = tests::temp_dir("loadgen-real-document");
+    let spec = tests::root().join("tests/fixtures/real/petstore-expanded-2.0.yaml");
+    let document = std::fs::read_to_string(&spec).unwrap();
+    let api = std::sync::Arc::new(openapi::parse(&document).unwrap());
+    let config = mock_api::Config {
+        spec: Some(mock_api::app::SpecConfig {
+            api: api.clone(),
+            root: std::sync::Arc::new(yaml_serde::from_str(&document).unwrap()),
+            options: mock_api::engines::spec::Options {
+                seed_items: 5,
+                ..Default::default()
+            },
+        }),
+        ..mock_api::Config::default()
+    };
+    let mock = mock_api::MockServer::start_with(&config).unwrap();
+    let (output, totals, mock) = short_run_on(
+        mock,
+        &dir,
+        &[
+            "--spec",
+            spec.to_str().unwrap(),
+            "--threshold",
+            "error-rate<=0%",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    for operation in &api.operations {
+        let label = operation.label();
+        let scope = totals
+            .requests
+            .get(&label)
+            .unwrap_or_else(|| panic!("{label} in {:?}", totals.requests.keys()));
+        assert!(
+            scope.successes > 0 && scope.failures == 0,
+            "{label}: {scope:?}"
+        );
+    }
+    // Creates were cleaned up after; the seed items the reads used are mostly still there.
+    assert!(mock.items() <= 5 + 6, "{} pets left", mock.items());
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -485,3 +485,52 @@ async fn a_template_builds_the_answer_from_the_request() {
         assert!(reply.text.contains(message), "{}", reply.text);
     }
 }
+
+#[tokio::test]
+async fn strict_stubs_are_checked_against_the_served_document() {
+    let api = Api::start();
+    let user = json!({"id": "8f14e45f-ceea-467f-a0e6-8b9e6a3c1d2b", "email": "a@b.io", "name": "A",
+                      "role": "user", "created_at": "2026-01-01T00:00:00.000Z",
+                      "updated_at": "2026-01-01T00:00:00.000Z"});
+    let stub = |path: &str, status: u16, body: Value| {
+        json!({"strict": true, "request": {"method": "GET", "path": path},
+               "response": {"status": status, "body": body}})
+    };
+    let fits = api
+        .post("/__admin/stubs", stub("/api/users/{id}", 200, user.clone()))
+        .await;
+    assert_eq!(fits.status, 201, "{}", fits.body);
+    let refusals = [
+        (
+            stub("/api/users/{id}", 200, json!({"id": 5})),
+            "does not fit",
+        ),
+        (
+            stub("/api/users/{id}", 418, user.clone()),
+            "documents no 418",
+        ),
+        (
+            stub("/api/nothing", 200, user.clone()),
+            "no operation of the document",
+        ),
+    ];
+    for (definition, reason) in refusals {
+        let refused = api.post("/__admin/stubs", definition).await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert_eq!(refused.code(), "validation_error");
+        let message = refused.body["error"].as_str().unwrap();
+        assert!(message.contains(reason), "{message}");
+    }
+    // A stub that does not ask, on a mock that does not check them all, is not checked.
+    let loose = json!({"request": {"method": "GET", "path": "/api/nothing"},
+                       "response": {"status": 418}});
+    assert_eq!(api.post("/__admin/stubs", loose.clone()).await.status, 201);
+    // With --strict-stubs, every stub is, those loaded at start included.
+    let strict = mock_api::Config {
+        strict_stubs: true,
+        stubs: vec![serde_json::from_value(loose).unwrap()],
+        ..mock_api::Config::default()
+    };
+    let error = mock_api::MockServer::start_with(&strict).unwrap_err();
+    assert!(error.to_string().contains("no operation"), "{error}");
+}

@@ -298,6 +298,11 @@ async fn create_stub(
     if def.namespace.is_none() {
         def.namespace = namespace.map(str::to_owned);
     }
+    if mock.strict_stubs || def.strict {
+        mock.documented
+            .check_stub(&def)
+            .map_err(|mismatch| AppError::Validation(mismatch.to_string()))?;
+    }
     let stub = mock.stubs.add(def).map_err(|error| match error {
         StubError::Invalid(message) => AppError::Validation(message),
         StubError::Exists(_) => AppError::Conflict {

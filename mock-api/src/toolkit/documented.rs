@@ -34,6 +34,11 @@ pub enum ChoiceError {
     Document(String),
 }
 
+/// Why a stub is not one the document allows.
+#[derive(Debug, thiserror::Error)]
+#[error("the stub does not match the served document: {}", .0.join("; "))]
+pub struct Mismatch(pub Vec<String>);
+
 /// The document's operations, read once.
 #[derive(Debug)]
 pub struct Documented {
@@ -160,5 +165,135 @@ impl Documented {
         };
         *reply.status_mut() = status;
         Ok(reply)
+    }
+}
+
+/// Whether a stub's path (exact, or a template) names the same URLs as an operation's
+/// template: segment by segment, a literal matches itself or a parameter, a stub's parameter
+/// only a parameter.
+fn path_fits(stub: &str, operation: &str) -> bool {
+    let (stub, operation): (Vec<&str>, Vec<&str>) =
+        (stub.split('/').collect(), operation.split('/').collect());
+    let is_param = |segment: &str| segment.contains('{');
+    stub.len() == operation.len()
+        && stub
+            .iter()
+            .zip(&operation)
+            .all(|(s, o)| match (is_param(s), is_param(o)) {
+                (false, false) => s == o,
+                (false, true) => openapi::model::template_matches(o, s),
+                (true, true) => true,
+                (true, false) => false,
+            })
+}
+
+impl Documented {
+    /// A stub checked against the document (`--strict-stubs`, or `"strict": true`): its
+    /// method and path must be an operation's, and each response's status one the
+    /// operation documents, with a body its schema allows. A body built by a template, or a
+    /// response that carries a fault, is not judged by its body.
+    pub fn check_stub(&self, stub: &crate::toolkit::stubs::StubDef) -> Result<(), Mismatch> {
+        let api = self
+            .api
+            .get_or_init(|| {
+                openapi::parse(self.yaml)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| Mismatch(vec![format!("the document cannot be read: {e}")]))?;
+        let request = &stub.request;
+        let method = request.method.to_ascii_uppercase();
+        let any = method == "ANY" || method == "*";
+        let Some(path) = request.path.strip_prefix(self.base.as_str()) else {
+            return Err(Mismatch(vec![format!(
+                "{} is not under the served base path {}",
+                request.path, self.base
+            )]));
+        };
+        let path = if path.is_empty() { "/" } else { path };
+        let operations: Vec<&openapi::Operation> = api
+            .operations
+            .iter()
+            .filter(|o| path_fits(path, &o.path))
+            .filter(|o| any || o.method.as_str() == method)
+            .collect();
+        if operations.is_empty() {
+            return Err(Mismatch(vec![format!(
+                "no operation of the document is {} {}",
+                request.method, request.path
+            )]));
+        }
+        let responses = stub
+            .responses
+            .iter()
+            .flatten()
+            .chain(stub.response.as_ref());
+        let mut reasons = Vec::new();
+        for (at, response) in responses.enumerate() {
+            // Every operation the stub stands for must allow the response.
+            for operation in &operations {
+                let label = operation.label();
+                let Some(spec) = operation.response_for(response.status) else {
+                    reasons.push(format!(
+                        "response {}: {label} documents no {} response (documented: {})",
+                        at + 1,
+                        response.status,
+                        operation.documented_statuses().join(", ")
+                    ));
+                    continue;
+                };
+                let templated = response
+                    .body
+                    .as_ref()
+                    .is_some_and(|b| b.to_string().contains("{{") || b.to_string().contains("{%"));
+                let (Some(body), None, false) = (&response.body, response.fault, templated) else {
+                    continue;
+                };
+                let schema = spec
+                    .content
+                    .iter()
+                    .find(|(media, _)| openapi::model::is_json(media))
+                    .and_then(|(_, schema)| schema.as_ref());
+                match schema {
+                    Some(schema) => {
+                        let errors = api
+                            .schemas
+                            .errors(schema, openapi::Direction::Response, body);
+                        reasons.extend(errors.into_iter().take(3).map(|e| {
+                            format!(
+                                "response {}: the body does not fit {label}'s {}: {e}",
+                                at + 1,
+                                response.status
+                            )
+                        }));
+                    }
+                    None if spec.content.is_empty() => reasons.push(format!(
+                        "response {}: {label}'s {} has no body",
+                        at + 1,
+                        response.status
+                    )),
+                    None => {}
+                }
+            }
+        }
+        match reasons.is_empty() {
+            true => Ok(()),
+            false => Err(Mismatch(reasons)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_fits;
+
+    #[test]
+    fn stub_paths_fit_templates() {
+        assert!(path_fits("/api/users/{id}", "/api/users/{userId}"));
+        assert!(path_fits("/api/users/7", "/api/users/{id}"));
+        assert!(path_fits("/api/users/me", "/api/users/me"));
+        assert!(!path_fits("/api/users/{id}", "/api/users/me"));
+        assert!(!path_fits("/api/users", "/api/users/{id}"));
     }
 }

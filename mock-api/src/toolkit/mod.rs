@@ -38,6 +38,16 @@ use request::RequestView;
 use stubs::{Stub, StubDef, Stubs};
 use template::{Facts, Needs};
 
+/// Why the toolkit cannot start: a stub of `--stubs` that is bad, or that the document does
+/// not allow.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Stub(#[from] stubs::StubError),
+    #[error(transparent)]
+    Mismatch(#[from] documented::Mismatch),
+}
+
 /// What the toolkit starts with, whatever the engine.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -49,6 +59,8 @@ pub struct Settings {
     pub stubs: Vec<StubDef>,
     /// When set, the admin API wants `Authorization: Bearer TOKEN` (`--admin-token`).
     pub admin_token: Option<String>,
+    /// Every stub is checked against the served document (`--strict-stubs`).
+    pub strict_stubs: bool,
 }
 
 /// The whole server's state as the toolkit sees it: the engine's data through [`Control`],
@@ -62,8 +74,11 @@ pub struct Mock {
     pub journal: Journal,
     pub faults: Faults,
     pub admin_token: Option<String>,
-    /// The served document's responses, for `Prefer: code=` and `example=`.
+    /// The served document's responses, for `Prefer: code=` and `example=`, and what
+    /// strict stubs are checked against.
     pub documented: Documented,
+    /// Every stub is checked against the document, not only those that ask.
+    pub strict_stubs: bool,
 }
 
 impl Mock {
@@ -73,7 +88,12 @@ impl Mock {
         control: Arc<dyn Control>,
         clock: Arc<Clock>,
         documented: Documented,
-    ) -> Result<Mock, stubs::StubError> {
+    ) -> Result<Mock, StartError> {
+        for def in &settings.stubs {
+            if settings.strict_stubs || def.strict {
+                documented.check_stub(def)?;
+            }
+        }
         Ok(Mock {
             control,
             clock,
@@ -82,6 +102,7 @@ impl Mock {
             faults: Faults::new(settings.seed),
             admin_token: settings.admin_token.clone(),
             documented,
+            strict_stubs: settings.strict_stubs,
         })
     }
 

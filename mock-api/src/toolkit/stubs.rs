@@ -55,6 +55,9 @@ pub struct StubDef {
     pub responses: Option<Vec<ResponseDef>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub then: Option<Then>,
+    /// Checked against the served document at creation, as `--strict-stubs` checks all.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
 }
 
 /// What a sequence of responses answers after its last one.
