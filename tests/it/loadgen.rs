@@ -307,10 +307,17 @@ fn a_document_load_sends_every_operation_with_no_failure() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[test]
-fn a_real_document_loads_its_own_spec_mock_with_no_failure() {
-    let dir = tests::temp_dir("loadgen-real-document");
-    let spec = tests::root().join("tests/fixtures/real/petstore-expanded-2.0.yaml");
+/// `mock-api --spec` of a document in `tests/fixtures/real`, with `seed_items` items in each
+/// collection: the document's path, its model, and the mock.
+fn spec_mock(
+    name: &str,
+    seed_items: usize,
+) -> (
+    std::path::PathBuf,
+    std::sync::Arc<openapi::Api>,
+    mock_api::MockServer,
+) {
+    let spec = tests::root().join("tests/fixtures/real").join(name);
     let document = std::fs::read_to_string(&spec).unwrap();
     let api = std::sync::Arc::new(openapi::parse(&document).unwrap());
     let config = mock_api::Config {
@@ -318,13 +325,77 @@ fn a_real_document_loads_its_own_spec_mock_with_no_failure() {
             api: api.clone(),
             root: std::sync::Arc::new(yaml_serde::from_str(&document).unwrap()),
             options: mock_api::engines::spec::Options {
-                seed_items: 5,
+                seed_items,
                 ..Default::default()
             },
         }),
         ..mock_api::Config::default()
     };
-    let mock = mock_api::MockServer::start_with(&config).unwrap();
+    (
+        spec,
+        api,
+        mock_api::MockServer::start_with(&config).unwrap(),
+    )
+}
+
+#[test]
+fn a_scenario_file_runs_against_a_spec_mock_of_the_petstore() {
+    let dir = tests::temp_dir("loadgen-petstore-script");
+    let script = dir.join("adopt.yaml");
+    std::fs::write(
+        &script,
+        r#"
+scenarios:
+  - name: adopt
+    steps:
+      - method: POST
+        path: /pet
+        headers: {Authorization: "Bearer load-token"}
+        json: {name: "pet-${user}", photoUrls: ["${uuid}.png"], status: available}
+        capture: {id: /id}
+        expect: [200]
+      - {method: GET, path: "/pet/${id}", headers: {Authorization: "Bearer load-token"}, expect: [200]}
+      - {method: DELETE, path: "/pet/${id}", headers: {Authorization: "Bearer load-token"}, expect: [200]}
+      - {method: GET, path: "/pet/${id}", name: gone, headers: {Authorization: "Bearer load-token"}, expect: [404]}
+"#,
+    )
+    .unwrap();
+    let (_, _, mock) = spec_mock("petstore3.yaml", 0);
+    let (output, totals, mock) = short_run_on(
+        mock,
+        &dir,
+        &[
+            "--scenario-file",
+            script.to_str().unwrap(),
+            "--threshold",
+            "error-rate<=0%",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    for name in [
+        "POST /pet",
+        "GET /pet/${id}",
+        "DELETE /pet/${id}",
+        "GET gone",
+    ] {
+        let scope = totals
+            .requests
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} in {:?}", totals.requests.keys()));
+        assert!(
+            scope.successes > 0 && scope.failures == 0,
+            "{name}: {scope:?}"
+        );
+    }
+    // Every pet made was deleted, but those of the last moment.
+    assert!(mock.items() <= 6, "{} pets left", mock.items());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_real_document_loads_its_own_spec_mock_with_no_failure() {
+    let dir = tests::temp_dir("loadgen-real-document");
+    let (spec, api, mock) = spec_mock("petstore-expanded-2.0.yaml", 5);
     let (output, totals, mock) = short_run_on(
         mock,
         &dir,
