@@ -67,7 +67,7 @@ test("a strict stub must fit the document", async () => {
     request: { method: "GET", path: "/api/nothing" },
     response: { status: 200, body: {} },
   });
-  assert.equal(refused.status, 400);
+  assert.equal(refused.status, 409);
   assert.match(refused.body.error, /no operation of the document is GET \/api\/nothing/);
 });
 

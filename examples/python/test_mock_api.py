@@ -70,7 +70,7 @@ def test_a_strict_stub_must_fit_the_document(mock_api):
         "response": {"status": 200, "body": {"id": 1}},
     }
     refused = requests.post(f"{mock_api}/__admin/stubs", json=stub, timeout=5)
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert "does not fit GET /api/users/{id}'s 200" in refused.json()["error"]
 
 

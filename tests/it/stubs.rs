@@ -516,8 +516,8 @@ async fn strict_stubs_are_checked_against_the_served_document() {
     ];
     for (definition, reason) in refusals {
         let refused = api.post("/__admin/stubs", definition).await;
-        assert_eq!(refused.status, 400, "{}", refused.body);
-        assert_eq!(refused.code(), "validation_error");
+        assert_eq!(refused.status, 409, "{}", refused.body);
+        assert_eq!(refused.code(), "stub_not_in_document");
         let message = refused.body["error"].as_str().unwrap();
         assert!(message.contains(reason), "{message}");
     }

@@ -299,9 +299,14 @@ async fn create_stub(
         def.namespace = namespace.map(str::to_owned);
     }
     if mock.strict_stubs || def.strict {
+        // A stub the admin document allows, at odds with the served one: a conflict with
+        // the server's state (409), not bad input, so the admin API keeps its own contract.
         mock.documented
             .check_stub(&def)
-            .map_err(|mismatch| AppError::Validation(mismatch.to_string()))?;
+            .map_err(|mismatch| AppError::Conflict {
+                code: "stub_not_in_document",
+                message: mismatch.to_string(),
+            })?;
     }
     let stub = mock.stubs.add(def).map_err(|error| match error {
         StubError::Invalid(message) => AppError::Validation(message),
