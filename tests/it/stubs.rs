@@ -534,3 +534,38 @@ async fn strict_stubs_are_checked_against_the_served_document() {
     let error = mock_api::MockServer::start_with(&strict).unwrap_err();
     assert!(error.to_string().contains("no operation"), "{error}");
 }
+
+#[tokio::test]
+async fn a_stub_body_is_sent_in_the_key_order_it_was_written() {
+    let api = Api::start();
+    let written = r#"{"zeta": 1, "alpha": {"y": true, "b": [2, 1]}, "mid": "x"}"#;
+    let definition = format!(
+        r#"{{"request": {{"method": "GET", "path": "/ordered"}}, "response": {{"status": 200, "body": {written}}}}}"#
+    );
+    let created = api
+        .raw(Method::POST, "/__admin/stubs")
+        .header("content-type", "application/json")
+        .body(definition)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let answer = reqwest::get(api.url("/ordered")).await.unwrap();
+    assert_eq!(answer.text().await.unwrap(), written);
+    // The same from a YAML file: the file's order.
+    let dir = tests::temp_dir("ordered-stubs");
+    let file = dir.join("stubs.yaml");
+    std::fs::write(
+        &file,
+        "- request: {method: GET, path: /ordered}\n  response:\n    body: {zeta: 1, alpha: 2}\n",
+    )
+    .unwrap();
+    let stubs = mock_api::toolkit::stubs::load(&file).unwrap();
+    let api = Api::start_with(&mock_api::Config {
+        stubs,
+        ..mock_api::Config::default()
+    });
+    let answer = reqwest::get(api.url("/ordered")).await.unwrap();
+    assert_eq!(answer.text().await.unwrap(), r#"{"zeta":1,"alpha":2}"#);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -50,3 +50,23 @@ pub fn records(text: &str, key: &str) -> Result<Vec<serde_json::Value>, String> 
         )),
     }
 }
+
+/// Like [`records`], each record as JSON text in the order the file writes its keys (YAML
+/// mappings keep their order; a JSON value would sort them).
+pub fn ordered_records(text: &str, key: &str) -> Result<Vec<String>, String> {
+    let document: yaml_serde::Value =
+        yaml_serde::from_str(text).map_err(|e| format!("not valid JSON or YAML: {e}"))?;
+    let wrong = || format!("expected an array of {key}, or an object with a `{key}` array");
+    let records = match document {
+        yaml_serde::Value::Sequence(records) => records,
+        yaml_serde::Value::Mapping(mut object) => match object.remove(key) {
+            Some(yaml_serde::Value::Sequence(records)) => records,
+            _ => return Err(wrong()),
+        },
+        _ => return Err(wrong()),
+    };
+    records
+        .iter()
+        .map(|record| serde_json::to_string(record).map_err(|e| e.to_string()))
+        .collect()
+}

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -291,10 +292,31 @@ async fn reset(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> AppResult<S
 async fn create_stub(
     State(mock): State<Arc<Mock>>,
     headers: HeaderMap,
-    body: JsonBody,
+    body: Result<Bytes, BytesRejection>,
 ) -> AppResult<Response> {
     let namespace = namespace_of(&headers)?;
-    let mut def: StubDef = parse_body(body)?;
+    // Read from the text, not a parsed value, so that bodies keep their key order.
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let bytes = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        _ => AppError::MalformedJson(rejection.body_text()),
+    })?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| AppError::MalformedJson(e.to_string()))?;
+    let mut def: StubDef = parse_body(Ok(Json(value)))?;
+    if let Ok(text) = std::str::from_utf8(&bytes) {
+        crate::toolkit::stubs::with_written_bodies(&mut def, text);
+    }
     if def.namespace.is_none() {
         def.namespace = namespace.map(str::to_owned);
     }

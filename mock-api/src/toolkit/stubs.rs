@@ -107,6 +107,10 @@ pub struct ResponseDef {
     /// How long a `slow` fault takes to dribble the body out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dribble_ms: Option<u64>,
+    /// The body's JSON text as the client wrote it, so that it is sent in its own key order
+    /// (a `Value` keeps keys sorted); see [`with_written_bodies`].
+    #[serde(skip)]
+    pub written: Option<String>,
 }
 
 impl Default for ResponseDef {
@@ -118,6 +122,7 @@ impl Default for ResponseDef {
             delay_ms: None,
             fault: None,
             dribble_ms: None,
+            written: None,
         }
     }
 }
@@ -546,7 +551,13 @@ fn canned(response: &ResponseDef, params: &[&str]) -> Result<Canned, String> {
         None => (Bytes::new(), None),
         Some(_) if bodiless => (Bytes::new(), None),
         Some(Value::String(text)) => (Bytes::from(text.clone()), Some("text/plain; charset=utf-8")),
-        Some(value) => (Bytes::from(value.to_string()), Some("application/json")),
+        Some(value) => {
+            let text = match &response.written {
+                Some(written) => written.clone(),
+                None => value.to_string(),
+            };
+            (Bytes::from(text), Some("application/json"))
+        }
     };
     if let Some(content_type) = content_type
         && !headers.contains_key(CONTENT_TYPE)
@@ -760,18 +771,56 @@ impl Stubs {
     }
 }
 
+/// What [`with_written_bodies`] reads of a stub: only its responses' bodies, as text.
+#[derive(Deserialize)]
+struct Written<'a> {
+    #[serde(borrow, default)]
+    response: Option<WrittenResponse<'a>>,
+    #[serde(borrow, default)]
+    responses: Option<Vec<WrittenResponse<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct WrittenResponse<'a> {
+    #[serde(borrow, default)]
+    body: Option<&'a serde_json::value::RawValue>,
+}
+
+/// A stub parsed from its JSON text, each response's body kept as written, so that it is
+/// sent in the client's key order.
+pub fn from_text(text: &str) -> Result<StubDef, serde_json::Error> {
+    let mut def: StubDef = serde_json::from_str(text)?;
+    with_written_bodies(&mut def, text);
+    Ok(def)
+}
+
+/// Keeps, beside each response's body, its JSON text as `text` writes it.
+pub fn with_written_bodies(def: &mut StubDef, text: &str) {
+    let Ok(written) = serde_json::from_str::<Written<'_>>(text) else {
+        return;
+    };
+    let pairs = def.response.iter_mut().zip(written.response).chain(
+        def.responses
+            .iter_mut()
+            .flatten()
+            .zip(written.responses.into_iter().flatten()),
+    );
+    for (response, written) in pairs {
+        response.written = written.body.map(|raw| raw.get().to_owned());
+    }
+}
+
 /// Reads stubs from a JSON or YAML file: an array of stubs, or an object with a `stubs` array.
 pub fn load(path: &std::path::Path) -> Result<Vec<StubDef>, crate::core::files::FileError> {
     crate::core::files::read_file(path, parse_file)
 }
 
 pub fn parse_file(text: &str) -> Result<Vec<StubDef>, String> {
-    crate::core::files::records(text, "stubs")?
+    crate::core::files::ordered_records(text, "stubs")?
         .into_iter()
         .enumerate()
         .map(|(index, stub)| {
-            let def: StubDef =
-                serde_json::from_value(stub).map_err(|e| format!("stub {}: {e}", index + 1))?;
+            let def = from_text(&stub).map_err(|e| format!("stub {}: {e}", index + 1))?;
             // Compiled once here for the error message; the server compiles its own copy.
             Stub::compile(def.clone(), 0, Uuid::nil)
                 .map_err(|e| format!("stub {}: {e}", index + 1))?;
