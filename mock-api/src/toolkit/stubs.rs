@@ -484,11 +484,10 @@ impl Stub {
             return response;
         };
         let facts = facts(&self.path, &compiled.needs);
-        let (rendered, header_values) = compiled.render(body.as_ref(), &facts);
-        let bytes = match rendered {
-            Some(Value::String(text)) => Bytes::from(text),
-            Some(value) => Bytes::from(value.to_string()),
-            None => canned.body.clone(),
+        let (rendered, header_values) = compiled.render_text(&facts);
+        let bytes = match (rendered, body) {
+            (Some(text), Some(_)) => Bytes::from(text),
+            _ => canned.body.clone(),
         };
         let mut response = Response::new(Body::from(bytes));
         *response.status_mut() = canned.status;
