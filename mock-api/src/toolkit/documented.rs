@@ -67,6 +67,18 @@ impl Documented {
         }
     }
 
+    /// The document, parsed on first use.
+    fn api(&self) -> Result<&Arc<Api>, &str> {
+        self.api
+            .get_or_init(|| {
+                openapi::parse(self.yaml)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
     /// The documented response `choice` asks for, to a request of `method` on `path`.
     pub fn respond(
         &self,
@@ -75,14 +87,8 @@ impl Documented {
         choice: &Choice,
     ) -> Result<Response, ChoiceError> {
         let api = self
-            .api
-            .get_or_init(|| {
-                openapi::parse(self.yaml)
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(|e| ChoiceError::Document(e.clone()))?;
+            .api()
+            .map_err(|e| ChoiceError::Document(e.to_owned()))?;
         let relative = path.strip_prefix(self.base.as_str()).unwrap_or(path);
         let operation = api
             .operations
@@ -194,13 +200,7 @@ impl Documented {
     /// response that carries a fault, is not judged by its body.
     pub fn check_stub(&self, stub: &crate::toolkit::stubs::StubDef) -> Result<(), Mismatch> {
         let api = self
-            .api
-            .get_or_init(|| {
-                openapi::parse(self.yaml)
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
+            .api()
             .map_err(|e| Mismatch(vec![format!("the document cannot be read: {e}")]))?;
         let request = &stub.request;
         let method = request.method.to_ascii_uppercase();
