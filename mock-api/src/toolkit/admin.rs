@@ -324,7 +324,7 @@ async fn create_stub(
         // A stub the admin document allows, at odds with the served one: a conflict with
         // the server's state (409), not bad input, so the admin API keeps its own contract.
         mock.documented
-            .check_stub(&def)
+            .check_stub(&def.parts())
             .map_err(|mismatch| AppError::Conflict {
                 code: "stub_not_in_document",
                 message: mismatch.to_string(),

@@ -91,7 +91,7 @@ impl Mock {
     ) -> Result<Mock, StartError> {
         for def in &settings.stubs {
             if settings.strict_stubs || def.strict {
-                documented.check_stub(def)?;
+                documented.check_stub(&def.parts())?;
             }
         }
         Ok(Mock {

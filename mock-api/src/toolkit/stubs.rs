@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::core::ids::Ids;
 use crate::core::namespace::check_namespace;
 use crate::core::sync::{read, write};
+use crate::toolkit::documented::{ResponsePart, StubParts};
 use crate::toolkit::faults::{Delay, FaultKind, Injection};
 use crate::toolkit::request::{PathMatcher, RequestView, parse_method, segments};
 use crate::toolkit::template::{self, Compiled, Facts, Needs};
@@ -767,6 +768,31 @@ impl Stubs {
     /// A fresh id for a template's `uuid` (from the seed, with `--seed`).
     pub fn fresh_id(&self) -> Uuid {
         self.ids.uuid()
+    }
+}
+
+impl StubDef {
+    /// What the served document judges of the stub (`--strict-stubs`): its method, path and
+    /// responses, a body left unjudged where a template builds it or a fault mangles it.
+    pub fn parts(&self) -> StubParts<'_> {
+        let responses = self
+            .responses
+            .iter()
+            .flatten()
+            .chain(self.response.as_ref())
+            .map(|response| ResponsePart {
+                status: response.status,
+                judged_body: response
+                    .body
+                    .as_ref()
+                    .filter(|body| response.fault.is_none() && !template::has_template(body)),
+            })
+            .collect();
+        StubParts {
+            method: &self.request.method,
+            path: &self.request.path,
+            responses,
+        }
     }
 }
 
