@@ -89,17 +89,9 @@ fn item_operations<'a>(api: &'a Api, path: &'a str) -> impl Iterator<Item = (usi
 /// names an id (`{id}`, `{petId}`, `{user_id}`, `{pk}`), also one level down
 /// (`/<property>/id`). A parameter such as `{username}` never takes an `id`.
 fn id_pointer(schemas: &Schemas, schema: &Value, param: &str) -> Option<String> {
-    let resolved = schemas.resolve(schema);
     // `Pet: allOf [NewPet, {id}]` holds its properties in its parts.
-    let merged = resolved
-        .get("allOf")
-        .and_then(Value::as_array)
-        .map(|parts| crate::generate::values::merge_all_of(schemas, resolved, parts, 0));
-    let properties = merged
-        .as_ref()
-        .unwrap_or(resolved)
-        .get("properties")?
-        .as_object()?;
+    let view = crate::generate::values::object_view(schemas, schema);
+    let properties = view.get("properties")?.as_object()?;
     if param != "id" && properties.contains_key(param) {
         return Some(format!("/{param}"));
     }

@@ -218,6 +218,13 @@ impl Operation {
             .map(|(_, spec)| spec)
     }
 
+    /// Whether the operation documents this exact status (not through a range or `default`).
+    pub fn documents(&self, status: u16) -> bool {
+        self.responses
+            .iter()
+            .any(|(key, _)| *key == StatusKey::Code(status))
+    }
+
     /// The documented statuses, as the document writes them.
     pub fn documented_statuses(&self) -> Vec<String> {
         self.responses

@@ -193,6 +193,16 @@ pub fn allows_null(schema: &Value) -> bool {
 
 /// One schema from `allOf` parts: properties and `required` united, other keywords overlaid.
 /// The result may be wider than the parts (the validator has the last word).
+/// A schema as one object: an `allOf` merged into its parts' properties and requirements
+/// (`Pet: allOf [NewPet, {id}]`), else the schema itself.
+pub fn object_view(schemas: &Schemas, schema: &Value) -> Value {
+    let resolved = schemas.resolve(schema);
+    match resolved.get("allOf").and_then(Value::as_array) {
+        Some(parts) => merge_all_of(schemas, resolved, parts, 0),
+        None => resolved.clone(),
+    }
+}
+
 pub fn merge_all_of(schemas: &Schemas, schema: &Value, parts: &[Value], depth: usize) -> Value {
     let mut merged = Map::new();
     let mut properties = Map::new();

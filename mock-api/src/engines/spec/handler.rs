@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use openapi::generate::values::object_view;
 use openapi::generate::wire::param_text;
 use openapi::model::{Location, Operation};
 
@@ -18,15 +19,13 @@ use crate::core::limits::BODY_LIMIT;
 use crate::core::namespace::namespace_of;
 use crate::engines::spec::SpecEngine;
 use crate::engines::spec::data::Data;
-use crate::engines::spec::resources::{
-    Role, list_items, object_view, split_last, success_schema, trimmed,
-};
+use crate::engines::spec::resources::{Role, list_items, split_last, success_schema, trimmed};
 use crate::engines::spec::respond::{
     bad_request_status, documented, error, stored, unauthorized_status,
 };
 use crate::engines::spec::routing::{Found, Matched, percent_decode};
 use crate::engines::spec::validate::{Accepted, Incoming, Invalid, check};
-use crate::engines::spec::values::{conform, full, merge_patch, valid};
+use crate::engines::spec::values::{conform, full, merge_patch, set_if_valid, valid};
 
 /// Query parameters read as paging, by meaning.
 const LIMITS: [&str; 6] = [
@@ -104,7 +103,7 @@ pub async fn handle(State(engine): State<Arc<SpecEngine>>, request: Request) -> 
                 Invalid::Unauthorized(_) => (unauthorized_status(operation), "unauthorized"),
                 Invalid::BadRequest(_) => (bad_request_status(operation), "validation_error"),
                 // FastAPI and most frameworks answer a wrong media type as a bad body.
-                Invalid::UnsupportedMediaType(_) if !documents(operation, 415) => {
+                Invalid::UnsupportedMediaType(_) if !operation.documents(415) => {
                     (bad_request_status(operation), "unsupported_media_type")
                 }
                 Invalid::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
@@ -126,13 +125,6 @@ pub async fn handle(State(engine): State<Arc<SpecEngine>>, request: Request) -> 
         }
     }
     engine.act(&space, operation, &matched, relative, accepted)
-}
-
-fn documents(operation: &Operation, code: u16) -> bool {
-    operation
-        .responses
-        .iter()
-        .any(|(key, _)| *key == openapi::StatusKey::Code(code))
 }
 
 async fn unrouted(method: Method, uri: axum::http::Uri) -> Response {
@@ -397,13 +389,7 @@ impl SpecEngine {
                     if !present && !declared_here {
                         continue;
                     }
-                    let before = object.insert(name.to_owned(), value);
-                    if !valid(schemas, schema, &Value::Object(object.clone())) {
-                        match before {
-                            Some(before) => object.insert(name.to_owned(), before),
-                            None => object.remove(name),
-                        };
-                    }
+                    set_if_valid(schemas, schema, &mut object, name, value);
                 }
                 Value::Object(object)
             }

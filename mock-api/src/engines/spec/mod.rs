@@ -189,9 +189,9 @@ impl SpecEngine {
                 let Value::Array(items) = items else {
                     return Err(SpecError::Data(format!("{path} must be an array of items")));
                 };
-                let key = self.concrete(path);
+                let key = resources::trimmed(path);
                 for (index, item) in items.iter().enumerate() {
-                    self.store_new(&data, &mut stored, at, &key, item.clone(), true)
+                    self.store_new(&data, &mut stored, at, key, item.clone(), true)
                         .map_err(|why| SpecError::Data(format!("{path}[{index}]: {why}")))?;
                 }
             }
@@ -212,11 +212,6 @@ impl SpecEngine {
             }
         }
         Ok(data.seeded(stored))
-    }
-
-    /// A collection's key for a path given in the document's terms.
-    fn concrete(&self, path: &str) -> String {
-        resources::trimmed(path).to_owned()
     }
 
     /// Stores a new item: its id (the one it has, else a new one), server timestamps, made

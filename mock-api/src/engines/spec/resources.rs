@@ -5,7 +5,8 @@
 use axum::http::Method;
 use serde_json::Value;
 
-use openapi::generate::values::{merge_all_of, types};
+use openapi::generate::values::object_view;
+use openapi::generate::values::types;
 use openapi::model::{Api, Operation, StatusKey, is_json};
 use openapi::schema::Schemas;
 
@@ -75,16 +76,6 @@ fn whole_param(segment: &str) -> Option<&str> {
         .strip_prefix('{')
         .and_then(|s| s.strip_suffix('}'))
         .filter(|name| !name.contains(['{', '}']))
-}
-
-/// A schema as one object: an `allOf` merged into its parts' properties and requirements
-/// (`Pet: allOf [NewPet, {id}]`), else the schema itself.
-pub fn object_view(schemas: &Schemas, schema: &Value) -> Value {
-    let resolved = schemas.resolve(schema);
-    match resolved.get("allOf").and_then(Value::as_array) {
-        Some(parts) => merge_all_of(schemas, resolved, parts, 0),
-        None => resolved.clone(),
-    }
 }
 
 /// The JSON schema of an operation's first 2xx response, if it has one.

@@ -11,7 +11,9 @@ use openapi::generate::wire::param_text;
 use openapi::model::{Api, Operation, ResponseSpec, is_json};
 
 use crate::core::error::error_response;
-use crate::engines::spec::values::{conform, full, simplest, strip_write_only, valid};
+use crate::engines::spec::values::{
+    conform, full, set_if_valid, simplest, strip_write_only, valid,
+};
 
 /// The JSON schema of a documented response, and its media type.
 fn json_content(spec: &ResponseSpec) -> Option<(&str, Option<&Value>)> {
@@ -160,16 +162,8 @@ pub fn error(api: &Api, operation: &Operation, status: u16, code: &str, message:
             .into_iter()
             .filter(|f| declared.is_some_and(|d| d.get(*f).is_some()));
         for field in fields {
-            let before = object.insert(field.to_owned(), json!(message));
-            let fits = valid(&api.schemas, schema, &Value::Object(object.clone()));
-            match (fits, before) {
-                (true, _) => break,
-                (false, Some(before)) => {
-                    object.insert(field.to_owned(), before);
-                }
-                (false, None) => {
-                    object.remove(field);
-                }
+            if set_if_valid(&api.schemas, schema, object, field, json!(message)) {
+                break;
             }
         }
     }
@@ -179,13 +173,7 @@ pub fn error(api: &Api, operation: &Operation, status: u16, code: &str, message:
 /// The status a refused request gets: 422 where the operation documents it (FastAPI),
 /// else 400.
 pub fn bad_request_status(operation: &Operation) -> u16 {
-    let documents = |code: u16| {
-        operation
-            .responses
-            .iter()
-            .any(|(key, _)| *key == openapi::StatusKey::Code(code))
-    };
-    match (documents(422), documents(400)) {
+    match (operation.documents(422), operation.documents(400)) {
         (true, false) => 422,
         _ => 400,
     }
@@ -193,13 +181,7 @@ pub fn bad_request_status(operation: &Operation) -> u16 {
 
 /// The status missing credentials get: 401, or 403 where only that is documented.
 pub fn unauthorized_status(operation: &Operation) -> u16 {
-    let documents = |code: u16| {
-        operation
-            .responses
-            .iter()
-            .any(|(key, _)| *key == openapi::StatusKey::Code(code))
-    };
-    match (documents(401), documents(403)) {
+    match (operation.documents(401), operation.documents(403)) {
         (false, true) => 403,
         _ => 401,
     }

@@ -19,6 +19,26 @@ pub fn valid(schemas: &Schemas, schema: &Value, value: &Value) -> bool {
     schemas.is_valid(schema, Direction::Response, value)
 }
 
+/// Sets a field of an object that must stay valid by `schema`: kept if the whole still is,
+/// else the object is left as it was. Whether it was kept.
+pub fn set_if_valid(
+    schemas: &Schemas,
+    schema: &Value,
+    object: &mut Map<String, Value>,
+    name: &str,
+    value: Value,
+) -> bool {
+    let before = object.insert(name.to_owned(), value);
+    let kept = valid(schemas, schema, &Value::Object(object.clone()));
+    if !kept {
+        match before {
+            Some(before) => object.insert(name.to_owned(), before),
+            None => object.remove(name),
+        };
+    }
+    kept
+}
+
 /// Removes the properties a response never carries, at any depth the schema describes:
 /// `writeOnly` ones, ones the schema does not declare, and secrets it does not require.
 pub fn strip_write_only(schemas: &Schemas, schema: &Value, value: &mut Value) {
@@ -139,10 +159,7 @@ fn full_at(schemas: &Schemas, schema: &Value, depth: usize) -> Value {
             continue;
         }
         let value = full_at(schemas, property, depth + 1);
-        object.insert(name.clone(), value);
-        if !valid(schemas, schema, &Value::Object(object.clone())) {
-            object.remove(name);
-        }
+        set_if_valid(schemas, schema, &mut object, name, value);
     }
     Value::Object(object)
 }
@@ -182,13 +199,7 @@ pub fn conform(schemas: &Schemas, schema: &Value, sent: &Value) -> Value {
         return base;
     };
     for (name, value) in fields {
-        let before = object.insert(name.clone(), value);
-        if !valid(schemas, schema, &Value::Object(object.clone())) {
-            match before {
-                Some(before) => object.insert(name, before),
-                None => object.remove(&name),
-            };
-        }
+        set_if_valid(schemas, schema, &mut object, &name, value);
     }
     Value::Object(object)
 }
