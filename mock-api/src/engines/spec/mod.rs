@@ -304,11 +304,9 @@ impl SpecEngine {
             return;
         };
         let schemas = &self.api.schemas;
-        let Some(properties) = schemas
-            .resolve(schema)
-            .get("properties")
-            .and_then(Value::as_object)
-        else {
+        // An `allOf` item schema (Swagger 2.0's `Pet`) holds its properties in its parts.
+        let view = openapi::generate::values::object_view(schemas, schema);
+        let Some(properties) = view.get("properties").and_then(Value::as_object) else {
             return;
         };
         let now = format_timestamp(self.clock.now());
@@ -320,5 +318,46 @@ impl SpecEngine {
                 object.insert(name.clone(), json!(now));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_create_stamps_times_of_an_all_of_item_schema() {
+        let api = openapi::parse(
+            r##"{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {
+                "/pets": {"post": {"parameters": [{"name": "b", "in": "body", "required": true,
+                    "schema": {"$ref": "#/definitions/NewPet"}}],
+                    "responses": {"201": {"description": "made", "schema": {"$ref": "#/definitions/Pet"}}}}},
+                "/pets/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": true, "type": "integer"}],
+                    "responses": {"200": {"description": "one", "schema": {"$ref": "#/definitions/Pet"}}}}}},
+              "definitions": {
+                "NewPet": {"required": ["name"], "properties": {"name": {"type": "string"}}},
+                "Pet": {"allOf": [{"$ref": "#/definitions/NewPet"},
+                    {"required": ["id"], "properties": {"id": {"type": "integer"},
+                     "created_at": {"type": "string", "format": "date-time"}}}]}}}"##,
+        )
+        .unwrap();
+        let at = crate::core::clock::parse("2026-01-01T00:00:00Z").unwrap();
+        let clock = Arc::new(Clock::new(Some(at)));
+        let engine =
+            SpecEngine::new(Arc::new(api), &json!({}), &Options::default(), clock).unwrap();
+        let data = Data::new(Stored::default(), None);
+        let mut stored = Stored::default();
+        let (_, item) = engine
+            .store_new(
+                &data,
+                &mut stored,
+                0,
+                "/pets",
+                json!({"name": "rex"}),
+                false,
+            )
+            .unwrap();
+        assert_eq!(item["id"], 1);
+        assert_eq!(item["created_at"], "2026-01-01T00:00:00.000Z");
     }
 }
