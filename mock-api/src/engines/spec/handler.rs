@@ -167,7 +167,9 @@ impl SpecEngine {
     ) -> Response {
         let api = &self.api;
         let (role, resource) = self.model.roles[matched.operation];
-        let success = success_schema(operation).map_or(200, |(code, _)| code);
+        let documented_success = success_schema(operation);
+        let success = documented_success.map_or(200, |(code, _)| code);
+        let success_body = documented_success.and_then(|(_, schema)| schema);
         let Some(at) = resource else {
             return documented(api, operation, success, None);
         };
@@ -198,9 +200,8 @@ impl SpecEngine {
                 };
                 // Stored items were made to fit the item schema: when the read answers that
                 // schema, the item goes out as it is.
-                let same_schema = resource.item_schema.is_some()
-                    && success_schema(operation).and_then(|(_, s)| s)
-                        == resource.item_schema.as_ref();
+                let same_schema =
+                    resource.item_schema.is_some() && success_body == resource.item_schema.as_ref();
                 match data.read().get(&collection, &id) {
                     Some(item) if same_schema => stored(api, operation, success, item),
                     Some(item) => documented(api, operation, success, Some(item)),
@@ -260,7 +261,13 @@ impl SpecEngine {
                     Err(why) => full_error(why.to_string()),
                 }
             }
-            Role::List => self.list(data, operation, success, trimmed(relative), &accepted),
+            Role::List => self.list(
+                data,
+                operation,
+                (success, success_body),
+                trimmed(relative),
+                &accepted,
+            ),
             Role::Other => documented(api, operation, success, None),
         }
     }
@@ -271,13 +278,13 @@ impl SpecEngine {
         &self,
         data: &Data,
         operation: &Operation,
-        success: u16,
+        (success, schema): (u16, Option<&Value>),
         collection: &str,
         accepted: &Accepted,
     ) -> Response {
         let api = &self.api;
         let schemas = &api.schemas;
-        let Some((_, Some(schema))) = success_schema(operation) else {
+        let Some(schema) = schema else {
             return documented(api, operation, success, None);
         };
         let Some((field, items_schema)) = list_items(schemas, schema) else {
