@@ -17,7 +17,7 @@ use crate::engines::users::data::{SeedError, check_extra_users};
 use crate::engines::users::store::{Seed, SeedUser};
 use crate::toolkit::documented::Documented;
 use crate::toolkit::stubs::StubDef;
-use crate::toolkit::{Mock, Settings, admin, intercept};
+use crate::toolkit::{Intercept, Mock, Settings, admin};
 
 /// Everything a mock server starts with.
 #[derive(Debug, Clone)]
@@ -67,11 +67,11 @@ impl Default for Config {
     }
 }
 
-/// A mock ready to serve: the toolkit's state, and the router of everything.
-#[derive(Debug)]
+/// A mock ready to serve: the toolkit's state, and the service that answers everything.
 pub struct App {
     pub mock: Arc<Mock>,
-    pub router: Router,
+    /// The toolkit's layer around the engine's routes and the admin API.
+    pub service: Intercept,
     /// The path the API is served under (`/api/v3`), or `""`.
     pub base: String,
     /// What the engine could not serve, one line each, for the start-up output.
@@ -107,7 +107,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         let documented = Documented::loaded(spec.api.clone(), &engine.base);
         let mock = Arc::new(Mock::new(&settings, engine.control(), clock, documented)?);
         return Ok(App {
-            router: layered(engine.router(), mock.clone()),
+            service: layered(engine.router(), mock.clone()),
             mock,
             base: engine.base.clone(),
             warnings: engine.warnings.clone(),
@@ -122,7 +122,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     let documented = Documented::new(crate::engines::users::document::YAML);
     let mock = Arc::new(Mock::new(&settings, users.control(), clock, documented)?);
     Ok(App {
-        router: layered(users.router(), mock.clone()),
+        service: layered(users.router(), mock.clone()),
         mock,
         base: String::new(),
         warnings: Vec::new(),
@@ -130,9 +130,11 @@ pub fn build(config: &Config) -> Result<App, StartError> {
 }
 
 /// An engine's routes and the admin API, behind the toolkit's layer.
-fn layered(engine: Router, mock: Arc<Mock>) -> Router {
-    engine
-        .merge(admin::router(mock.clone()).with_state(mock.clone()))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(mock, intercept))
+fn layered(engine: Router, mock: Arc<Mock>) -> Intercept {
+    // The layer reads every API body within `BODY_LIMIT` before the engine sees it; only the
+    // admin API, which the layer lets through, needs the limit on its extractors.
+    let admin = admin::router(mock.clone())
+        .with_state(mock.clone())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    Intercept::new(mock, engine.merge(admin))
 }

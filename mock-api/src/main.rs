@@ -74,8 +74,9 @@ struct Opts {
     /// beyond loopback. Without it, the admin API answers loopback clients only.
     #[arg(long, value_name = "TOKEN", value_parser = parse_token)]
     admin_token: Option<String>,
-    /// Seconds a connection may wait for a request's head or the next part of its body
-    /// before it is closed (half-sent requests, idle connections).
+    /// Seconds a connection may go without a complete request head while nothing is in
+    /// flight on it, or without the next part of a body, before it is closed (half-sent
+    /// requests, idle connections).
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     read_timeout: u64,
     /// Seconds requests in flight may take to finish after ctrl-c or SIGTERM.
@@ -185,7 +186,7 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
         max_connections: opts.max_connections as usize,
     };
     let server =
-        mock_api::server::serve_with(listener, app.router, mock_api::shutdown_signal(), &limits);
+        mock_api::server::serve_with(listener, app.service, mock_api::shutdown_signal(), &limits);
     // The first signal starts the graceful stop; a second one ends the wait.
     let second_signal = async {
         mock_api::shutdown_signal().await;

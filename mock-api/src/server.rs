@@ -9,13 +9,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::response::IntoResponse;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
@@ -24,14 +22,15 @@ use tower_http::timeout::TimeoutBody;
 
 use crate::app::Config;
 use crate::core::error::AppError;
-use crate::core::peer::Peer;
-use crate::toolkit::Mock;
+use crate::core::peer::{Activity, Peer};
+use crate::toolkit::{Intercept, Mock};
 
 /// How the server treats connections: every wait has a deadline, and their number a cap.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Longest wait for a request's head, and between the frames of its body; a connection
-    /// that sends nothing for this long (half a request, or idle between requests) is closed.
+    /// Longest wait between the frames of a request's body, and longest a connection may
+    /// stay idle (no request in flight, nothing written: half a head, or nothing between
+    /// requests) before it is closed, within a quarter more.
     pub read_timeout: Duration,
     /// After a shutdown signal, how long requests in flight may take before they are cut off.
     pub shutdown_grace: Duration,
@@ -63,23 +62,23 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let app = crate::app::build(&Config::default()).map_err(io::Error::other)?;
-    serve(listener, app.router, shutdown).await
+    serve(listener, app.service, shutdown).await
 }
 
-/// Serves any router (the mock's, or one built around it) with the default [`Limits`].
+/// Serves the mock with the default [`Limits`].
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    service: Intercept,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    serve_with(listener, router, shutdown, &Limits::default()).await
+    serve_with(listener, service, shutdown, &Limits::default()).await
 }
 
-/// Serves a router until `shutdown` completes, then lets requests in flight finish within
-/// the grace period. Each request carries its connection's [`Peer`].
+/// Serves until `shutdown` completes, then lets requests in flight finish within the grace
+/// period. Each connection's copy of the service knows its [`Peer`].
 pub async fn serve_with(
     listener: TcpListener,
-    router: Router,
+    service: Intercept,
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: &Limits,
 ) -> io::Result<()> {
@@ -87,9 +86,9 @@ pub async fn serve_with(
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut shutdown = std::pin::pin!(shutdown);
     let mut builder = http1::Builder::new();
+    // No `header_read_timeout`: it arms a timer on every request, about a tenth of a short
+    // read's cost; `idle` below keeps one timer per connection instead.
     builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.read_timeout)
         .max_buf_size(HYPER_BUFFER)
         .max_headers(MAX_HEADERS * 2);
     loop {
@@ -112,31 +111,37 @@ pub async fn serve_with(
         };
         let _ = stream.set_nodelay(true);
         let (peer, connection) = Peer::accept(stream, addr);
-        let (router, read_timeout) = (router.clone(), limits.read_timeout);
-        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let peer = peer.clone();
-            let router = router.clone();
-            async move {
-                // A body known to be empty needs no deadline, and keeps its size hint, which
-                // spares the layer collecting it.
-                let mut request =
-                    request.map(|body| match hyper::body::Body::size_hint(&body).exact() {
-                        Some(0) => Body::new(body),
-                        _ => Body::new(TimeoutBody::new(read_timeout, body)),
-                    });
-                if let Some(error) = oversized(&request) {
-                    return Ok::<_, Infallible>(error.into_response());
+        let activity = connection.activity();
+        let (served, read_timeout) = (service.on_connection(peer), limits.read_timeout);
+        let watched = activity.clone();
+        let connection_service =
+            hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                let served = served.clone();
+                let in_flight = watched.request();
+                async move {
+                    let _in_flight = in_flight;
+                    // A body known to be empty needs no deadline, and keeps its size hint, which
+                    // spares the layer collecting it.
+                    let request =
+                        request.map(|body| match hyper::body::Body::size_hint(&body).exact() {
+                            Some(0) => Body::new(body),
+                            _ => Body::new(TimeoutBody::new(read_timeout, body)),
+                        });
+                    if let Some(error) = oversized(&request) {
+                        return Ok::<_, Infallible>(error.into_response());
+                    }
+                    served.oneshot(request).await
                 }
-                request.extensions_mut().insert(ConnectInfo(peer));
-                router.oneshot(request).await
-            }
-        });
+            });
         let connection =
-            graceful.watch(builder.serve_connection(TokioIo::new(connection), service));
+            graceful.watch(builder.serve_connection(TokioIo::new(connection), connection_service));
         tokio::spawn(async move {
             let _slot = slot;
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended");
+            tokio::select! {
+                ended = connection => if let Err(error) = ended {
+                    tracing::debug!(%error, "connection ended");
+                },
+                () = idle(activity, read_timeout) => tracing::debug!("idle connection closed"),
             }
         });
     }
@@ -149,6 +154,24 @@ pub async fn serve_with(
         tracing::warn!("requests still in flight after the shutdown grace period were cut off");
     }
     Ok(())
+}
+
+/// Completes once a connection has been idle for `limit`: no request in flight, none
+/// started and nothing written. Checked four times per period, so it closes within 1.25
+/// times the limit.
+async fn idle(activity: Arc<Activity>, limit: Duration) {
+    let step = (limit / 4).max(Duration::from_millis(10));
+    let mut seen = activity.progress();
+    let mut quiet_since = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(step).await;
+        let now = activity.progress();
+        if now != seen || activity.busy() {
+            (seen, quiet_since) = (now, tokio::time::Instant::now());
+        } else if quiet_since.elapsed() >= limit {
+            return;
+        }
+    }
 }
 
 /// The JSON error for a request head past the server's limits, checked before any routing.
@@ -218,7 +241,10 @@ impl MockServer {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let crate::app::App {
-            mock, router, base, ..
+            mock,
+            service,
+            base,
+            ..
         } = crate::app::build(config).map_err(io::Error::other)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -238,7 +264,7 @@ impl MockServer {
                         // A dropped sender means the handle is gone: stop as well.
                         let _ = stopped.await;
                     };
-                    if let Err(error) = serve(listener, router, shutdown).await {
+                    if let Err(error) = serve(listener, service, shutdown).await {
                         tracing::error!(%error, "mock-api stopped");
                     }
                 });

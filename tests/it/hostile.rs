@@ -377,6 +377,22 @@ fn half_sent_and_idle_connections_are_closed() {
 }
 
 #[test]
+fn a_slow_answer_is_not_an_idle_connection() {
+    // The idle deadline counts only while nothing is in flight and nothing is written: a
+    // delay, or a body dribbled out, longer than the deadline still arrives whole.
+    let mock = Binary::start(&["--read-timeout", "1"]);
+    for prefer in ["delay=2500", "fault=slow, dribble=2500"] {
+        let request = format!(
+            "GET /health HTTP/1.1\r\nHost: x\r\nPrefer: {prefer}\r\nConnection: close\r\n\r\n"
+        );
+        let (reply, took) = raw(&mock.addr, request.as_bytes(), Duration::from_secs(8));
+        assert!(reply.starts_with("HTTP/1.1 200"), "{prefer}: {reply:?}");
+        assert!(reply.ends_with('}'), "{prefer}: the whole body: {reply:?}");
+        assert!(took >= Duration::from_secs(2), "{prefer}: {took:?}");
+    }
+}
+
+#[test]
 fn shutdown_has_a_deadline_and_a_second_signal_forces_it() {
     let park = |mock: &Binary| {
         let mut stream = TcpStream::connect(&mock.addr).unwrap();

@@ -1,11 +1,12 @@
 //! Namespaces: the header that picks one, and the rule for namespace and snapshot names.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
 
 use crate::core::error::AppError;
 
-/// The header that picks a namespace: its own copy of the data, its own stubs.
-pub const NAMESPACE_HEADER: &str = "x-mock-namespace";
+/// The header that picks a namespace: its own copy of the data, its own stubs. A
+/// `HeaderName`, not a `&str`, so that a lookup does not parse the name again each time.
+pub const NAMESPACE_HEADER: HeaderName = HeaderName::from_static("x-mock-namespace");
 
 /// A namespace name: see [`check_name`].
 pub fn check_namespace(name: &str) -> Result<(), String> {
@@ -31,7 +32,7 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
 
 /// The namespace a request names in `X-Mock-Namespace`, checked.
 pub fn namespace_of(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
-    let Some(value) = headers.get(NAMESPACE_HEADER) else {
+    let Some(value) = headers.get(&NAMESPACE_HEADER) else {
         return Ok(None);
     };
     let name = value

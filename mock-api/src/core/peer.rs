@@ -1,13 +1,14 @@
 //! The client end of a connection, carried by every request: its address, for the admin
 //! API's loopback rule, and a control over the connection, for the faults that reset or
 //! close it. The control lives in the connection's own IO ([`Connection`]), so a connection
-//! costs one descriptor, not a duplicate.
+//! costs one descriptor, not a duplicate. The IO also counts what the connection does
+//! ([`Activity`]), for the server's idle deadline.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -33,7 +34,15 @@ impl Peer {
             addr,
             control: Some(control.clone()),
         };
-        (peer, Connection { stream, control })
+        let activity = Arc::new(Activity::default());
+        (
+            peer,
+            Connection {
+                stream,
+                control,
+                activity,
+            },
+        )
     }
 
     /// A peer known by its address alone (connection faults then only end the response).
@@ -69,15 +78,57 @@ impl Peer {
     }
 }
 
-/// A connection's IO: the stream, and what a fault asked of it, carried out at the next
-/// write (the response's first byte never leaves).
+/// What a connection has done: requests started and writes made (which only grow), and
+/// requests in flight. The server closes a connection on which none of these moved for its
+/// read deadline.
+#[derive(Debug, Default)]
+pub struct Activity {
+    progress: AtomicU64,
+    in_flight: AtomicUsize,
+}
+
+impl Activity {
+    /// A request has started; it is in flight until the guard is dropped.
+    pub fn request(self: &Arc<Activity>) -> InFlight {
+        self.progress.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.clone())
+    }
+
+    /// A count that moves whenever a request starts or a write is made.
+    pub fn progress(&self) -> u64 {
+        self.progress.load(Ordering::Relaxed)
+    }
+
+    pub fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// A request in flight on a connection (see [`Activity::request`]).
+#[derive(Debug)]
+pub struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection's IO: the stream, what a fault asked of it, carried out at the next write
+/// (the response's first byte never leaves), and its [`Activity`].
 #[derive(Debug)]
 pub struct Connection {
     stream: TcpStream,
     control: Arc<AtomicU8>,
+    activity: Arc<Activity>,
 }
 
 impl Connection {
+    pub fn activity(&self) -> Arc<Activity> {
+        self.activity.clone()
+    }
+
     /// Carries out a fault's request, if any; the error ends the connection.
     fn fault(&self) -> io::Result<()> {
         let socket = socket2::SockRef::from(&self.stream);
@@ -122,6 +173,7 @@ impl AsyncWrite for Connection {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         self.fault()?;
+        self.activity.progress.fetch_add(1, Ordering::Relaxed);
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -131,6 +183,7 @@ impl AsyncWrite for Connection {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         self.fault()?;
+        self.activity.progress.fetch_add(1, Ordering::Relaxed);
         Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
 

@@ -843,7 +843,7 @@ mod tests {
     use crate::core::peer::Peer;
 
     async fn status_from(addr: &str, config: &Config, token: Option<&str>) -> StatusCode {
-        let app = crate::app::build(config).unwrap().router;
+        let app = crate::app::build(config).unwrap().service;
         let mut request = Request::get("/__admin/stubs");
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));

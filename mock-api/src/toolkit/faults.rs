@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ pub const MAX_DELAY_MS: u64 = 60_000;
 /// How long a `slow` body takes to come out unless told otherwise.
 pub const DEFAULT_DRIBBLE_MS: u64 = 1_000;
 /// RFC 7240's header; `http` has no constant for it.
-const PREFER: &str = "prefer";
+const PREFER: HeaderName = HeaderName::from_static("prefer");
 /// Route fault rules kept at once.
 pub const MAX_RULES: usize = 1_000;
 /// Bytes one fault rule may take, as JSON.
@@ -210,7 +210,7 @@ impl Injection {
 pub fn prefer(headers: &HeaderMap) -> Result<Option<(Injection, String)>, String> {
     let mut injection = Injection::default();
     let mut applied = Vec::new();
-    for value in headers.get_all(PREFER) {
+    for value in headers.get_all(&PREFER) {
         let value = value
             .to_str()
             .map_err(|_| "the Prefer header is not valid text".to_owned())?;

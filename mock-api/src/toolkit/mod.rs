@@ -1,6 +1,6 @@
 //! The mock toolkit: a layer in front of an API engine. [`Mock`] is its state (the engine's
 //! data through [`Control`], the stubs, the journal, the faults and the clock) and
-//! [`intercept`] the layer every request outside the admin API passes on its way to a stub
+//! [`Intercept`] the layer every request outside the admin API passes on its way to a stub
 //! or the engine.
 //!
 //! - [`admin`]: the `/__admin` API and its guard;
@@ -16,14 +16,19 @@ pub mod request;
 pub mod stubs;
 pub mod template;
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
+use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower::{Service, ServiceExt};
 
 use crate::core::clock::Clock;
 use crate::core::engine::{Control, Unrouted};
@@ -140,19 +145,74 @@ fn is_timeout(error: &axum::Error) -> bool {
     false
 }
 
-/// The layer in front of the built-in routes: reads the body, finds a stub, gathers and
-/// carries out faults, and records the exchange in the journal. The admin API bypasses it:
-/// it is never stubbed, faulted or journaled.
-pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if path == "/__admin" || path.starts_with("/__admin/") {
-        return next.run(request).await;
+/// The toolkit's layer around the whole router (the engine's routes and the admin API), as
+/// one hand-written service: `middleware::from_fn` would wrap each route on its own and box
+/// a `Next` for every request, which the users demo's reads paid for.
+#[derive(Clone)]
+pub struct Intercept {
+    mock: Arc<Mock>,
+    inner: Router,
+    /// The client of the connection this copy serves; without one, a request's
+    /// `ConnectInfo<Peer>` extension, if any.
+    peer: Option<Peer>,
+}
+
+impl Intercept {
+    pub fn new(mock: Arc<Mock>, inner: Router) -> Intercept {
+        Intercept {
+            mock,
+            inner,
+            peer: None,
+        }
     }
+
+    /// A copy for one connection: its peer is known once, not put into every request.
+    pub fn on_connection(&self, peer: Peer) -> Intercept {
+        Intercept {
+            peer: Some(peer),
+            ..self.clone()
+        }
+    }
+}
+
+impl Service<Request> for Intercept {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let path = request.uri().path();
+        // The admin API is never stubbed, faulted or journaled; its guard reads the peer.
+        if path == "/__admin" || path.starts_with("/__admin/") {
+            if let Some(peer) = &self.peer {
+                request.extensions_mut().insert(ConnectInfo(peer.clone()));
+            }
+            return Box::pin(self.inner.clone().oneshot(request));
+        }
+        let peer = self.peer.clone().or_else(|| {
+            request
+                .extensions()
+                .get::<ConnectInfo<Peer>>()
+                .map(|c| c.0.clone())
+        });
+        let (mock, inner) = (self.mock.clone(), self.inner.clone());
+        Box::pin(async move { Ok(intercept(mock, inner, peer, request).await) })
+    }
+}
+
+/// What the layer does to a request outside the admin API: reads the body, finds a stub,
+/// gathers and carries out faults, and records the exchange in the journal.
+async fn intercept(
+    mock: Arc<Mock>,
+    inner: Router,
+    peer: Option<Peer>,
+    request: Request,
+) -> Response {
     let started = Instant::now();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<Peer>>()
-        .map(|c| c.0.clone());
     let (parts, body) = request.into_parts();
     let is_head = parts.method == axum::http::Method::HEAD;
     // Most requests have no body: no need to collect one, nor to box a new one.
@@ -239,7 +299,7 @@ pub async fn intercept(State(mock): State<Arc<Mock>>, request: Request, next: Ne
                     )
                 });
                 let sent = unread.unwrap_or_else(|| Body::from(body.clone()));
-                let mut response = next.run(Request::from_parts(parts, sent)).await;
+                let Ok(mut response) = inner.oneshot(Request::from_parts(parts, sent)).await;
                 if response.extensions().get::<Unrouted>().is_some() {
                     served_by = ServedBy::Unmatched;
                     if let (Some((method, uri, headers, body)), StatusCode::NOT_FOUND) =

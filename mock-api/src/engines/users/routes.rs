@@ -20,7 +20,7 @@ use crate::core::namespace::namespace_of;
 use crate::engines::users::Users;
 use crate::engines::users::document as spec;
 use crate::engines::users::error::UsersError;
-use crate::engines::users::store::{NewUser, Page, Role, Session, Store, User, UserPatch};
+use crate::engines::users::store::{NewUser, Role, Session, Store, User, UserPatch};
 use crate::engines::users::validate::{Field, check_length};
 
 type AppResult<T> = Result<T, UsersError>;
@@ -75,14 +75,16 @@ struct ListParams {
 async fn list_users(
     Ns(store): Ns,
     params: Result<Query<ListParams>, QueryRejection>,
-) -> AppResult<Json<Page>> {
+) -> AppResult<Response> {
     let Query(params) = params?;
     let page = query_int("page", params.page.as_deref(), 1, 1_000_000_000)?;
     let limit = query_int("limit", params.limit.as_deref(), 10, 100)?;
     if let Some(search) = &params.search {
         check_length("search", search, 0, 256).map_err(AppError::InvalidQuery)?;
     }
-    Ok(Json(store.list(page, limit, params.search.as_deref())))
+    Ok(json_bytes(
+        store.list(page, limit, params.search.as_deref()).to_json(),
+    ))
 }
 
 async fn create_user(Ns(store): Ns, body: JsonBody) -> AppResult<Response> {
@@ -95,8 +97,14 @@ async fn create_user(Ns(store): Ns, body: JsonBody) -> AppResult<Response> {
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
-async fn get_user(Ns(store): Ns, id: Result<Path<String>, PathRejection>) -> AppResult<Json<User>> {
-    Ok(Json(store.get(user_id(id)?)?))
+async fn get_user(Ns(store): Ns, id: Result<Path<String>, PathRejection>) -> AppResult<Response> {
+    Ok(json_bytes(store.shown(user_id(id)?)?.json().clone()))
+}
+
+/// A 200 with a body that is JSON already.
+fn json_bytes(body: impl Into<axum::body::Body>) -> Response {
+    const JSON: HeaderValue = HeaderValue::from_static("application/json");
+    ([(header::CONTENT_TYPE, JSON)], body.into()).into_response()
 }
 
 async fn update_user(

@@ -4,10 +4,11 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
+use axum::body::Bytes;
 use indexmap::IndexMap;
 use memchr::memmem;
 use rand::RngCore;
@@ -109,13 +110,59 @@ pub struct Session {
     pub user: User,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A user as the API shows it, as JSON: rendered once per change and shared by every read,
+/// so a read copies no strings and formats no timestamps.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub id: Uuid,
+    json: Bytes,
+}
+
+impl Shown {
+    fn render(user: &User) -> Shown {
+        Shown {
+            id: user.id,
+            // A struct of strings and a UUID: serialising it cannot fail.
+            json: Bytes::from(serde_json::to_vec(user).unwrap_or_default()),
+        }
+    }
+
+    pub fn json(&self) -> &Bytes {
+        &self.json
+    }
+}
+
+/// One page of a listing; [`Page::to_json`] writes the API's shape.
+#[derive(Debug, Clone)]
 pub struct Page {
-    pub items: Vec<User>,
+    pub items: Vec<Shown>,
     pub total: usize,
     pub page: u64,
     pub limit: u64,
     pub total_pages: u64,
+}
+
+impl Page {
+    /// `{"items":[...],"total":N,"page":N,"limit":N,"total_pages":N}`, the items as rendered.
+    pub fn to_json(&self) -> Vec<u8> {
+        let size: usize = self.items.iter().map(|i| i.json.len() + 1).sum();
+        let mut out = Vec::with_capacity(size + 96);
+        out.extend_from_slice(b"{\"items\":[");
+        for (at, item) in self.items.iter().enumerate() {
+            if at > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&item.json);
+        }
+        out.extend_from_slice(
+            format!(
+                "],\"total\":{},\"page\":{},\"limit\":{},\"total_pages\":{}}}",
+                self.total, self.page, self.limit, self.total_pages
+            )
+            .as_bytes(),
+        );
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -180,6 +227,8 @@ struct Record {
     haystack: String,
     /// Where the email starts in `haystack`.
     email_at: usize,
+    /// The user's JSON, rendered at its first read after a change.
+    shown: OnceLock<Shown>,
 }
 
 impl Record {
@@ -189,17 +238,23 @@ impl Record {
             password_hash,
             haystack: String::new(),
             email_at: 0,
+            shown: OnceLock::new(),
         };
         record.index();
         record
     }
 
-    /// Rebuilds the search text after the name or email changed.
+    /// Rebuilds the search text and forgets the rendered JSON, after any change.
     fn index(&mut self) {
+        self.shown = OnceLock::new();
         self.haystack = self.user.name.to_lowercase();
         self.haystack.push('\0');
         self.email_at = self.haystack.len();
         self.haystack.push_str(&self.user.email.to_lowercase());
+    }
+
+    fn shown(&self) -> Shown {
+        self.shown.get_or_init(|| Shown::render(&self.user)).clone()
     }
 
     /// Whether the lower-cased needle is in the name or in the email (not across the two).
@@ -371,7 +426,7 @@ impl Store {
             None => {
                 let end = offset.saturating_add(limit_usize).min(data.users.len());
                 let items = match data.users.get_range(offset.min(end)..end) {
-                    Some(slice) => slice.values().map(|r| r.user.clone()).collect(),
+                    Some(slice) => slice.values().map(Record::shown).collect(),
                     None => Vec::new(),
                 };
                 (items, data.users.len())
@@ -382,7 +437,7 @@ impl Store {
                     .iter()
                     .skip(offset)
                     .take(limit_usize)
-                    .map(|&at| data.users[at].user.clone())
+                    .map(|&at| data.users[at].shown())
                     .collect();
                 (items, found.len())
             }
@@ -394,6 +449,15 @@ impl Store {
             limit,
             total_pages: (total as u64).div_ceil(limit),
         }
+    }
+
+    /// A user as the API shows it, already rendered.
+    pub fn shown(&self, id: Uuid) -> Result<Shown> {
+        let data = self.read();
+        data.users
+            .get(&id)
+            .map(Record::shown)
+            .ok_or(StoreError::UserNotFound)
     }
 
     pub fn get(&self, id: Uuid) -> Result<User> {
@@ -749,8 +813,14 @@ mod tests {
         assert!(verify_password("same", &a) && !verify_password("other", &a));
     }
 
-    fn emails(page: &Page) -> Vec<&str> {
-        page.items.iter().map(|u| u.email.as_str()).collect()
+    fn emails(page: &Page) -> Vec<String> {
+        page.items
+            .iter()
+            .map(|u| {
+                let user: serde_json::Value = serde_json::from_slice(u.json()).unwrap();
+                user["email"].as_str().unwrap().to_owned()
+            })
+            .collect()
     }
 
     #[test]
