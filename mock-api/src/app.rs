@@ -103,7 +103,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     if let Some(spec) = &config.spec {
         let mut options = spec.options.clone();
         options.random_seed = config.seed;
-        let engine = SpecEngine::new(spec.api.clone(), &spec.root, &options, clock.clone())?;
+        let engine = SpecEngine::new(spec.api.clone(), spec.root.clone(), &options, clock.clone())?;
         let documented = Documented::loaded(spec.api.clone(), &engine.base);
         let mock = Arc::new(Mock::new(&settings, engine.control(), clock, documented)?);
         return Ok(App {

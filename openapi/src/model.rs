@@ -247,8 +247,10 @@ pub fn essence(media_type: &str) -> String {
 
 /// `application/json` or any `+json` type.
 pub fn is_json(media_type: &str) -> bool {
-    let essence = essence(media_type);
-    essence == "application/json" || essence.ends_with("+json")
+    // Compared in place, not through `essence`: the mock asks this on every request.
+    let essence = media_type.split(';').next().unwrap_or("").trim().as_bytes();
+    essence.eq_ignore_ascii_case(b"application/json")
+        || (essence.len() >= 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json"))
 }
 
 impl fmt::Display for StatusKey {
@@ -284,7 +286,27 @@ pub fn template_matches(template: &str, concrete: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::template_matches;
+    use super::{is_json, template_matches};
+
+    #[test]
+    fn json_media_types() {
+        for json in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/problem+json ",
+            "application/vnd.api+JSON",
+        ] {
+            assert!(is_json(json), "{json}");
+        }
+        for other in [
+            "text/plain",
+            "application/jsonp",
+            "application/x-www-form-urlencoded",
+            "",
+        ] {
+            assert!(!is_json(other), "{other}");
+        }
+    }
 
     #[test]
     fn templates_match_concrete_paths() {

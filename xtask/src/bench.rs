@@ -335,18 +335,23 @@ fn stub_kinds(mock: &Path, pins: &Pins, seconds: u64) -> Result<String> {
         &["--port", "0", "--stubs", &file.to_string_lossy()],
         pins.server,
     )?;
-    let mut runs = Vec::new();
-    for kind in ["plain", "sequence", "template"] {
-        let mut rounds = Vec::new();
-        for _ in 0..ROUNDS {
-            rounds.push(wrk(
+    let kinds = ["plain", "sequence", "template"];
+    // Rounds interleaved across the kinds, so that a drift of the machine's speed during the
+    // run weighs on each alike.
+    let mut rounds: Vec<Vec<WrkRun>> = vec![Vec::new(); kinds.len()];
+    for _ in 0..ROUNDS {
+        for (kind, kind_rounds) in kinds.iter().zip(&mut rounds) {
+            kind_rounds.push(wrk(
                 &server.url(&format!("/kinds/{kind}/o-1")),
                 CONNECTIONS,
                 seconds,
                 pins.load,
             )?);
         }
-        let run = median(rounds);
+    }
+    let mut runs = Vec::new();
+    for (kind, kind_rounds) in kinds.into_iter().zip(rounds) {
+        let run = median(kind_rounds);
         eprintln!("a {kind} stub: {:.0} req/s", run.rps);
         runs.push((kind, run));
     }
@@ -359,7 +364,7 @@ fn stub_kinds(mock: &Path, pins: &Pins, seconds: u64) -> Result<String> {
     );
     let _ = writeln!(
         out,
-        "One `mock-api --stubs` server with three stubs on `GET /kinds/KIND/{{id}}`: a plain response, a sequence of two answered in turn (`then: cycle`), and a body with a template (`{{{{ path.id }}}}`).\n"
+        "One `mock-api --stubs` server with three stubs on `GET /kinds/KIND/{{id}}`: a plain response, a sequence of two answered in turn (`then: cycle`), and a body with a template (`{{{{ path.id }}}}`); median of {ROUNDS} rounds, interleaved across the three.\n"
     );
     let _ = writeln!(out, "| stub | req/s | × plain | p99 |");
     let _ = writeln!(out, "| --- | ---: | ---: | ---: |");

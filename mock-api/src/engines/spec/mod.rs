@@ -19,6 +19,7 @@ pub mod values;
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
+use axum::body::Bytes;
 use serde_json::{Value, json};
 
 use openapi::generate::wire::param_text;
@@ -68,8 +69,8 @@ pub struct SpecEngine {
     clock: Arc<Clock>,
     /// `""` or a path such as `/api/v3`, without a trailing slash.
     pub base: String,
-    /// The document as given, as JSON and as YAML text.
-    document: (String, String),
+    /// The document as given, served as JSON and as YAML text.
+    document: Document,
     credentials: Vec<String>,
     /// Lines to print at start: operations left out, notes of the loader.
     pub warnings: Vec<String>,
@@ -93,10 +94,31 @@ pub fn server_path(url: &str) -> String {
     }
 }
 
+/// The document as given, written as JSON and as YAML at its first request (a large
+/// document's YAML takes longer to write than the rest of the start).
+#[derive(Debug)]
+struct Document {
+    root: Arc<Value>,
+    json: OnceLock<Bytes>,
+    yaml: OnceLock<Bytes>,
+}
+
+impl Document {
+    fn json(&self) -> Bytes {
+        let text = || Bytes::from(serde_json::to_vec(&*self.root).unwrap_or_default());
+        self.json.get_or_init(text).clone()
+    }
+
+    fn yaml(&self) -> Bytes {
+        let text = || Bytes::from(yaml_serde::to_string(&*self.root).unwrap_or_default());
+        self.yaml.get_or_init(text).clone()
+    }
+}
+
 impl SpecEngine {
     pub fn new(
         api: Arc<Api>,
-        root: &Value,
+        root: Arc<Value>,
         options: &Options,
         clock: Arc<Clock>,
     ) -> Result<Arc<SpecEngine>, SpecError> {
@@ -126,10 +148,11 @@ impl SpecEngine {
         let model = resources::infer(&api);
         let routes = Routes::new(&api);
         let judges = api.operations.iter().map(|_| OnceLock::new()).collect();
-        let document = (
-            root.to_string(),
-            yaml_serde::to_string(root).unwrap_or_default(),
-        );
+        let document = Document {
+            root,
+            json: OnceLock::new(),
+            yaml: OnceLock::new(),
+        };
         let empty = Data::new(Stored::default(), options.random_seed);
         let mut engine = SpecEngine {
             api,
@@ -343,8 +366,13 @@ mod tests {
         .unwrap();
         let at = crate::core::clock::parse("2026-01-01T00:00:00Z").unwrap();
         let clock = Arc::new(Clock::new(Some(at)));
-        let engine =
-            SpecEngine::new(Arc::new(api), &json!({}), &Options::default(), clock).unwrap();
+        let engine = SpecEngine::new(
+            Arc::new(api),
+            Arc::new(json!({})),
+            &Options::default(),
+            clock,
+        )
+        .unwrap();
         let data = Data::new(Stored::default(), None);
         let mut stored = Stored::default();
         let (_, item) = engine

@@ -48,7 +48,8 @@ fn with_headers(
 }
 
 fn json_body(media: &str, value: &Value) -> Response {
-    let mut response = Response::new(Body::from(value.to_string()));
+    // `to_vec`, not `to_string`: Display goes through the formatting machinery.
+    let mut response = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
     let media = HeaderValue::from_str(media)
         .unwrap_or_else(|_| HeaderValue::from_static("application/json"));
     response.headers_mut().insert(header::CONTENT_TYPE, media);
