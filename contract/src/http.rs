@@ -230,14 +230,7 @@ fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         return "timed out waiting for the response".to_owned();
     }
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    openapi::error::with_causes(error)
 }
 
 pub fn excerpt(body: &[u8]) -> String {

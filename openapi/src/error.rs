@@ -29,6 +29,19 @@ pub enum LoadError {
     Schema { pointer: String, message: String },
 }
 
+/// An error with its causes, which is where the useful words are (`error sending request`
+/// says little; `invalid peer certificate: UnknownIssuer` says why).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// A JSON pointer token: `~` and `/` escaped.
 pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")

@@ -1,5 +1,6 @@
 //! The checker over HTTPS, however it is built: a private CA with `--cacert`, `--insecure`,
-//! a client certificate (mTLS), and the TLS choice made in contract's own manifest.
+//! a client certificate (mTLS), and the TLS choice made in contract's own manifest; and the
+//! mock fetching its document over HTTPS.
 
 use std::path::PathBuf;
 
@@ -115,17 +116,77 @@ fn bad_tls_files_are_exit_2() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Built alone or with the workspace, the checker's rustls has the provider it names: the
-/// choice is in contract's own manifest, not left to what else the workspace builds.
+/// `mock-api --spec https://...` fetches its document over TLS, trusting the system's roots
+/// (here the test CA, through `SSL_CERT_FILE`), and refuses a server it cannot trust with
+/// exit 2 and the URL named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mock_fetches_its_document_over_https() {
+    let document =
+        std::fs::read_to_string(tests::root().join("tests/fixtures/real/petstore3.yaml")).unwrap();
+    let router = axum::Router::new().route(
+        "/openapi.yaml",
+        axum::routing::get(move || async move { document }),
+    );
+    let addr = planted::serve_tls(router, false).await;
+    let url = format!("https://localhost:{}/openapi.yaml", addr.port());
+    let named = url.clone();
+    let spawn = move |trusted: bool| {
+        let mut command = std::process::Command::new(tests::binary("mock-api"));
+        command.args(["--port", "0", "--spec", &url]);
+        match trusted {
+            true => command.env("SSL_CERT_FILE", fixture("ca.pem")),
+            false => command.env_remove("SSL_CERT_FILE"),
+        };
+        command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut served = spawn(true);
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(served.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _ = served.kill();
+    let _ = served.wait();
+    assert!(
+        line.starts_with("mock-api listening on http://127.0.0.1:"),
+        "{line:?}"
+    );
+    assert!(
+        line.trim_end().ends_with("/api/v3"),
+        "the document's base: {line:?}"
+    );
+    let refused = tokio::task::spawn_blocking(move || spawn(false).wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&named), "{stderr}");
+}
+
+/// Built alone or with the workspace, the checker's and the mock's rustls have the provider
+/// they name: the choice is in each package's own manifest, not left to what else the
+/// workspace builds.
 #[test]
-fn contract_alone_chooses_its_tls() {
+fn contract_and_mock_alone_choose_their_tls() {
+    for package in ["contract", "mock-api"] {
+        tls_of_package(package);
+    }
+}
+
+fn tls_of_package(package: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = std::process::Command::new(cargo)
         .args([
             "tree",
             "--offline",
             "-p",
-            "contract",
+            package,
             "-e",
             "features",
             "-i",
@@ -142,10 +203,13 @@ fn contract_alone_chooses_its_tls() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(tree.contains("rustls feature \"ring\""), "{tree}");
+    assert!(
+        tree.contains("rustls feature \"ring\""),
+        "{package}: {tree}"
+    );
     assert!(
         tree.contains("reqwest feature \"rustls-no-provider\""),
-        "{tree}"
+        "{package}: {tree}"
     );
     assert_eq!(
         contract::tls::provider().cipher_suites.len(),

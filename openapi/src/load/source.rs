@@ -152,7 +152,7 @@ pub async fn read_text(client: &reqwest::Client, url: &Url) -> Result<String, Lo
                 .get(url.clone())
                 .send()
                 .await
-                .map_err(|e| LoadError::Read(name.clone(), e.to_string()))?;
+                .map_err(|e| LoadError::Read(name.clone(), crate::error::with_causes(&e)))?;
             if !response.status().is_success() {
                 return Err(LoadError::Read(
                     name,
@@ -163,7 +163,7 @@ pub async fn read_text(client: &reqwest::Client, url: &Url) -> Result<String, Lo
             while let Some(chunk) = response
                 .chunk()
                 .await
-                .map_err(|e| LoadError::Read(name.clone(), e.to_string()))?
+                .map_err(|e| LoadError::Read(name.clone(), crate::error::with_causes(&e)))?
             {
                 if bytes.len() as u64 + chunk.len() as u64 > MAX_DOCUMENT_BYTES {
                     return Err(too_big());

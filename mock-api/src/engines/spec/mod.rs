@@ -78,7 +78,26 @@ pub struct SpecEngine {
 
 /// Reads the document at a path or http URL, as the shared model and as it was written.
 pub async fn load(location: &str) -> Result<(Api, Value), openapi::LoadError> {
-    openapi::load_with_root(&reqwest::Client::new(), location).await
+    let client = client().map_err(|e| openapi::LoadError::Read(location.to_owned(), e))?;
+    openapi::load_with_root(&client, location).await
+}
+
+/// The client that fetches a document given as a URL: HTTPS is rustls with the `ring`
+/// provider and the system's roots (on Linux, `SSL_CERT_FILE` names others), set up here so
+/// that the mock built alone speaks it as well.
+fn client() -> Result<reqwest::Client, String> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_platform_verifier()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .build()
+        .map_err(|e| format!("TLS setup: {e}"))
 }
 
 /// The path of a server URL: `https://host/api/v3/` is `/api/v3`; variables make it `""`.
