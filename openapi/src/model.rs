@@ -23,12 +23,32 @@ pub struct Api {
     pub schemas: Schemas,
     /// What of the document is not used, said once (webhooks, say).
     pub notes: Vec<String>,
-    /// The method and path of every operation of the document left out of `operations` (by
-    /// [`Api::retain_operations`]): still documented, so never probed as undocumented.
+    /// The method and path of every operation of the document left out of `operations` (set
+    /// aside by the loader, or by [`Api::retain_operations`]): still documented, so never
+    /// probed as undocumented.
     pub left_out: Vec<(Method, String)>,
+    /// The operations the loader could not make checkable (a schema the validator cannot
+    /// compile, a body only in media types no request can be made in), kept whole: a mock
+    /// still answers them from their documented responses.
+    pub set_aside: Vec<SetAside>,
+}
+
+/// An operation left out of [`Api::operations`], and why (its links dropped).
+#[derive(Debug, Clone)]
+pub struct SetAside {
+    pub operation: Operation,
+    pub why: String,
 }
 
 impl Api {
+    /// Every operation the document has: the checkable ones (numbered as in `operations`),
+    /// then those set aside.
+    pub fn documented_operations(&self) -> impl Iterator<Item = &Operation> {
+        self.operations
+            .iter()
+            .chain(self.set_aside.iter().map(|s| &s.operation))
+    }
+
     /// Keeps the operations for which `keep` is true (`--include-path` and the like), links
     /// renumbered.
     pub fn retain_operations(&mut self, keep: impl Fn(&Operation) -> bool) {

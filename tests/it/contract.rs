@@ -614,3 +614,39 @@ fn cli_filters_operations() {
     let (code, _, stderr) = contract_cli(&["check", "--include-path-regex", "("]);
     assert_eq!(code, Some(2), "{stderr}");
 }
+
+/// An operation the loader sets aside (a body only in XML) is still documented: its method
+/// is never probed as unsupported on a path the checker does check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_set_aside_is_not_probed_as_unsupported() {
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: orders, version: "1"}
+paths:
+  /orders:
+    get:
+      responses:
+        "200":
+          description: the orders
+          content:
+            application/json:
+              schema: {type: array, items: {type: string}}
+    post:
+      requestBody:
+        required: true
+        content:
+          application/xml:
+            schema: {type: object}
+      responses:
+        "201": {description: made}
+"#;
+    let router = axum::Router::new().route(
+        "/orders",
+        axum::routing::get(|| async { axum::Json(serde_json::json!(["o-1"])) })
+            .post(|| async { axum::http::StatusCode::CREATED }),
+    );
+    let addr = planted::serve(router).await;
+    let report = run_contract(SPEC, contract_options(&format!("http://{addr}"), 1, 20)).await;
+    assert_eq!(found(&report), Default::default(), "{:?}", report.failures);
+    assert_eq!(report.operations.len(), 1, "only GET /orders is checked");
+}

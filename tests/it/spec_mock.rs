@@ -571,3 +571,81 @@ fn documents_it_cannot_serve_are_refused_at_start() {
     ]);
     assert!(said.contains("/pets[0]"), "{said}");
 }
+
+/// Operations the loader sets aside (a schema the validator cannot compile, a body only in
+/// XML) are still answered, from their documented examples, and named at start.
+#[tokio::test]
+async fn operations_set_aside_are_answered_from_their_examples() {
+    const DOCUMENT: &str = r#"
+openapi: 3.0.3
+info: {title: aside, version: "1"}
+paths:
+  /codes:
+    get:
+      responses:
+        "200":
+          description: a code
+          content:
+            application/json:
+              schema: {type: string, pattern: "(unclosed"}
+              example: A-1
+  /orders:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/xml:
+            schema: {type: object}
+      responses:
+        "201":
+          description: made
+          content:
+            application/json:
+              schema: {type: object, properties: {id: {type: integer}}}
+              example: {id: 7}
+  /health:
+    get:
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object}
+              example: {ok: true}
+"#;
+    let dir = tests::temp_dir("spec-aside");
+    let spec = dir.join("aside.yaml");
+    std::fs::write(&spec, DOCUMENT).unwrap();
+    let (mut child, url) = tests::spawn_mock(
+        &["--spec", spec.to_str().unwrap()],
+        std::process::Stdio::piped(),
+    );
+    let client = reqwest::Client::new();
+    let code = client.get(format!("{url}/codes")).send().await.unwrap();
+    assert_eq!(code.status(), 200);
+    assert_eq!(code.json::<Value>().await.unwrap(), json!("A-1"));
+    let order = client
+        .post(format!("{url}/orders"))
+        .header("content-type", "application/xml")
+        .body("<order/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(order.status(), 201);
+    assert_eq!(order.json::<Value>().await.unwrap(), json!({"id": 7}));
+    let health = client.get(format!("{url}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("GET /codes is answered from its documented examples only"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("POST /orders is answered from its documented examples only"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("/health"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

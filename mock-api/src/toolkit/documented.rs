@@ -110,8 +110,7 @@ impl Documented {
             .map_err(|e| ChoiceError::Document(e.to_owned()))?;
         let relative = path.strip_prefix(self.base.as_str()).unwrap_or(path);
         let operation = api
-            .operations
-            .iter()
+            .documented_operations()
             .find(|o| o.method.as_str() == method.as_str() && o.serves(relative))
             .ok_or_else(|| ChoiceError::NoOperation(format!("{method} {path}")))?;
         let label = operation.label();
@@ -231,8 +230,7 @@ impl Documented {
         };
         let path = if path.is_empty() { "/" } else { path };
         let operations: Vec<&openapi::Operation> = api
-            .operations
-            .iter()
+            .documented_operations()
             .filter(|o| path_fits(path, &o.path))
             .filter(|o| any || o.method.as_str() == method)
             .collect();

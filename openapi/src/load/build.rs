@@ -13,7 +13,7 @@ use crate::load::refs::{At, fields, follow, target};
 use crate::load::source::Documents;
 use crate::model::{
     Api, Body, Encoding, LinkSpec, Location, Operation, Param, ResponseSpec, SecurityKind,
-    SecurityScheme, StatusKey, essence, is_json,
+    SecurityScheme, SetAside, StatusKey, essence, is_json,
 };
 use crate::schema::normalize::{Builder, Dialect};
 use crate::schema::{Direction, Schemas};
@@ -148,7 +148,7 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
     let schemas = Schemas::new(arena.slots, arena.origins);
     // Compile every schema now: an operation with one the validator cannot compile is left
     // out, with a note saying where, and the rest of the document is checked.
-    let broken: Vec<bool> = operations
+    let broken: Vec<Option<String>> = operations
         .iter()
         .map(|operation| {
             let requests = operation
@@ -162,19 +162,32 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
                 .iter()
                 .flat_map(|(_, r)| r.content.iter().filter_map(|(_, s)| s.as_ref()))
                 .map(|schema| schemas.validator(schema, Direction::Response));
-            match requests.chain(responses).find_map(Result::err) {
-                Some(error) => {
-                    notes.push(format!("{}: not checked: {error}", operation.label()));
-                    true
-                }
-                None => false,
-            }
+            let error = requests.chain(responses).find_map(Result::err)?;
+            notes.push(format!("{}: not checked: {error}", operation.label()));
+            Some(error.to_string())
         })
         .collect();
-    let keep: Vec<bool> = broken
+    let mut set_aside = Vec::new();
+    let mut keep = Vec::new();
+    for (index, (operation, broken)) in operations.iter().zip(broken).enumerate() {
+        let why = match (broken, unsendable.contains(&index)) {
+            (Some(error), _) => error,
+            (None, true) => "its body is only in media types no request can be made in".to_owned(),
+            (None, false) => {
+                keep.push(true);
+                continue;
+            }
+        };
+        keep.push(false);
+        let mut operation = operation.clone();
+        for (_, response) in &mut operation.responses {
+            response.links.clear();
+        }
+        set_aside.push(SetAside { operation, why });
+    }
+    let left_out = set_aside
         .iter()
-        .enumerate()
-        .map(|(index, broken)| !broken && !unsendable.contains(&index))
+        .map(|s| (s.operation.method.clone(), s.operation.path.clone()))
         .collect();
     let operations = crate::model::keep_operations(operations, &keep);
     Ok(Api {
@@ -186,7 +199,8 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
         security_schemes,
         schemas,
         notes,
-        left_out: Vec::new(),
+        left_out,
+        set_aside,
     })
 }
 

@@ -189,8 +189,9 @@ impl Schemas {
     /// Whether `instance` satisfies the schema; a schema that does not compile accepts all,
     /// since every schema of an operation was compiled when the document was loaded.
     pub fn is_valid(&self, schema: &Value, direction: Direction, instance: &Value) -> bool {
+        // As documented: accepting is what lets a mock answer a set-aside operation's examples.
         self.validator(schema, direction)
-            .is_ok_and(|v| v.is_valid(instance))
+            .map_or(true, |v| v.is_valid(instance))
     }
 
     /// The violations of `instance`, each with where it is.

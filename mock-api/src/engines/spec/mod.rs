@@ -158,10 +158,14 @@ impl SpecEngine {
         // The loader's notes speak of what a checker can send; the mock says only what it
         // does not serve.
         let warnings: Vec<String> = api
-            .left_out
+            .set_aside
             .iter()
-            .map(|(method, path)| {
-                format!("{method} {path} is not served: its schemas cannot be compiled")
+            .map(|aside| {
+                format!(
+                    "{} is answered from its documented examples only, unchecked and without state: {}",
+                    aside.operation.label(),
+                    aside.why
+                )
             })
             .collect();
         let model = resources::infer(&api);

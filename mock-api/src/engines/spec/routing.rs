@@ -3,7 +3,7 @@
 
 use axum::http::Method;
 
-use openapi::model::Api;
+use openapi::model::{Api, Operation};
 
 /// One segment of a template: literal text, or a parameter with fixed text around it
 /// (`{id}`, `v{major}.json`).
@@ -86,15 +86,18 @@ pub fn percent_decode(text: &str) -> String {
 }
 
 impl Routes {
+    /// The routes of the document's operations, numbered as in `api.operations`, then of the
+    /// operations set aside, numbered on from there.
     pub fn new(api: &Api) -> Routes {
+        let operations: Vec<&Operation> = api.documented_operations().collect();
         let mut routes: Vec<Route> = Vec::new();
-        for (at, operation) in api.operations.iter().enumerate() {
+        for (at, operation) in operations.iter().enumerate() {
             let method =
                 Method::from_bytes(operation.method.as_str().as_bytes()).unwrap_or(Method::GET);
             match routes.iter_mut().find(|r| {
                 r.operations
                     .first()
-                    .is_some_and(|(_, o)| api.operations[*o].path == operation.path)
+                    .is_some_and(|(_, o)| operations[*o].path == operation.path)
             }) {
                 Some(route) => route.operations.push((method, at)),
                 None => {
