@@ -6,12 +6,14 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::response::IntoResponse;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -22,15 +24,15 @@ use tower_http::timeout::TimeoutBody;
 
 use crate::app::Config;
 use crate::core::error::AppError;
-use crate::core::peer::{Activity, Peer};
+use crate::core::peer::{Activity, InFlight, Peer};
 use crate::toolkit::{Intercept, Mock};
 
 /// How the server treats connections: every wait has a deadline, and their number a cap.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Longest wait between the frames of a request's body, and longest a connection may
-    /// stay idle (no request in flight, nothing written: half a head, or nothing between
-    /// requests) before it is closed, within a quarter more.
+    /// stay idle (no request in flight, an answer counting until it is written out: half a
+    /// head, or nothing between requests) before it is closed, within a quarter more.
     pub read_timeout: Duration,
     /// After a shutdown signal, how long requests in flight may take before they are cut off.
     pub shutdown_grace: Duration,
@@ -119,7 +121,6 @@ pub async fn serve_with(
                 let served = served.clone();
                 let in_flight = watched.request();
                 async move {
-                    let _in_flight = in_flight;
                     // A body known to be empty needs no deadline, and keeps its size hint, which
                     // spares the layer collecting it.
                     let request =
@@ -127,10 +128,14 @@ pub async fn serve_with(
                             Some(0) => Body::new(body),
                             _ => Body::new(TimeoutBody::new(read_timeout, body)),
                         });
-                    if let Some(error) = oversized(&request) {
-                        return Ok::<_, Infallible>(error.into_response());
-                    }
-                    served.oneshot(request).await
+                    let response = match oversized(&request) {
+                        Some(error) => error.into_response(),
+                        None => served.oneshot(request).await?,
+                    };
+                    Ok::<_, Infallible>(response.map(|body| Guarded {
+                        body,
+                        _in_flight: in_flight,
+                    }))
                 }
             });
         let connection =
@@ -154,6 +159,33 @@ pub async fn serve_with(
         tracing::warn!("requests still in flight after the shutdown grace period were cut off");
     }
     Ok(())
+}
+
+/// A response body that keeps its request in flight until it is written out (or dropped):
+/// a slow answer, a body dribbled by a fault, is never taken for an idle connection.
+struct Guarded {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for Guarded {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// Completes once a connection has been idle for `limit`: no request in flight, none
