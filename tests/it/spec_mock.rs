@@ -649,3 +649,48 @@ paths:
     assert!(!stderr.contains("/health"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A form body is typed by the schema even where the operation also takes JSON, and the most
+/// concrete path decides the methods a path has (as Schemathesis checks them).
+#[tokio::test]
+async fn forms_are_typed_and_the_concrete_path_decides() {
+    let mock = SpecMock::start("petstore3.yaml", Options::default());
+    let url = mock.server.url();
+    let client = reqwest::Client::new();
+    let order = client
+        .post(format!("{url}/store/order"))
+        .header("api_key", "k")
+        .form(&[
+            ("id", "10"),
+            ("petId", "7"),
+            ("quantity", "2"),
+            ("complete", "false"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(order.status(), 200);
+    let order: Value = order.json().await.unwrap();
+    assert_eq!(
+        (&order["id"], &order["quantity"], &order["complete"]),
+        (&json!(10), &json!(2), &json!(false)),
+        "{order}"
+    );
+    let bad = client
+        .post(format!("{url}/store/order"))
+        .header("api_key", "k")
+        .form(&[("quantity", "many")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    // `/user/logout` has only GET: not the PUT and DELETE of `/user/{username}` beside it.
+    let put = client
+        .put(format!("{url}/user/logout"))
+        .header("api_key", "k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 405);
+    assert_eq!(put.headers()["allow"], "GET");
+}

@@ -180,30 +180,34 @@ impl BodyJudge {
     pub fn as_seen(&self, value: &Value) -> Value {
         match self.encoding {
             Encoding::Json => value.clone(),
-            Encoding::Form | Encoding::Multipart => {
-                // Anything but an object encodes as no fields at all.
-                let Value::Object(map) = value else {
-                    return Value::Object(Map::new());
-                };
-                let mut seen = Map::new();
-                for (name, field) in map {
-                    let shape = self.fields.iter().find(|(n, _)| n == name).map(|(_, s)| s);
-                    let text = field_text(field);
-                    let read = match (shape, field) {
-                        (Some(Shape::Array(items)), Value::Array(values)) => Value::Array(
-                            values
-                                .iter()
-                                .map(|v| items.coerce(&field_text(v)))
-                                .collect(),
-                        ),
-                        (Some(shape), _) => shape.coerce(&text),
-                        (None, _) => json!(text),
-                    };
-                    seen.insert(name.clone(), read);
-                }
-                Value::Object(seen)
-            }
+            Encoding::Form | Encoding::Multipart => self.form_seen(value),
         }
+    }
+
+    /// Form fields (text, or repeated text) as a server typed by the schema reads them,
+    /// whichever media type the body was chosen in: a document may accept JSON and a form.
+    pub fn form_seen(&self, value: &Value) -> Value {
+        // Anything but an object encodes as no fields at all.
+        let Value::Object(map) = value else {
+            return Value::Object(Map::new());
+        };
+        let mut seen = Map::new();
+        for (name, field) in map {
+            let shape = self.fields.iter().find(|(n, _)| n == name).map(|(_, s)| s);
+            let text = field_text(field);
+            let read = match (shape, field) {
+                (Some(Shape::Array(items)), Value::Array(values)) => Value::Array(
+                    values
+                        .iter()
+                        .map(|v| items.coerce(&field_text(v)))
+                        .collect(),
+                ),
+                (Some(shape), _) => shape.coerce(&text),
+                (None, _) => json!(text),
+            };
+            seen.insert(name.clone(), read);
+        }
+        Value::Object(seen)
     }
 
     pub fn accepts(&self, value: &Value) -> bool {

@@ -120,10 +120,11 @@ impl Routes {
     }
 
     /// The operation for `method` on `path` (relative to the base path). `HEAD` is served
-    /// by a `GET` when the document has no `HEAD`.
+    /// by a `GET` when the document has no `HEAD`. As OpenAPI says, the most concrete path
+    /// that matches decides: `POST /pet/findByStatus` is a 405 (its path has only `GET`), not
+    /// `POST /pet/{petId}` with the id `findByStatus`.
     pub fn find(&self, method: &Method, path: &str) -> Found {
         let parts: Vec<&str> = path.split('/').skip(1).collect();
-        let mut allowed: Vec<Method> = Vec::new();
         for route in &self.routes {
             let Some(params) = capture(&route.segments, &parts) else {
                 continue;
@@ -139,15 +140,14 @@ impl Routes {
                 true => pick(&Method::GET),
                 false => None,
             });
-            match operation {
-                Some(operation) => return Found::Operation(Matched { operation, params }),
-                None => allowed.extend(route.operations.iter().map(|(m, _)| m.clone())),
-            }
+            return match operation {
+                Some(operation) => Found::Operation(Matched { operation, params }),
+                None => {
+                    Found::WrongMethod(route.operations.iter().map(|(m, _)| m.clone()).collect())
+                }
+            };
         }
-        match allowed.is_empty() {
-            true => Found::NotFound,
-            false => Found::WrongMethod(allowed),
-        }
+        Found::NotFound
     }
 }
 
@@ -191,6 +191,8 @@ mod tests {
             r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
                 "/users/{id}": {"get": {"responses": {"200": {"description": "ok"}}}},
                 "/users/me": {"get": {"responses": {"200": {"description": "ok"}}}},
+                "/pets/{id}": {"post": {"responses": {"200": {"description": "ok"}}}},
+                "/pets/search": {"get": {"responses": {"200": {"description": "ok"}}}},
                 "/files/{name}.json": {"delete": {"responses": {"204": {"description": "ok"}}}}
             }}"#,
         )
@@ -216,5 +218,11 @@ mod tests {
             routes.find(&Method::GET, "/nothing"),
             Found::NotFound
         ));
+        // The concrete path decides: its methods only, not the template's beside it.
+        match routes.find(&Method::POST, "/pets/search") {
+            Found::WrongMethod(allowed) => assert_eq!(allowed, [Method::GET]),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(found(Method::POST, "/pets/7").unwrap().0, "/pets/{id}");
     }
 }
