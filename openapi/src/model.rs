@@ -21,8 +21,13 @@ pub struct Api {
     pub operations: Vec<Operation>,
     pub security_schemes: Vec<SecurityScheme>,
     pub schemas: Schemas,
-    /// What of the document is not used, said once (webhooks, say).
+    /// What of the document is not used, said once (webhooks, say), [`Api::repairs`]
+    /// included.
     pub notes: Vec<String>,
+    /// How the loader read the document where it is not what the text says (a keyword of
+    /// the wrong type read as meant, a part it could not use dropped), each with its JSON
+    /// pointer: every tool says these alike.
+    pub repairs: Vec<String>,
     /// The method and path of every operation of the document left out of `operations` (set
     /// aside by the loader, or by [`Api::retain_operations`]): still documented, so never
     /// probed as undocumented.
@@ -209,6 +214,9 @@ pub struct Operation {
     pub secured: bool,
     /// Where the operation is in the document (`#/paths/~1pets/get`).
     pub pointer: String,
+    /// The path key as the document writes it, where that is not the path: AWS's
+    /// `/#X-Amz-Target=...` or `/?Action=...`, read as the path before `#` or `?`.
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +229,11 @@ pub enum StatusKey {
 impl Operation {
     /// `GET /api/users/{id}`: how reports name the operation.
     pub fn label(&self) -> String {
-        format!("{} {}", self.method, self.path)
+        format!(
+            "{} {}",
+            self.method,
+            self.key.as_deref().unwrap_or(&self.path)
+        )
     }
 
     /// Whether a concrete path is one this operation's template describes.

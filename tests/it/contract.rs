@@ -436,14 +436,14 @@ fn cli_exit_status_2_on_usage_spec_and_connection_errors() {
         "v12.yaml",
         "swagger: '1.2'\ninfo: {title: t, version: '1'}\npaths: {}\n",
     );
-    let dangling = write(
-        "dangling.yaml",
-        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200': {$ref: 'missing.yaml#/Ok'}\n",
-    );
+    let not_openapi = write("notes.yaml", "title: shopping\nitems: [milk]\n");
     let cases: [(&[&str], &str); 9] = [
         (&["check", "--spec", &v40], "OpenAPI 4.0.0 is not supported"),
         (&["check", "--spec", &v12], "OpenAPI 1.2 is not supported"),
-        (&["check", "--spec", &dangling], "missing.yaml"),
+        (
+            &["check", "--spec", &not_openapi],
+            "this is not an OpenAPI document",
+        ),
         (
             &["check", "--spec", "/nonexistent/spec.yaml"],
             "cannot read /nonexistent/spec.yaml",

@@ -572,8 +572,9 @@ fn documents_it_cannot_serve_are_refused_at_start() {
     assert!(said.contains("/pets[0]"), "{said}");
 }
 
-/// Operations the loader sets aside (a schema the validator cannot compile, a body only in
-/// XML) are still answered, from their documented examples, and named at start.
+/// Operations the loader sets aside (a body only in XML) are still answered, from their
+/// documented examples, and named at start; a pattern no engine compiles costs only itself,
+/// with a note, and its operation is served as any other.
 #[tokio::test]
 async fn operations_set_aside_are_answered_from_their_examples() {
     const DOCUMENT: &str = r#"
@@ -623,7 +624,7 @@ paths:
     let client = reqwest::Client::new();
     let code = client.get(format!("{url}/codes")).send().await.unwrap();
     assert_eq!(code.status(), 200);
-    assert_eq!(code.json::<Value>().await.unwrap(), json!("A-1"));
+    assert!(code.json::<Value>().await.unwrap().is_string());
     let order = client
         .post(format!("{url}/orders"))
         .header("content-type", "application/xml")
@@ -639,9 +640,10 @@ paths:
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("GET /codes is answered from its documented examples only"),
+        stderr.contains("note: #/paths/~1codes/get/responses/200/content/application~1json/schema/pattern: the pattern does not compile"),
         "{stderr}"
     );
+    assert!(!stderr.contains("GET /codes is answered"), "{stderr}");
     assert!(
         stderr.contains("POST /orders is answered from its documented examples only"),
         "{stderr}"

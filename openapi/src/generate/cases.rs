@@ -372,7 +372,7 @@ impl<'a> Plan<'a> {
             }
         }
         if let (Some(body), Payload::Json(base_body)) = (&self.operation.body, &base.body) {
-            for (pointer, schema) in self.body_fields(&body.schema) {
+            for (pointer, schema, _) in self.body_fields(&body.schema) {
                 for (value, _) in self.boundaries(&schema, false) {
                     let mut changed = base_body.clone();
                     if set_pointer(&mut changed, &pointer, value) {
@@ -452,7 +452,7 @@ impl<'a> Plan<'a> {
         if body.encoding != Encoding::Json {
             return cases;
         }
-        for (pointer, schema) in self.body_fields(&body.schema) {
+        for (pointer, schema, _) in self.body_fields(&body.schema) {
             let mut nulled = base_body.clone();
             if set_pointer(&mut nulled, &pointer, Value::Null) && self.body_is_valid(body, &nulled)
             {
@@ -623,27 +623,36 @@ impl<'a> Plan<'a> {
         let (Some(body), Payload::Json(base_body)) = (&self.operation.body, &base.body) else {
             return cases;
         };
-        let mut body_case = |value: Value, what: String| {
+        // A body the validator refuses, with what makes it so.
+        let mut refused = |value: Value, kind: Kind| {
             if !self.body_is_valid(body, &value) {
                 cases.push(Case {
-                    kind: Kind::Negative(what),
+                    kind,
                     body: Payload::Json(value),
                     ..base.clone()
                 });
             }
         };
         for (value, what) in self.mutations(&body.schema) {
-            body_case(value, format!("body {what}"));
+            refused(value, Kind::Negative(format!("body {what}")));
         }
-        for (pointer, schema) in self.body_fields(&body.schema) {
+        for (pointer, schema, lifted) in self.body_fields(&body.schema) {
             let mut without = base_body.clone();
             if remove_pointer(&mut without, &pointer) {
-                body_case(without, format!("body{pointer} missing"));
+                let kind = match lifted {
+                    // Required only by a repair of the document (`required: true` on the
+                    // property): a server may read the document either way.
+                    true => Kind::Edge(format!(
+                        "body{pointer} missing (its `required: true` was repaired)"
+                    )),
+                    false => Kind::Negative(format!("body{pointer} missing")),
+                };
+                refused(without, kind);
             }
             for (value, what) in self.mutations(&schema) {
                 let mut changed = base_body.clone();
                 if set_pointer(&mut changed, &pointer, value) {
-                    body_case(changed, format!("body{pointer} {what}"));
+                    refused(changed, Kind::Negative(format!("body{pointer} {what}")));
                 }
             }
         }
@@ -655,7 +664,10 @@ impl<'a> Plan<'a> {
         if closed && base_body.is_object() {
             let mut extra = base_body.clone();
             extra["unexpected_property"] = json!(1);
-            body_case(extra, "body has a property the schema forbids".to_owned());
+            refused(
+                extra,
+                Kind::Negative("body has a property the schema forbids".to_owned()),
+            );
         }
         let raw = |content_type: Option<&str>, bytes: &[u8], what: &str| Case {
             kind: Kind::Negative(what.to_owned()),
@@ -780,8 +792,9 @@ impl<'a> Plan<'a> {
     }
 
     /// The fields of an object body, by JSON pointer, with their schemas (one level down,
-    /// and one more inside nested objects).
-    fn body_fields(&self, schema: &Value) -> Vec<(String, Value)> {
+    /// and one more inside nested objects), and whether the loader lifted their
+    /// `required: true` into their parent.
+    fn body_fields(&self, schema: &Value) -> Vec<(String, Value, bool)> {
         let mut fields = Vec::new();
         collect_fields(self.schemas, schema, "", 0, &mut fields);
         fields
@@ -841,9 +854,12 @@ fn collect_fields(
     schema: &Value,
     prefix: &str,
     depth: usize,
-    out: &mut Vec<(String, Value)>,
+    out: &mut Vec<(String, Value, bool)>,
 ) {
     let resolved = schemas.resolve(schema);
+    let lifted = resolved
+        .get(crate::schema::repair::LIFTED_REQUIRED)
+        .and_then(Value::as_array);
     for (name, property) in resolved
         .get("properties")
         .and_then(Value::as_object)
@@ -854,7 +870,8 @@ fn collect_fields(
             continue;
         }
         let pointer = format!("{prefix}/{}", name.replace('~', "~0").replace('/', "~1"));
-        out.push((pointer.clone(), property.clone()));
+        let repaired = lifted.is_some_and(|names| names.iter().any(|n| n == name));
+        out.push((pointer.clone(), property.clone(), repaired));
         if depth < 1 && schema_type(schemas.resolve(property)) == "object" {
             collect_fields(schemas, property, &pointer, depth + 1, out);
         }

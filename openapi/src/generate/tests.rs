@@ -442,3 +442,60 @@ paths:
         .collect();
     assert_eq!(described, ["invalid: query parameter `limit` empty"]);
 }
+
+/// A property the document marks `required: true` (not a list in its parent) is always sent
+/// in valid cases, and leaving it out is an edge case, never blamed on a lax server.
+#[test]
+fn a_repaired_required_is_sent_and_its_absence_is_only_an_edge() {
+    let api = crate::parse(
+        r#"
+openapi: 3.0.0
+info: {title: t, version: '1'}
+paths:
+  /things:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                name: {type: string, required: true}
+                size: {type: integer}
+              required: [size]
+      responses: {'201': {description: ok}}
+"#,
+    )
+    .unwrap();
+    let plan = Plan::new(&api.schemas, &api.operations[0]);
+    let mut runner = runner();
+    let strategy = plan.positive();
+    for _ in 0..20 {
+        let case = strategy.new_tree(&mut runner).unwrap().current();
+        let Payload::Json(body) = &case.body else {
+            panic!("a JSON body")
+        };
+        assert!(
+            body.get("name").is_some() && body.get("size").is_some(),
+            "{body}"
+        );
+    }
+    let kinds: Vec<String> = plan
+        .negatives(&plan.base())
+        .iter()
+        .map(|c| c.kind.to_string())
+        .collect();
+    assert!(
+        kinds.contains(&"invalid: body/size missing".to_owned()),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&"edge: body/name missing (its `required: true` was repaired)".to_owned()),
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds.contains(&"invalid: body/name missing".to_owned()),
+        "{kinds:?}"
+    );
+}

@@ -253,6 +253,35 @@ fn generable_pattern(body: &str) -> bool {
         .is_ok_and(|hir| hir.properties().minimum_len().is_some())
 }
 
+/// How many repeats past its minimum a generated string takes of a pattern's repetition.
+const EXTRA_REPEATS: u32 = 8;
+
+/// A pattern with each repetition held to a few repeats past its minimum: every string it
+/// matches still matches the pattern, and `(...){0,256}` no longer makes strings of
+/// thousands of characters that are slow to make and to check.
+fn few_repeats(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
+    use regex_syntax::hir::{Capture, Hir, HirKind, Repetition};
+    match hir.kind() {
+        HirKind::Repetition(rep) => {
+            let cap = rep.min.saturating_add(EXTRA_REPEATS);
+            Hir::repetition(Repetition {
+                min: rep.min,
+                max: Some(rep.max.map_or(cap, |max| max.min(cap))),
+                greedy: rep.greedy,
+                sub: Box::new(few_repeats(&rep.sub)),
+            })
+        }
+        HirKind::Capture(capture) => Hir::capture(Capture {
+            index: capture.index,
+            name: capture.name.clone(),
+            sub: Box::new(few_repeats(&capture.sub)),
+        }),
+        HirKind::Concat(parts) => Hir::concat(parts.iter().map(few_repeats).collect()),
+        HirKind::Alternation(parts) => Hir::alternation(parts.iter().map(few_repeats).collect()),
+        _ => hir.clone(),
+    }
+}
+
 fn string(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
     let min = usize_of(schema, "minLength").unwrap_or(0);
     if min > MAX_LENGTH {
@@ -276,7 +305,13 @@ fn string(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
         if !generable_pattern(body) {
             return nothing();
         }
-        if let Ok(strategy) = proptest::string::string_regex(body) {
+        let parsed = regex_syntax::Parser::new()
+            .parse(body)
+            .map(|hir| few_repeats(&hir));
+        if let Ok(strategy) = parsed
+            .map_err(drop)
+            .and_then(|hir| proptest::string::string_regex_parsed(&hir).map_err(drop))
+        {
             let regex = regex::Regex::new(pattern).ok();
             return strategy
                 .prop_filter("pattern and length", move |s| {
@@ -571,8 +606,14 @@ fn object(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
 /// The simplest valid value: the schema's example, default or first enum value, else the
 /// fully shrunk value of its strategy. It may still be invalid (the caller checks).
 pub fn canonical(schemas: &Schemas, schema: &Value, ascii: bool) -> Value {
-    let key = format!("canonical {ascii} {schema}");
-    schemas.memo(key, || canonical_at(schemas, schema, ascii, 0))
+    let what = if ascii {
+        "canonical ascii"
+    } else {
+        "canonical"
+    };
+    schemas.memo(schema, (what, Direction::Request), || {
+        canonical_at(schemas, schema, ascii, 0)
+    })
 }
 
 fn canonical_at(schemas: &Schemas, schema: &Value, ascii: bool, depth: usize) -> Value {

@@ -15,8 +15,8 @@ use crate::model::{
     Api, Body, Encoding, LinkSpec, Location, Operation, Param, ResponseSpec, SecurityKind,
     SecurityScheme, SetAside, StatusKey, essence, is_json,
 };
+use crate::schema::Schemas;
 use crate::schema::normalize::{Builder, Dialect};
-use crate::schema::{Direction, Schemas};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -48,6 +48,9 @@ struct Walker<'d> {
     links: Vec<PendingLink>,
     /// What the walk noticed and worked around, for the report.
     notes: Vec<String>,
+    /// How the document was read where it is not what the text says: each repair or part
+    /// dropped, with its JSON pointer.
+    repairs: Vec<String>,
     /// Operations whose required body the checker cannot make.
     unsendable: Vec<usize>,
 }
@@ -91,6 +94,11 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
         arena: Builder::new(docs, dialect),
         links: Vec::new(),
         notes: Vec::new(),
+        repairs: docs
+            .unread
+            .iter()
+            .map(|why| format!("{why}: its references read as accepting any value"))
+            .collect(),
         unsendable: Vec::new(),
     };
     let global_security = root.get("security");
@@ -101,83 +109,100 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
         Some(Value::Object(paths)) => Some(paths),
         Some(_) => return Err(paths_at.structure(docs, "`paths` must be an object")),
     };
-    for (path, item) in paths.into_iter().flatten() {
-        if path.starts_with("x-") {
+    for (key, item) in paths.into_iter().flatten() {
+        if key.starts_with("x-") {
             continue;
         }
-        if !path.starts_with('/') {
-            return Err(paths_at
-                .child(path)
-                .structure(docs, "a path must start with `/`"));
-        }
-        let (item_at, item) = follow(docs, paths_at.child(path), item)?;
-        let Value::Object(item_map) = item else {
-            return Err(item_at.structure(docs, "a path item must be an object"));
+        let key_at = paths_at.child(key);
+        let Some((path, fixed)) = walker.path_key(&key_at, key) else {
+            continue;
         };
+        let (item_at, item) = match follow(docs, key_at.clone(), item) {
+            Ok((at, Value::Object(item))) => (at, item),
+            Ok((at, _)) => {
+                walker.skipped(
+                    at.structure(docs, "a path item must be an object"),
+                    "left out",
+                );
+                continue;
+            }
+            Err(error) => {
+                walker.skipped(error, "left out");
+                continue;
+            }
+        };
+        let item_value = Value::Object(item.clone());
         for method in METHODS {
-            let Some(operation) = item_map.get(method) else {
+            let Some(operation) = item.get(method) else {
                 continue;
             };
             let at = item_at.child(method);
             if !operation.is_object() {
-                return Err(at.structure(docs, "an operation must be an object"));
+                walker.skipped(
+                    at.structure(docs, "an operation must be an object"),
+                    "left out",
+                );
+                continue;
             }
             let index = operations.len();
-            operations.push(walker.operation(
+            match walker.operation(
                 index,
-                path,
+                &path,
                 method,
                 &item_at,
-                item,
+                &item_value,
                 &at,
                 operation,
                 global_security,
-            )?);
+            ) {
+                Ok(mut operation) => {
+                    if path != *key {
+                        operation.key = Some(key.clone());
+                    }
+                    for (name, value) in &fixed {
+                        let declared = operation
+                            .params
+                            .iter()
+                            .any(|p| p.location == Location::Query && p.name == *name);
+                        if !declared {
+                            let param = walker.fixed_query(&at, name, value);
+                            operation.params.push(param);
+                        }
+                    }
+                    operations.push(operation);
+                }
+                Err(error) => {
+                    walker.links.retain(|l| l.operation != index);
+                    walker.skipped(error, "this operation is left out");
+                }
+            }
         }
     }
-    walker.resolve_links(&mut operations)?;
-    walker.arena.check_cycles()?;
-    let security_schemes = security_schemes(docs, &root_at)?;
+    walker.resolve_links(&mut operations);
+    walker.arena.break_cycles();
+    walker.arena.check_against_meta();
+    let security_schemes = security_schemes(docs, &root_at, &mut walker.repairs);
     let Walker {
         arena,
         notes: noticed,
+        mut repairs,
         unsendable,
         ..
     } = walker;
     notes.extend(noticed);
+    repairs.extend(arena.notes);
+    notes.extend(repairs.iter().cloned());
+    // Validators are compiled when first used: the repairs and the meta-schema check above
+    // leave every schema compilable, so no operation is left out for one.
     let schemas = Schemas::new(arena.slots, arena.origins);
-    // Compile every schema now: an operation with one the validator cannot compile is left
-    // out, with a note saying where, and the rest of the document is checked.
-    let broken: Vec<Option<String>> = operations
-        .iter()
-        .map(|operation| {
-            let requests = operation
-                .params
-                .iter()
-                .map(|p| &p.schema)
-                .chain(operation.body.iter().map(|b| &b.schema))
-                .map(|schema| schemas.validator(schema, Direction::Request));
-            let responses = operation
-                .responses
-                .iter()
-                .flat_map(|(_, r)| r.content.iter().filter_map(|(_, s)| s.as_ref()))
-                .map(|schema| schemas.validator(schema, Direction::Response));
-            let error = requests.chain(responses).find_map(Result::err)?;
-            notes.push(format!("{}: not checked: {error}", operation.label()));
-            Some(error.to_string())
-        })
-        .collect();
     let mut set_aside = Vec::new();
     let mut keep = Vec::new();
-    for (index, (operation, broken)) in operations.iter().zip(broken).enumerate() {
-        let why = match (broken, unsendable.contains(&index)) {
-            (Some(error), _) => error,
-            (None, true) => "its body is only in media types no request can be made in".to_owned(),
-            (None, false) => {
-                keep.push(true);
-                continue;
-            }
-        };
+    for (index, operation) in operations.iter().enumerate() {
+        if !unsendable.contains(&index) {
+            keep.push(true);
+            continue;
+        }
+        let why = "its body is only in media types no request can be made in".to_owned();
         keep.push(false);
         let mut operation = operation.clone();
         for (_, response) in &mut operation.responses {
@@ -199,6 +224,7 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
         security_schemes,
         schemas,
         notes,
+        repairs,
         left_out,
         set_aside,
     })
@@ -227,7 +253,11 @@ fn servers(root: &Value) -> Vec<String> {
         .collect()
 }
 
-fn security_schemes(docs: &Documents, root_at: &At) -> Result<Vec<SecurityScheme>, LoadError> {
+fn security_schemes(
+    docs: &Documents,
+    root_at: &At,
+    notes: &mut Vec<String>,
+) -> Vec<SecurityScheme> {
     let at = root_at.child("components").child("securitySchemes");
     let mut out = Vec::new();
     let schemes = docs
@@ -235,7 +265,13 @@ fn security_schemes(docs: &Documents, root_at: &At) -> Result<Vec<SecurityScheme
         .pointer("/components/securitySchemes")
         .and_then(Value::as_object);
     for (name, scheme) in schemes.into_iter().flatten() {
-        let (_, scheme) = follow(docs, at.child(name), scheme)?;
+        let scheme = match follow(docs, at.child(name), scheme) {
+            Ok((_, scheme)) => scheme,
+            Err(error) => {
+                notes.push(format!("{}: dropped", note_of(&error)));
+                continue;
+            }
+        };
         let text = |key: &str| {
             scheme
                 .get(key)
@@ -258,7 +294,23 @@ fn security_schemes(docs: &Documents, root_at: &At) -> Result<Vec<SecurityScheme
             kind,
         });
     }
-    Ok(out)
+    out
+}
+
+/// A load error as one note: where, and what.
+fn note_of(error: &LoadError) -> String {
+    match error {
+        LoadError::Structure {
+            pointer, message, ..
+        } => format!("{pointer}: {message}"),
+        LoadError::Reference {
+            pointer,
+            reference,
+            why,
+            ..
+        } => format!("{pointer}: unresolvable $ref {reference:?}: {why}"),
+        other => other.to_string(),
+    }
 }
 
 fn location(name: &str) -> Option<Location> {
@@ -271,7 +323,9 @@ fn location(name: &str) -> Option<Location> {
     }
 }
 
-/// The first value of `example` and of each entry of `examples` (references followed).
+/// The first value of `example` and of each entry of `examples` (references to example
+/// objects followed; a `$ref` inside a value is data). An entry whose reference leads
+/// nowhere is left out.
 fn examples(docs: &Documents, at: &At, holder: &Value) -> Result<Vec<(String, Value)>, LoadError> {
     let mut out = Vec::new();
     if let Some(example) = holder.get("example") {
@@ -279,7 +333,9 @@ fn examples(docs: &Documents, at: &At, holder: &Value) -> Result<Vec<(String, Va
     }
     if let Some(Value::Object(entries)) = holder.get("examples") {
         for (name, entry) in entries {
-            let (_, entry) = follow(docs, at.child("examples").child(name), entry)?;
+            let Ok((_, entry)) = follow(docs, at.child("examples").child(name), entry) else {
+                continue;
+            };
             if let Some(value) = entry.get("value") {
                 out.push((name.clone(), value.clone()));
             }
@@ -318,10 +374,20 @@ impl Walker<'_> {
             .map(|p| (at.child("parameters"), p));
         for (list_at, list) in shared.into_iter().chain(own) {
             let Value::Array(list) = list else {
-                return Err(list_at.structure(docs, "`parameters` must be an array"));
+                self.skipped(
+                    list_at.structure(docs, "`parameters` must be an array"),
+                    "dropped",
+                );
+                continue;
             };
             for (i, param) in list.iter().enumerate() {
-                let param = self.param(list_at.child(&i.to_string()), param)?;
+                let param = match self.param(list_at.child(&i.to_string()), param) {
+                    Ok(param) => param,
+                    Err(error) => {
+                        self.skipped(error, "this parameter is dropped");
+                        continue;
+                    }
+                };
                 params.retain(|p| !(p.name == param.name && p.location == param.location));
                 params.push(param);
             }
@@ -349,13 +415,21 @@ impl Walker<'_> {
             }
         }
         let body = match operation.get("requestBody") {
-            Some(body) => self.body(at.child("requestBody"), body)?,
+            Some(body) => match self.body(at.child("requestBody"), body) {
+                Ok(body) => body,
+                Err(error) => {
+                    self.skipped(error, "sent without a body");
+                    None
+                }
+            },
             None => None,
         };
         // A body only in media types the checker cannot make (XML, say): an optional one is
         // left out of every request; a required one leaves the operation out.
-        if let (Some(declared), None) = (operation.get("requestBody"), &body) {
-            let (_, declared) = follow(docs, at.child("requestBody"), declared)?;
+        if let (Some(declared), None) = (operation.get("requestBody"), &body)
+            && let Ok((_, declared)) = follow(docs, at.child("requestBody"), declared)
+            && declared.get("content").is_some_and(Value::is_object)
+        {
             let media: Vec<&str> = declared
                 .get("content")
                 .and_then(Value::as_object)
@@ -382,19 +456,37 @@ impl Walker<'_> {
         for (status, response) in fields(operation.get("responses")) {
             let key = match status.as_str() {
                 "default" => StatusKey::Default,
-                s if s.len() == 3 && s[1..].eq_ignore_ascii_case("XX") => match s[..1]
-                    .parse::<u16>()
-                {
-                    Ok(class @ 1..=5) => StatusKey::Range(class),
-                    _ => return Err(responses_at.child(s).structure(docs, "not a status code")),
-                },
-                s => match s.parse::<u16>() {
+                s if s.len() == 3 && s[1..].eq_ignore_ascii_case("XX") => {
+                    match s[..1].parse::<u16>() {
+                        Ok(class @ 1..=5) => StatusKey::Range(class),
+                        _ => {
+                            self.skipped(
+                                responses_at.child(s).structure(docs, "not a status code"),
+                                "dropped",
+                            );
+                            continue;
+                        }
+                    }
+                }
+                s => match s.trim().parse::<u16>() {
                     Ok(code @ 100..=599) => StatusKey::Code(code),
-                    _ => return Err(responses_at.child(s).structure(docs, "not a status code")),
+                    _ => {
+                        self.skipped(
+                            responses_at.child(s).structure(docs, "not a status code"),
+                            "dropped",
+                        );
+                        continue;
+                    }
                 },
             };
             let spec =
-                self.response(index, responses.len(), responses_at.child(status), response)?;
+                match self.response(index, responses.len(), responses_at.child(status), response) {
+                    Ok(spec) => spec,
+                    Err(error) => {
+                        self.skipped(error, "this response is dropped");
+                        continue;
+                    }
+                };
             responses.push((key, spec));
         }
         // Exact codes, then ranges, then `default`, each in document order; the links
@@ -450,7 +542,58 @@ impl Walker<'_> {
             security,
             secured,
             pointer: at.describe(docs),
+            key: None,
         })
+    }
+
+    /// The path a path key names, with the fixed query parameters it carries. A key that
+    /// is not a path is read as its authors meant: `pets` as `/pets`, and AWS's convention
+    /// of a `#fragment` (dropped) or a `?query` (fixed query parameters) after the path.
+    fn path_key(&mut self, at: &At, key: &str) -> Option<(String, Vec<(String, String)>)> {
+        let mut path = key.to_owned();
+        let mut fixed = Vec::new();
+        if let Some(hash) = path.find('#') {
+            path.truncate(hash);
+        }
+        if let Some((before, query)) = path.split_once('?') {
+            for pair in query.split('&').filter(|p| !p.is_empty()) {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                fixed.push((name.to_owned(), value.to_owned()));
+            }
+            path = before.to_owned();
+        }
+        if !path.starts_with('/') {
+            path.insert(0, '/');
+        }
+        if path != key {
+            self.repairs.push(format!(
+                "{}: the path key {key:?} is read as the path {path:?}{}",
+                at.describe(self.docs),
+                match fixed.is_empty() {
+                    true => String::new(),
+                    false => " with its query as fixed parameters".to_owned(),
+                }
+            ));
+        }
+        Some((path, fixed))
+    }
+
+    /// A query parameter a path key fixes (`?Action=Describe`): required, one value.
+    fn fixed_query(&mut self, at: &At, name: &str, value: &str) -> Param {
+        let schema = self
+            .schema(
+                &at.child("x-fixed-query").child(name),
+                Some(&json!({"type": "string", "enum": [value]})),
+            )
+            .unwrap_or(Value::Bool(true));
+        Param {
+            name: name.to_owned(),
+            location: Location::Query,
+            required: true,
+            schema,
+            examples: vec![json!(value)],
+            explode: true,
+        }
     }
 
     fn param(&mut self, at: At, param: &Value) -> Result<Param, LoadError> {
@@ -577,7 +720,14 @@ impl Walker<'_> {
             .into_iter()
             .flatten()
         {
-            let (header_at, header) = follow(self.docs, at.child("headers").child(name), header)?;
+            let (header_at, header) =
+                match follow(self.docs, at.child("headers").child(name), header) {
+                    Ok(found) => found,
+                    Err(error) => {
+                        self.skipped(error, "this header is dropped");
+                        continue;
+                    }
+                };
             let schema = match header.get("schema") {
                 Some(schema) => Some(self.schema(&header_at.child("schema"), Some(schema))?),
                 None => None,
@@ -594,13 +744,23 @@ impl Walker<'_> {
             .into_iter()
             .flatten()
         {
-            let (link_at, link) = follow(self.docs, at.child("links").child(name), link)?;
+            let (link_at, link) = match follow(self.docs, at.child("links").child(name), link) {
+                Ok(found) => found,
+                Err(error) => {
+                    self.skipped(error, "this link is dropped");
+                    continue;
+                }
+            };
             let target = match (link.get("operationId"), link.get("operationRef")) {
                 (Some(Value::String(id)), _) => LinkTarget::Id(id.clone()),
                 (_, Some(Value::String(reference))) => LinkTarget::Ref(reference.clone()),
                 _ => {
-                    return Err(link_at
-                        .structure(self.docs, "a link needs an operationId or an operationRef"));
+                    self.skipped(
+                        link_at
+                            .structure(self.docs, "a link needs an operationId or an operationRef"),
+                        "this link is dropped",
+                    );
+                    continue;
                 }
             };
             let parameters = link
@@ -632,7 +792,7 @@ impl Walker<'_> {
     }
 
     /// Links point at operations by id or by reference; both are known only at the end.
-    fn resolve_links(&mut self, operations: &mut [Operation]) -> Result<(), LoadError> {
+    fn resolve_links(&mut self, operations: &mut [Operation]) {
         let by_id: HashMap<String, usize> = operations
             .iter()
             .enumerate()
@@ -647,15 +807,16 @@ impl Walker<'_> {
         for link in links {
             let target = match &link.target {
                 LinkTarget::Id(id) => by_id.get(id).copied(),
-                LinkTarget::Ref(reference) => {
-                    let (to, _) = target(self.docs, &link.at, reference)?;
-                    by_pointer.get(&to.describe(self.docs)).copied()
-                }
+                LinkTarget::Ref(reference) => target(self.docs, &link.at, reference)
+                    .ok()
+                    .and_then(|(to, _)| by_pointer.get(&to.describe(self.docs)).copied()),
             };
             let Some(target) = target else {
-                return Err(link
+                let error = link
                     .at
-                    .structure(self.docs, "the link names an operation that does not exist"));
+                    .structure(self.docs, "the link names an operation that does not exist");
+                self.skipped(error, "this link is dropped");
+                continue;
             };
             if let Some((_, spec)) = operations[link.operation].responses.get_mut(link.response) {
                 spec.links.push(LinkSpec {
@@ -664,7 +825,11 @@ impl Walker<'_> {
                 });
             }
         }
-        Ok(())
+    }
+
+    /// A part of the document that could not be read, noted with what was done instead.
+    fn skipped(&mut self, error: LoadError, what: &str) {
+        self.repairs.push(format!("{}: {what}", note_of(&error)));
     }
 }
 

@@ -26,6 +26,7 @@ pub fn parse(text: &str) -> Result<Api, LoadError> {
     let docs = Documents {
         root: url.clone(),
         docs: [(url, doc)].into_iter().collect(),
+        unread: Vec::new(),
     };
     from_documents(docs)
 }

@@ -21,6 +21,9 @@ const MAX_NESTING: usize = 128;
 pub struct Documents {
     pub root: Url,
     pub docs: HashMap<Url, Value>,
+    /// Documents that references name but that could not be read, each with why: their
+    /// references read as schemas that accept any value, and the rest of the set stands.
+    pub unread: Vec<String>,
 }
 
 impl Documents {
@@ -194,6 +197,7 @@ pub async fn gather(
     doc: Value,
 ) -> Result<Documents, LoadError> {
     let mut docs = HashMap::new();
+    let mut unread = Vec::new();
     let mut pending = external_refs(&root, &doc)?;
     docs.insert(root.clone(), doc);
     while let Some((url, from)) = pending.pop() {
@@ -206,25 +210,55 @@ pub async fn gather(
                 format!("its references reach more than {MAX_DOCUMENTS} documents"),
             ));
         }
-        let text = read_text(client, &url).await.map_err(|e| match e {
-            LoadError::Read(name, why) => {
-                LoadError::Read(name, format!("{why} (referenced from {from})"))
+        let value = match read_text(client, &url).await {
+            Ok(text) => parse_text(&display(&url), &text),
+            Err(error) => Err(error),
+        };
+        match value {
+            Ok(value) => {
+                pending.extend(external_refs(&url, &value)?);
+                docs.insert(url, value);
             }
-            other => other,
-        })?;
-        let value = parse_text(&display(&url), &text)?;
-        pending.extend(external_refs(&url, &value)?);
-        docs.insert(url, value);
+            Err(error) => {
+                unread.push(format!("{error} (referenced from {from})"));
+                docs.insert(url, Value::Null);
+            }
+        }
     }
-    Ok(Documents { root, docs })
+    Ok(Documents { root, docs, unread })
 }
 
+/// Maps whose keys are names the author chose, not keywords: an entry named `x-foo` or
+/// `example` there is still a part of the document.
+const NAMED: [&str; 18] = [
+    "properties",
+    "patternProperties",
+    "dependentSchemas",
+    "definitions",
+    "$defs",
+    "schemas",
+    "parameters",
+    "responses",
+    "headers",
+    "securitySchemes",
+    "examples",
+    "links",
+    "callbacks",
+    "requestBodies",
+    "paths",
+    "pathItems",
+    "content",
+    "encoding",
+];
+
 /// The documents (without fragment) that the references in `doc` name, each with the
-/// document that names it.
+/// document that names it. Extensions (`x-...`) are opaque and example values are data:
+/// a `$ref` inside them is not a reference, and is not followed.
 fn external_refs(base: &Url, doc: &Value) -> Result<Vec<(Url, String)>, LoadError> {
     let mut out = Vec::new();
-    let mut stack = vec![doc];
-    while let Some(value) = stack.pop() {
+    // Each value with the keys of its parent and grandparent.
+    let mut stack: Vec<(&Value, &str, &str)> = vec![(doc, "", "")];
+    while let Some((value, parent, grandparent)) = stack.pop() {
         match value {
             Value::Object(map) => {
                 if let Some(Value::String(reference)) = map.get("$ref")
@@ -241,9 +275,21 @@ fn external_refs(base: &Url, doc: &Value) -> Result<Vec<(Url, String)>, LoadErro
                         out.push((url, display(base)));
                     }
                 }
-                stack.extend(map.values());
+                let named = NAMED.contains(&parent);
+                let example_object = grandparent == "examples";
+                for (key, child) in map {
+                    let data = key.starts_with("x-")
+                        || key == "example"
+                        || (key == "value" && example_object)
+                        || (key == "examples" && child.is_array());
+                    if !data || named {
+                        stack.push((child, key, parent));
+                    }
+                }
             }
-            Value::Array(items) => stack.extend(items),
+            Value::Array(items) => {
+                stack.extend(items.iter().map(|item| (item, parent, grandparent)))
+            }
             _ => {}
         }
     }

@@ -32,30 +32,114 @@ fn refuses_what_it_cannot_read_clearly() {
         "#/info: `info` must be an object",
     );
     check("{ not yaml: [", "neither JSON nor YAML");
-    check(
-        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {responses: {'200': {$ref: '#/components/responses/Nope'}}}}}",
-        "#/paths/~1a/get/responses/200: unresolvable $ref \"#/components/responses/Nope\": nothing there",
+    check("{ not yaml: [", "neither JSON nor YAML");
+}
+
+/// What is wrong in one part is repaired or dropped there, with a note naming its pointer:
+/// the rest of the document, and of the operation, is still checked.
+#[test]
+fn repairs_or_drops_a_bad_part_and_keeps_the_rest() {
+    let noted = |text: &str, expect: &str| {
+        let api = crate::parse(text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            api.notes.iter().any(|n| n.contains(expect)),
+            "{expect:?} not in {:?}",
+            api.notes
+        );
+        api
+    };
+    let doc =
+        |paths: &str| format!("openapi: 3.0.0\ninfo: {{title: t, version: '1'}}\npaths: {paths}");
+    let api = noted(
+        &doc(
+            "{/a: {get: {responses: {'200': {$ref: '#/components/responses/Nope'}, '404': {description: x}}}}}",
+        ),
+        "#/paths/~1a/get/responses/200: unresolvable $ref \"#/components/responses/Nope\": nothing there: this response is dropped",
     );
-    check(
-        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {parameters: [{name: x}], responses: {}}}}",
-        "#/paths/~1a/get/parameters/0: a parameter needs a `name` and an `in`",
+    assert_eq!(api.operations[0].responses.len(), 1);
+    let api = noted(
+        &doc(
+            "{/a: {get: {parameters: [{name: x}, {name: '', in: header}, {name: ok, in: query}], responses: {}}}}",
+        ),
+        "#/paths/~1a/get/parameters/0: a parameter needs a `name` and an `in` of path, query, header or cookie: this parameter is dropped",
     );
-    check(
-        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {parameters: [{name: 'Bad Name', in: header}], responses: {}}}}",
+    let names: Vec<&str> = api.operations[0]
+        .params
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["ok"]);
+    noted(
+        &doc("{/a: {get: {parameters: [{name: 'Bad Name', in: header}], responses: {}}}}"),
         "#/paths/~1a/get/parameters/0: header parameter \"Bad Name\" is not a name HTTP can send",
     );
-    check(
-        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {responses: {'9000': {description: x}}}}}",
-        "#/paths/~1a/get/responses/9000: not a status code",
+    noted(
+        &doc("{/a: {get: {responses: {'9000': {description: x}}}}}"),
+        "#/paths/~1a/get/responses/9000: not a status code: dropped",
     );
-    check(
+    noted(
         "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {responses: {'200': {description: x, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}}}}}\ncomponents: {schemas: {A: {$ref: '#/components/schemas/B'}, B: {$ref: '#/components/schemas/A'}}}",
-        "a $ref cycle with no schema in it",
+        "a $ref cycle with no schema in it: read as a schema that accepts any value",
     );
-    check(
-        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {/a: {get: {responses: {'200': {$ref: 'other.yaml#/Ok'}}}}}",
-        "other.yaml",
+    // A reference inside an extension or an example value is data, not a reference.
+    let api = crate::parse(
+        &doc("{/a: {get: {x-ms-examples: {one: {$ref: 'missing.json'}}, parameters: [{name: q, in: query, schema: {type: string}, example: {$ref: 'missing.json'}}], responses: {'200': {description: x}}}}, /b: {get: {responses: {}}}}"),
+    )
+    .unwrap();
+    assert_eq!(api.operations.len(), 2);
+    assert!(api.notes.is_empty(), "{:?}", api.notes);
+}
+
+#[test]
+fn reads_aws_path_keys_as_their_authors_meant() {
+    let api = crate::parse(
+        r#"
+openapi: 3.0.0
+info: {title: t, version: '1'}
+paths:
+  /#X-Amz-Target=Service.Describe:
+    post:
+      parameters: [{name: X-Amz-Target, in: header, required: true, schema: {type: string, enum: [Service.Describe]}}]
+      responses: {'200': {description: ok}}
+  /{Bucket}?acl:
+    get:
+      parameters: [{name: Bucket, in: path, required: true, schema: {type: string}}]
+      responses: {'200': {description: ok}}
+  /?Action=Run&Version=2016-11-15:
+    get:
+      responses: {'200': {description: ok}}
+"#,
+    )
+    .unwrap();
+    let paths: Vec<(&str, String)> = api
+        .operations
+        .iter()
+        .map(|o| (o.path.as_str(), o.label()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("/", "POST /#X-Amz-Target=Service.Describe".to_owned()),
+            ("/", "GET /?Action=Run&Version=2016-11-15".to_owned()),
+            ("/{Bucket}", "GET /{Bucket}?acl".to_owned()),
+        ]
     );
+    let fixed: Vec<(&str, bool)> = api.operations[1]
+        .params
+        .iter()
+        .map(|p| (p.name.as_str(), p.required && p.location == Location::Query))
+        .collect();
+    assert_eq!(fixed, [("Action", true), ("Version", true)]);
+    let version = &api.operations[1].params[1];
+    assert!(
+        api.schemas
+            .is_valid(&version.schema, Direction::Request, &json!("2016-11-15"))
+    );
+    assert!(
+        !api.schemas
+            .is_valid(&version.schema, Direction::Request, &json!("2017"))
+    );
+    assert_eq!(api.notes.len(), 3, "{:?}", api.notes);
 }
 
 #[test]
@@ -263,13 +347,15 @@ async fn follows_references_to_other_files() {
         "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a: {$ref: 'nowhere.yaml#/A'}\n",
     )
     .unwrap();
-    let error = crate::load(&client, dir.join("broken.yaml").to_str().unwrap())
+    // A document that cannot be read costs what refers to it, not the whole set.
+    let api = crate::load(&client, dir.join("broken.yaml").to_str().unwrap())
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap();
+    assert!(api.operations.is_empty());
+    let notes = api.notes.join("\n");
     assert!(
-        error.contains("nowhere.yaml") && error.contains("broken.yaml"),
-        "{error}"
+        notes.contains("nowhere.yaml") && notes.contains("broken.yaml"),
+        "{notes}"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -301,7 +387,7 @@ fn fills_undeclared_path_parameters_and_says_so() {
 }
 
 #[test]
-fn leaves_out_an_operation_whose_schema_cannot_compile() {
+fn drops_a_pattern_that_cannot_compile_and_checks_the_operation() {
     let api = crate::parse(
         r#"
 openapi: 3.0.0
@@ -309,7 +395,7 @@ info: {title: t, version: '1'}
 paths:
   /broken:
     get:
-      parameters: [{name: q, in: query, schema: {type: string, pattern: "(unclosed"}}]
+      parameters: [{name: q, in: query, schema: {type: string, pattern: "(unclosed", maxLength: 3}}]
       responses: {'200': {description: ok}}
   /fine:
     get:
@@ -320,16 +406,66 @@ paths:
     )
     .unwrap();
     let labels: Vec<String> = api.operations.iter().map(|o| o.label()).collect();
-    assert_eq!(labels, ["GET /fine"]);
+    assert_eq!(labels, ["GET /broken", "GET /fine"]);
     assert_eq!(api.notes.len(), 1, "{:?}", api.notes);
     assert!(
-        api.notes[0].starts_with("GET /broken: not checked:"),
+        api.notes[0].starts_with(
+            "#/paths/~1broken/get/parameters/0/schema/pattern: the pattern does not compile"
+        ),
         "{}",
         api.notes[0]
     );
-    // Links are renumbered with the operations.
-    let link = &api.operations[0].responses[0].1.links[0];
-    assert_eq!(link.target, 0);
+    // The rest of the schema still holds.
+    let q = &api.operations[0].params[0].schema;
+    assert!(api.schemas.is_valid(q, Direction::Request, &json!("(((")));
+    assert!(!api.schemas.is_valid(q, Direction::Request, &json!("long")));
+    let link = &api.operations[1].responses[0].1.links[0];
+    assert_eq!(link.target, 1);
+}
+
+#[test]
+fn reads_mistaken_keywords_as_meant_in_validation_and_generation() {
+    let api = crate::parse(
+        r#"
+openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /things:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                name: {type: string, required: true}
+                at: {type: date-time}
+                note: {type: string, nullable: true}
+                size: {type: integer, minimum: 0, exclusiveMinimum: true}
+      responses: {'201': {description: ok}}
+"#,
+    )
+    .unwrap();
+    assert_eq!(api.operations.len(), 1);
+    let body = &api.operations[0].body.as_ref().unwrap().schema;
+    let valid = |v: serde_json::Value| api.schemas.is_valid(body, Direction::Request, &v);
+    assert!(valid(
+        json!({"name": "a", "at": "2024-01-01T00:00:00Z", "note": null, "size": 1})
+    ));
+    assert!(
+        !valid(json!({"at": "2024-01-01T00:00:00Z"})),
+        "name is required"
+    );
+    assert!(
+        !valid(json!({"name": "a", "at": "yesterday"})),
+        "at is a date-time"
+    );
+    assert!(
+        !valid(json!({"name": "a", "size": 0})),
+        "the bound is exclusive"
+    );
+    assert_eq!(api.notes.len(), 4, "{:#?}", api.notes);
 }
 
 #[test]

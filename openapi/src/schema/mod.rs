@@ -2,14 +2,22 @@
 //! other by id (`{"$ref": "#/$defs/<id>"}`), with validators compiled once per schema and
 //! direction by the jsonschema crate.
 //!
-//! - [`normalize`]: the dialects of 2.0, 3.0 and 3.1 into slots.
+//! - [`normalize`]: the dialects of 2.0, 3.0 and 3.1 into slots;
+//! - [`repair`]: keywords of the wrong type read as their authors meant, or dropped.
+//!
+//! Validators are compiled lazily, once per distinct schema content and direction: every
+//! slot is in one registry document per direction, checked against the meta-schema once when
+//! the document is loaded, so a validator compiles only its own small root and what it
+//! reaches, and a big document costs in proportion to what is used.
 
 pub mod normalize;
+pub mod repair;
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use jsonschema::{Draft, Validator};
+use jsonschema::{Draft, PatternOptions, Registry, Validator};
 use serde_json::{Map, Value, json};
 
 use crate::error::LoadError;
@@ -25,6 +33,18 @@ pub enum Direction {
 /// How many bare references in a row [`Schemas::resolve`] follows.
 const MAX_CHAIN: usize = 64;
 
+/// The base URI of the registry document that holds every slot, per direction.
+const ARENA_URIS: [&str; 2] = ["urn:openapi-arena:request", "urn:openapi-arena:response"];
+
+/// How every validator of the kit is compiled: JSON Schema 2020-12, formats checked, and
+/// patterns within a size bound (a pattern past it was dropped by the loader, with a note).
+pub(crate) fn compile_options() -> jsonschema::ValidationOptions<'static> {
+    jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .should_validate_formats(true)
+        .with_pattern_options(PatternOptions::fancy_regex().size_limit(repair::PATTERN_SIZE_LIMIT))
+}
+
 /// The arena: every schema of the document, normalized, each in one slot.
 #[derive(Debug)]
 pub struct Schemas {
@@ -32,52 +52,122 @@ pub struct Schemas {
     origins: Vec<String>,
     /// Per direction, every slot as a `$defs` map, built on first use.
     defs: [OnceLock<Value>; 2],
-    validators: Mutex<HashMap<(String, Direction), Arc<Validator>>>,
+    /// Per direction, the registry that holds [`Schemas::defs`] at its arena URI.
+    registries: [OnceLock<Registry<'static>>; 2],
+    /// Validators of schemas that are not a bare slot reference, by content.
+    validators: Mutex<ByContent>,
+    /// For each slot, the first slot with the same content: slots that are alike share one
+    /// validator (a document that repeats an inline schema compiles it once).
+    alike: Vec<usize>,
     /// The validators of bare slot references (`{"$ref": "#/$defs/N"}`), per slot and
     /// direction: the common case, found without a lock or a key to build.
-    by_slot: Vec<[OnceLock<Arc<Validator>>; 2]>,
+    by_slot: Vec<[OnceLock<Compiled>; 2]>,
     /// Values worked out once per schema (the simplest valid value, say), by key.
     memo: Mutex<Memo>,
 }
 
+/// A schema's content hash with what it is for: a lookup key that needs no serializing.
+type Key = (u64, Direction, &'static str);
+
+/// Validators by content: schemas whose hashes collide sit side by side.
+type ByContent = HashMap<Key, Vec<(Value, Arc<Validator>)>>;
+
+/// A slot's validator, or why it does not compile.
+type Compiled = Result<Arc<Validator>, String>;
+
 /// Remembered values, within a byte budget (past it, values are worked out every time).
 #[derive(Debug, Default)]
 struct Memo {
-    values: HashMap<String, Value>,
+    values: HashMap<Key, Vec<(Value, Value)>>,
     bytes: usize,
+}
+
+/// A hash of a JSON value's content (object keys in their order).
+pub fn content_hash(value: &Value) -> u64 {
+    fn feed(value: &Value, hasher: &mut std::collections::hash_map::DefaultHasher) {
+        match value {
+            Value::Null => 0u8.hash(hasher),
+            Value::Bool(b) => (1u8, b).hash(hasher),
+            Value::Number(n) => (2u8, n.to_string()).hash(hasher),
+            Value::String(s) => (3u8, s).hash(hasher),
+            Value::Array(items) => {
+                (4u8, items.len()).hash(hasher);
+                items.iter().for_each(|v| feed(v, hasher));
+            }
+            Value::Object(map) => {
+                (5u8, map.len()).hash(hasher);
+                for (key, v) in map {
+                    key.hash(hasher);
+                    feed(v, hasher);
+                }
+            }
+        }
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    feed(value, &mut hasher);
+    hasher.finish()
 }
 
 const MEMO_BYTES: usize = 16 << 20;
 
 impl Schemas {
     pub fn new(slots: Vec<Value>, origins: Vec<String>) -> Schemas {
+        let mut first: HashMap<u64, Vec<usize>> = HashMap::new();
+        let alike = slots
+            .iter()
+            .enumerate()
+            .map(|(id, slot)| {
+                let same = first.entry(content_hash(slot)).or_default();
+                match same.iter().find(|&&other| slots[other] == *slot) {
+                    Some(&other) => other,
+                    None => {
+                        same.push(id);
+                        id
+                    }
+                }
+            })
+            .collect();
         Schemas {
             by_slot: slots.iter().map(|_| Default::default()).collect(),
+            alike,
             slots,
             origins,
             defs: Default::default(),
+            registries: Default::default(),
             validators: Mutex::default(),
             memo: Mutex::default(),
         }
     }
 
-    /// A value worked out once for a key and remembered (the lock is not held while working).
-    pub fn memo(&self, key: String, work: impl FnOnce() -> Value) -> Value {
-        if let Some(value) = self
+    /// A value worked out once for a schema and what it is for (`what`, with the
+    /// direction), and remembered (the lock is not held while working).
+    pub fn memo(
+        &self,
+        schema: &Value,
+        what: (&'static str, Direction),
+        work: impl FnOnce() -> Value,
+    ) -> Value {
+        let key = (content_hash(schema), what.1, what.0);
+        if let Some(entries) = self
             .memo
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .values
             .get(&key)
+            && let Some((_, value)) = entries.iter().find(|(s, _)| s == schema)
         {
             return value.clone();
         }
         let value = work();
-        let size = key.len() + value.to_string().len();
+        // A rough size: what the schema and the value hold, without writing them out.
+        let size = json_size(schema) + json_size(&value);
         let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
         if memo.bytes + size <= MEMO_BYTES {
             memo.bytes += size;
-            memo.values.insert(key, value.clone());
+            memo.values
+                .entry(key)
+                .or_default()
+                .push((schema.clone(), value.clone()));
         }
         value
     }
@@ -132,7 +222,8 @@ impl Schemas {
             || self.resolve(schema).get(flag) == Some(&Value::Bool(true))
     }
 
-    /// The compiled validator for a schema, in one direction.
+    /// The compiled validator for a schema, in one direction: compiled at its first use,
+    /// once per distinct content.
     pub fn validator(
         &self,
         schema: &Value,
@@ -140,47 +231,66 @@ impl Schemas {
     ) -> Result<Arc<Validator>, LoadError> {
         let slot = slot_ref(schema)
             .filter(|_| schema.as_object().is_some_and(|m| m.len() == 1))
-            .and_then(|id| self.by_slot.get(id))
-            .map(|cells| &cells[direction as usize]);
-        if let Some(validator) = slot.and_then(OnceLock::get) {
+            .and_then(|id| self.alike.get(id).copied());
+        if let Some(id) = slot
+            && let Some(cells) = self.by_slot.get(id)
+        {
+            let reference = Schemas::reference(id);
+            return cells[direction as usize]
+                .get_or_init(|| {
+                    self.compile(&reference, direction)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
+                .clone()
+                .map_err(|message| LoadError::Schema {
+                    pointer: self.origins[id].clone(),
+                    message,
+                });
+        }
+        let key = (content_hash(schema), direction, "validator");
+        if let Some(entries) = self.lock().get(&key)
+            && let Some((_, validator)) = entries.iter().find(|(s, _)| s == schema)
+        {
             return Ok(validator.clone());
         }
-        let key = (schema.to_string(), direction);
-        if let Some(validator) = self.lock().get(&key) {
-            return Ok(validator.clone());
-        }
-        let mut root = match self.view(schema, direction) {
-            Value::Object(map) => map,
-            other => {
-                let mut map = Map::new();
-                map.insert("allOf".to_owned(), json!([other]));
-                map
-            }
-        };
-        // Only the slots the schema reaches: a validator of a small schema in a large
-        // document compiles what it uses, not the whole arena.
-        root.insert("$defs".to_owned(), self.reachable_defs(schema, direction));
-        let validator = jsonschema::options()
-            .with_draft(Draft::Draft202012)
-            .should_validate_formats(true)
-            .build(&Value::Object(root))
-            .map_err(|e| LoadError::Schema {
-                pointer: self
-                    .origin(schema)
-                    .map_or_else(|| key.0.chars().take(120).collect(), str::to_owned),
-                message: e.to_string(),
-            })?;
-        let validator = Arc::new(validator);
-        match slot {
-            Some(cell) => Ok(cell.get_or_init(|| validator).clone()),
-            None => {
-                self.lock().insert(key, validator.clone());
-                Ok(validator)
-            }
-        }
+        let validator = Arc::new(self.compile(schema, direction)?);
+        self.lock()
+            .entry(key)
+            .or_default()
+            .push((schema.clone(), validator.clone()));
+        Ok(validator)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Direction), Arc<Validator>>> {
+    /// Compiles a schema against the direction's registry: only its own root is checked
+    /// against the meta-schema (the slots were, once, at loading).
+    fn compile(&self, schema: &Value, direction: Direction) -> Result<Validator, LoadError> {
+        let registry = self.registries[direction as usize].get_or_init(|| {
+            let arena = json!({"$defs": self.defs(direction)});
+            Registry::new()
+                .draft(Draft::Draft202012)
+                .add(ARENA_URIS[direction as usize], arena)
+                .and_then(|builder| builder.prepare())
+                .unwrap_or_else(|_| Registry::new().prepare().expect("an empty registry"))
+        });
+        let mut root = match self.view(schema, direction) {
+            Value::Object(map) => Value::Object(map),
+            other => json!({"allOf": [other]}),
+        };
+        absolute_refs(&mut root, ARENA_URIS[direction as usize]);
+        compile_options()
+            .with_registry(registry)
+            .build(&root)
+            .map_err(|e| LoadError::Schema {
+                pointer: self.origin(schema).map_or_else(
+                    || root.to_string().chars().take(120).collect(),
+                    str::to_owned,
+                ),
+                message: e.to_string(),
+            })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ByContent> {
         self.validators
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -217,27 +327,6 @@ impl Schemas {
         };
         root.insert("$defs".to_owned(), self.defs(direction).clone());
         Value::Object(root)
-    }
-
-    /// The slots a schema refers to, directly or through other slots, as a `$defs` map.
-    fn reachable_defs(&self, schema: &Value, direction: Direction) -> Value {
-        let all = self.defs(direction);
-        let mut seen: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
-        let mut queue: Vec<usize> = Vec::new();
-        collect_refs(schema, &mut queue);
-        while let Some(id) = queue.pop() {
-            if id < self.slots.len() && seen.insert(id) {
-                collect_refs(&self.slots[id], &mut queue);
-            }
-        }
-        let defs: Map<String, Value> = seen
-            .into_iter()
-            .filter_map(|id| {
-                let key = id.to_string();
-                all.get(&key).map(|slot| (key, slot.clone()))
-            })
-            .collect();
-        Value::Object(defs)
     }
 
     fn defs(&self, direction: Direction) -> &Value {
@@ -305,16 +394,34 @@ impl Schemas {
     }
 }
 
-/// Every slot a value refers to (`{"$ref": "#/$defs/N"}` at any depth), pushed to `out`.
-fn collect_refs(value: &Value, out: &mut Vec<usize>) {
+/// The root's references to slots, made absolute: into the registry's arena document.
+fn absolute_refs(value: &mut Value, base: &str) {
     match value {
         Value::Object(map) => {
-            if let Some(id) = slot_ref(value) {
-                out.push(id);
+            if let Some(Value::String(reference)) = map.get_mut("$ref")
+                && reference.starts_with("#/$defs/")
+            {
+                reference.insert_str(0, base);
             }
-            map.values().for_each(|v| collect_refs(v, out));
+            map.values_mut().for_each(|v| absolute_refs(v, base));
         }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        Value::Array(items) => items.iter_mut().for_each(|v| absolute_refs(v, base)),
         _ => {}
+    }
+}
+
+/// About how many bytes a JSON value takes, counted without writing it out.
+pub fn json_size(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 12,
+        Value::String(s) => s.len() + 2,
+        Value::Array(items) => 2 + items.iter().map(|v| json_size(v) + 1).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| k.len() + 4 + json_size(v))
+                .sum::<usize>()
+        }
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::error::LoadError;
 use crate::load::refs::{At, target};
 use crate::load::source::Documents;
+use crate::schema::repair::{self, Patterns};
 
 /// Which schema language the document speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,9 @@ pub struct Builder<'d> {
     pub slots: Vec<Value>,
     pub origins: Vec<String>,
     queue: Vec<(usize, At)>,
+    /// What was repaired, each a line naming its JSON pointer.
+    pub notes: Vec<String>,
+    patterns: Patterns,
 }
 
 impl<'d> Builder<'d> {
@@ -69,6 +73,8 @@ impl<'d> Builder<'d> {
             slots: Vec::new(),
             origins: Vec::new(),
             queue: Vec::new(),
+            notes: Vec::new(),
+            patterns: Patterns::default(),
         }
     }
 
@@ -89,7 +95,20 @@ impl<'d> Builder<'d> {
 
     /// The slot of a reference's target, queued for normalization when it is new.
     fn slot_for(&mut self, at: &At, reference: &str) -> Result<usize, LoadError> {
-        let (target_at, _) = target(self.docs, at, reference)?;
+        let target_at = match target(self.docs, at, reference) {
+            Ok((target_at, _)) => target_at,
+            // A reference to nothing: that schema accepts any value, and the rest stands.
+            Err(error) => {
+                self.note(
+                    at,
+                    &format!("{error}: read as a schema that accepts any value"),
+                );
+                let id = self.slots.len();
+                self.slots.push(Value::Bool(true));
+                self.origins.push(at.describe(self.docs));
+                return Ok(id);
+            }
+        };
         if let Some(&id) = self.ids.get(&target_at) {
             return Ok(id);
         }
@@ -113,43 +132,104 @@ impl<'d> Builder<'d> {
         Ok(())
     }
 
-    /// Whether slot `id` is a chain of bare references that never reaches a schema.
-    pub fn check_cycles(&self) -> Result<(), LoadError> {
+    /// Chains of bare references that never reach a schema: each slot of such a cycle is
+    /// read as a schema that accepts any value, with a note.
+    pub fn break_cycles(&mut self) {
         for start in 0..self.slots.len() {
             let mut id = start;
             for _ in 0..=self.slots.len().min(crate::load::refs::MAX_CHAIN) {
                 match slot_ref(&self.slots[id]) {
                     Some(next) if next == start => {
-                        return Err(LoadError::Structure {
-                            doc: crate::load::source::display(&self.docs.root),
-                            pointer: self.origins[start].clone(),
-                            message: "a $ref cycle with no schema in it".to_owned(),
-                        });
+                        self.notes.push(format!(
+                            "{}: a $ref cycle with no schema in it: read as a schema that accepts any value",
+                            self.origins[start]
+                        ));
+                        self.slots[start] = Value::Bool(true);
+                        break;
                     }
                     Some(next) => id = next,
                     None => break,
                 }
             }
         }
-        Ok(())
+    }
+
+    /// Every slot checked against the JSON Schema 2020-12 meta-schema, once per document:
+    /// what the repairs did not foresee is dropped at the keyword the meta-schema names,
+    /// with a note, so that every validator compiles.
+    pub fn check_against_meta(&mut self) {
+        let meta = jsonschema::draft202012::meta::validator();
+        for id in 0..self.slots.len() {
+            // Bounded: each round drops one keyword; a slot still wrong after that is read
+            // as accepting any value.
+            for round in 0..=16 {
+                let Some(error) = meta.iter_errors(&self.slots[id]).next() else {
+                    break;
+                };
+                let path = error.instance_path().to_string();
+                let message = error.to_string();
+                drop(error);
+                let tokens: Vec<String> = path
+                    .split('/')
+                    .skip(1)
+                    .map(|t| t.replace("~1", "/").replace("~0", "~"))
+                    .collect();
+                let dropped = round < 16 && drop_keyword(&mut self.slots[id], &tokens);
+                if !dropped {
+                    self.slots[id] = Value::Bool(true);
+                }
+                let what = match dropped {
+                    true => "dropped",
+                    false => "the schema is read as one that accepts any value",
+                };
+                self.notes.push(format!(
+                    "{}{path}: not valid JSON Schema ({message}): {what}",
+                    self.origins[id]
+                ));
+            }
+        }
+    }
+
+    fn note(&mut self, at: &At, what: &str) {
+        self.notes
+            .push(format!("{}: {what}", at.describe(self.docs)));
     }
 
     fn normalize(&mut self, at: &At, schema: &Value) -> Result<Value, LoadError> {
         let Value::Object(map) = schema else {
             // `true`, `false` (3.1) pass through; anything else is not a schema.
-            return match schema {
-                Value::Bool(_) => Ok(schema.clone()),
-                _ => Err(at.structure(self.docs, "a schema must be an object")),
-            };
+            if let Value::Bool(_) = schema {
+                return Ok(schema.clone());
+            }
+            let (read, why) = repair::not_a_schema(schema);
+            self.note(at, &why);
+            return Ok(read);
         };
+        let mut repairs = Vec::new();
+        let repaired = repair::keywords(map, &mut self.patterns, &mut repairs);
+        for (key, what) in repairs {
+            let at = key.split('/').fold(at.clone(), |at, token| {
+                at.child(&token.replace("~1", "/").replace("~0", "~"))
+            });
+            self.note(&at, &what);
+        }
+        let map = repaired.as_ref().unwrap_or(map);
         let v30 = self.dialect == Dialect::OpenApi30;
-        let nullable = (v30 && map.get("nullable") == Some(&Value::Bool(true)))
+        // `nullable` is 3.0's; written in a 3.1 document it is still meant.
+        let nullable = map.get("nullable") == Some(&Value::Bool(true))
             || map.get("x-nullable") == Some(&Value::Bool(true));
+        if !v30 && map.get("nullable") == Some(&Value::Bool(true)) {
+            self.note(
+                &at.child("nullable"),
+                "`nullable` is not a keyword of OpenAPI 3.1: read as null being allowed",
+            );
+        }
         if let Some(reference) = map.get("$ref") {
             let Some(reference) = reference.as_str() else {
-                return Err(at
-                    .child("$ref")
-                    .structure(self.docs, "$ref must be a string"));
+                self.note(&at.child("$ref"), "not a string: dropped");
+                let mut rest = map.clone();
+                rest.remove("$ref");
+                return self.normalize(at, &Value::Object(rest));
             };
             let id = self.slot_for(at, reference)?;
             let reference = json!({"$ref": format!("#/$defs/{id}")});
@@ -187,7 +267,7 @@ impl<'d> Builder<'d> {
             let converted = match key.as_str() {
                 k if MAPS.contains(&k) => {
                     let Value::Object(entries) = value else {
-                        return Err(child.structure(self.docs, format!("{k} must be an object")));
+                        continue;
                     };
                     let mut converted = Map::new();
                     for (name, schema) in entries {
@@ -197,7 +277,7 @@ impl<'d> Builder<'d> {
                 }
                 k if LISTS.contains(&k) => {
                     let Value::Array(items) = value else {
-                        return Err(child.structure(self.docs, format!("{k} must be an array")));
+                        continue;
                     };
                     let mut converted = Vec::with_capacity(items.len());
                     for (index, schema) in items.iter().enumerate() {
@@ -216,10 +296,30 @@ impl<'d> Builder<'d> {
                 }
                 k if SINGLE.contains(&k) => match value {
                     Value::Bool(_) => value.clone(),
-                    _ => self.normalize(&child, value)?,
+                    Value::Object(_) => self.normalize(&child, value)?,
+                    // Repaired already; what is left is not a schema.
+                    _ => continue,
                 },
                 "exclusiveMinimum" | "exclusiveMaximum" => match value {
-                    // 3.0: a flag on minimum/maximum; 2020-12: the bound itself.
+                    // 3.0: a flag on minimum/maximum; 2020-12: the bound itself (a flag in a
+                    // 3.1 document is still read as 3.0 meant it).
+                    Value::Bool(flag) if !v30 => {
+                        self.note(
+                            &child,
+                            "a flag, as in OpenAPI 3.0, where 3.1 wants the bound: read as 3.0 meant it",
+                        );
+                        match (
+                            flag,
+                            map.get(if key == "exclusiveMinimum" {
+                                "minimum"
+                            } else {
+                                "maximum"
+                            }),
+                        ) {
+                            (true, Some(limit)) => limit.clone(),
+                            _ => continue,
+                        }
+                    }
                     Value::Bool(true) => {
                         let bound = if key == "exclusiveMinimum" {
                             "minimum"
@@ -265,10 +365,61 @@ impl<'d> Builder<'d> {
             };
             out.insert(key.clone(), converted);
         }
+        if let Some(lifted) = map.get(repair::LIFTED_REQUIRED) {
+            out.insert(repair::LIFTED_REQUIRED.to_owned(), lifted.clone());
+        }
         Ok(match nullable {
             true => add_null(out),
             false => Value::Object(out),
         })
+    }
+}
+
+/// Drops the keyword whose value (or a part of it) is at `path` in a schema: the last
+/// keyword the path takes from a schema object. False when the path names no keyword.
+fn drop_keyword(schema: &mut Value, path: &[String]) -> bool {
+    // Walk the path, remembering where the last keyword step was taken from a schema.
+    let mut last: Option<usize> = None;
+    let mut is_schema = true;
+    let mut node: &Value = schema;
+    let mut i = 0;
+    while i < path.len() {
+        let token = path[i].as_str();
+        if is_schema {
+            last = Some(i);
+            let Some(value) = node.get(token) else { break };
+            node = value;
+            i += 1;
+            // What the keyword holds: a schema, a map or a list of them, or plain data.
+            if SINGLE.contains(&token) || (token == "items" && node.is_object()) {
+                is_schema = true;
+            } else if MAPS.contains(&token) || LISTS.contains(&token) || token == "items" {
+                let Some(next) = path.get(i) else { break };
+                let child = match node {
+                    Value::Object(map) => map.get(next.as_str()),
+                    Value::Array(items) => next.parse::<usize>().ok().and_then(|n| items.get(n)),
+                    _ => None,
+                };
+                let Some(child) = child else { break };
+                node = child;
+                i += 1;
+                is_schema = true;
+            } else {
+                break;
+            }
+        } else {
+            break;
+        }
+    }
+    let Some(at) = last else { return false };
+    let parent = &path[..at];
+    let pointer: String = parent
+        .iter()
+        .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+        .collect();
+    match schema.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+        Some(map) => map.remove(&path[at]).is_some(),
+        None => false,
     }
 }
 

@@ -155,18 +155,19 @@ impl SpecEngine {
                 .map(|s| server_path(s))
                 .unwrap_or_default(),
         };
-        // The loader's notes speak of what a checker can send; the mock says only what it
-        // does not serve.
+        // The loader's other notes speak of what a checker can send; the mock says how it
+        // read the document, as every tool does, and what it does not serve.
         let warnings: Vec<String> = api
-            .set_aside
+            .repairs
             .iter()
-            .map(|aside| {
+            .map(|repair| format!("note: {repair}"))
+            .chain(api.set_aside.iter().map(|aside| {
                 format!(
                     "{} is answered from its documented examples only, unchecked and without state: {}",
                     aside.operation.label(),
                     aside.why
                 )
-            })
+            }))
             .collect();
         let model = resources::infer(&api);
         let routes = Routes::new(&api);

@@ -138,8 +138,9 @@ pub fn simplest(schemas: &Schemas, schema: &Value) -> Value {
 /// A value of the schema with every property a response may carry filled (examples where
 /// the document gives them), checked; else the simplest valid value.
 pub fn full(schemas: &Schemas, schema: &Value) -> Value {
-    let key = format!("mock full {schema}");
-    schemas.memo(key, || full_at(schemas, schema, 0))
+    schemas.memo(schema, ("mock full", Direction::Response), || {
+        full_at(schemas, schema, 0)
+    })
 }
 
 fn full_at(schemas: &Schemas, schema: &Value, depth: usize) -> Value {
