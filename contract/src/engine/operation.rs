@@ -247,6 +247,15 @@ impl<'c, 'a> Fuzz<'c, 'a> {
                 .find(|f| key(&self.label, f) == wanted);
             shows.map(|finding| (case.clone(), request, outcome, finding))
         };
+        // Most findings do not depend on the input (an undocumented status for any
+        // request): the simplest case of the same kind is tried first, one request, before
+        // shrinking step by step through what may be a large value.
+        if let Some(simplest) = self.simplest(&best.0)
+            && simplest != best.0
+            && let Some(found) = replay(&simplest)
+        {
+            return (found, bycatch, true);
+        }
         if !tree.simplify() {
             alone = replay(&best.0).is_some();
             return (best, bycatch, alone);
@@ -284,6 +293,20 @@ impl<'c, 'a> Fuzz<'c, 'a> {
             alone = replay(&best.0).is_some();
         }
         (best, bycatch, alone)
+    }
+
+    /// The simplest case of the same kind as `case`: the plan's base when it is valid, or
+    /// the base's violation of the same constraint.
+    fn simplest(&self, case: &Case) -> Option<Case> {
+        let base = self.plan.base();
+        match case.kind {
+            Kind::Positive => self.plan.is_valid(&base).then_some(base),
+            _ => self
+                .plan
+                .negatives(&base)
+                .into_iter()
+                .find(|n| n.kind == case.kind),
+        }
     }
 
     /// The case drawn: the base itself, or one of its single-constraint violations.

@@ -519,8 +519,16 @@ fn array(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
         return nothing();
     }
     let max = usize_of(schema, "maxItems").unwrap_or(usize::MAX).max(min);
+    // Items that are objects or arrays themselves multiply a value's size: below the top,
+    // few of them.
+    let nested = schema.get("items").is_some_and(|items| {
+        let names = types(ctx.schemas.resolve(items));
+        names.contains(&"object") || names.contains(&"array")
+    });
     let max = if ctx.depth >= SOFT_DEPTH {
         min
+    } else if nested && ctx.depth >= 1 {
+        max.min(min + 2)
     } else {
         max.min(min + 5)
     };
@@ -570,10 +578,22 @@ pub fn required_names(schema: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// About how many optional properties one generated object carries: a schema with hundreds
+/// of them (DocuSign's envelope) still gives values of a size a server reads in a moment,
+/// and each property still comes up across cases.
+const OPTIONAL_PER_OBJECT: f64 = 6.0;
+
 fn object(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
     let required = required_names(schema);
     let mut fields: Vec<BoxedStrategy<Option<(String, Value)>>> = Vec::new();
     let properties = schema.get("properties").and_then(Value::as_object);
+    let optional = properties
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| !required.contains(&name.as_str()))
+        .count()
+        .max(1);
+    let share = (OPTIONAL_PER_OBJECT / optional as f64).clamp(0.02, 0.5);
     for (name, property) in properties.into_iter().flatten() {
         // Requests never carry read-only properties.
         if ctx.schemas.has_flag(property, "readOnly") {
@@ -588,7 +608,7 @@ fn object(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
         let field = value.prop_map(move |v| (name.clone(), v));
         fields.push(match is_required {
             true => field.prop_map(Some).boxed(),
-            false => proptest::option::of(field).boxed(),
+            false => proptest::option::weighted(share, field).boxed(),
         });
     }
     // Required names with no property schema still need a value.
