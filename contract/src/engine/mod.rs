@@ -21,7 +21,7 @@ pub mod pool;
 pub mod probes;
 pub mod sequences;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use crate::auth::Auth;
@@ -68,6 +68,7 @@ pub async fn run(
         pacer: Arc::default(),
         health: api.operations.iter().map(|_| Default::default()).collect(),
         budget: Arc::new(context::Budget::new()),
+        judges: api.operations.iter().map(|_| OnceLock::new()).collect(),
         api,
         options: options.clone(),
         client,

@@ -30,7 +30,7 @@ pub(crate) fn check_operation(
     satisfiable: bool,
 ) -> Vec<Failure> {
     let operation = &ctx.api.operations[index];
-    let plan = Plan::new(&ctx.api.schemas, operation).with_pool(pool_for(pool, operation));
+    let plan = ctx.plan(index).with_pool(pool_for(pool, operation));
     let label = operation.label();
     let mut failures = Vec::new();
     // A coverage case meant valid that the validator refuses is not sent at all.

@@ -12,7 +12,6 @@ use crate::engine::context::{Context, sample_case};
 use crate::engine::graph::{Graph, evaluate};
 use crate::http::Outcome;
 use crate::report::Failure;
-use openapi::generate::Plan;
 
 /// What the phase found, and how many requests the second identity sent.
 pub(crate) struct Ownership {
@@ -63,7 +62,7 @@ pub(crate) fn object_level_authorization(ctx: &Context<'_>) -> Ownership {
         });
         for link in targets {
             let target = &operations[link.target];
-            let mut probe = Plan::new(&ctx.api.schemas, target).base();
+            let mut probe = ctx.plan(link.target).base();
             let bound = link.parameters.iter().all(|(param, expression)| {
                 evaluate(expression, &case, response, body.as_ref())
                     .map(|value| probe.bind(param, value))

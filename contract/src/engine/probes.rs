@@ -2,6 +2,8 @@
 //! credentials (`ignored_auth`), and the methods a path does not document
 //! (`unsupported_method`).
 
+use std::collections::{BTreeMap, HashMap};
+
 use reqwest::Method;
 
 use crate::checks::{
@@ -10,7 +12,7 @@ use crate::checks::{
 use crate::engine::context::Context;
 use crate::http::{Outcome, build};
 use crate::report::Failure;
-use openapi::generate::{AuthMode, Case, Kind, Payload, Plan, param_text};
+use openapi::generate::{AuthMode, Case, Kind, Payload, param_text};
 use openapi::model::{Location, Operation, template_matches};
 
 /// Protected operations must refuse a request without credentials and one with a forged
@@ -21,14 +23,14 @@ pub(crate) fn ignored_auth(ctx: &Context<'_>) -> Vec<Failure> {
         return failures;
     }
     let mut jobs = Vec::new();
-    for (index, operation) in ctx
+    for (index, _) in ctx
         .api
         .operations
         .iter()
         .enumerate()
         .filter(|(_, o)| o.secured)
     {
-        let base = Plan::new(&ctx.api.schemas, operation).base();
+        let base = ctx.plan(index).base();
         for (mode, what) in [
             (AuthMode::Missing, "without credentials"),
             (AuthMode::Forged, "with a forged token"),
@@ -54,6 +56,16 @@ pub(crate) fn ignored_auth(ctx: &Context<'_>) -> Vec<Failure> {
     failures
 }
 
+/// Where a path is looked for: its depth and its first segment (`{` for a template one).
+fn bucket(path: &str) -> (usize, &str) {
+    let depth = path.split('/').count();
+    let first = path.split('/').nth(1).unwrap_or("");
+    match first.contains('{') {
+        true => (depth, "{"),
+        false => (depth, first),
+    }
+}
+
 /// Sends every method a path does not document (and that no other documented path matching
 /// the same URL takes) and expects 405 with an `Allow` header that lists the path's methods;
 /// asks each path `OPTIONS` too, and judges the `Allow` of any answer. A defect shown on many
@@ -61,18 +73,29 @@ pub(crate) fn ignored_auth(ctx: &Context<'_>) -> Vec<Failure> {
 /// probes were sent, and the failures.
 pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
     let mut probes = Vec::new();
-    let mut paths: Vec<&str> = ctx.api.operations.iter().map(|o| o.path.as_str()).collect();
-    paths.sort_unstable();
-    paths.dedup();
-    for path in paths {
-        let documented: Vec<&Operation> = ctx
-            .api
-            .operations
-            .iter()
-            .filter(|o| o.path == path)
-            .collect();
+    // Each path's operations, and every documented (method, template) by the template's
+    // depth and first segment: a probe looks only where a match can be.
+    let mut by_path: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, operation) in ctx.api.operations.iter().enumerate() {
+        by_path.entry(&operation.path).or_default().push(index);
+    }
+    let mut templates: HashMap<(usize, &str), Vec<(&Method, &str)>> = HashMap::new();
+    for (method, path) in ctx
+        .api
+        .operations
+        .iter()
+        .map(|o| (&o.method, o.path.as_str()))
+        .chain(ctx.api.left_out.iter().map(|(m, p)| (m, p.as_str())))
+    {
+        templates
+            .entry(bucket(path))
+            .or_default()
+            .push((method, path));
+    }
+    for (path, indices) in by_path {
+        let documented: Vec<&Operation> = indices.iter().map(|&i| &ctx.api.operations[i]).collect();
         // Path parameters from the simplest valid case of a documented operation.
-        let base = Plan::new(&ctx.api.schemas, documented[0]).base();
+        let base = ctx.plan(indices[0]).base();
         let params: Vec<_> = base
             .params
             .into_iter()
@@ -83,6 +106,13 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
             .fold(path.to_owned(), |url, (_, name, value)| {
                 url.replace(&format!("{{{name}}}"), &param_text(value))
             });
+        let (depth, first) = bucket(&concrete);
+        let candidates: Vec<(&Method, &str)> = [(depth, first), (depth, "{")]
+            .iter()
+            .filter_map(|key| templates.get(key))
+            .flatten()
+            .copied()
+            .collect();
         for method in [
             Method::GET,
             Method::POST,
@@ -92,13 +122,9 @@ pub(crate) fn unsupported_methods(ctx: &Context<'_>) -> (u64, Vec<Failure>) {
             Method::OPTIONS,
         ] {
             // `PUT /user/login` is also `PUT /user/{username}`: not undocumented there.
-            let taken = ctx
-                .api
-                .operations
+            let taken = candidates
                 .iter()
-                .map(|o| (&o.method, &o.path))
-                .chain(ctx.api.left_out.iter().map(|(m, p)| (m, p)))
-                .any(|(m, p)| *m == method && template_matches(p, &concrete));
+                .any(|(m, p)| **m == method && template_matches(p, &concrete));
             if taken {
                 continue;
             }

@@ -25,7 +25,7 @@ use crate::engine::graph::{Graph, evaluate};
 use crate::engine::pool::{Pool, path_params};
 use crate::http::{Outcome, Response, SentRequest};
 use crate::report::Failure;
-use openapi::generate::{Case, Plan};
+use openapi::generate::Case;
 use openapi::model::LinkSpec;
 
 /// Most steps in a random sequence.
@@ -150,11 +150,7 @@ fn walks(ctx: &Context<'_>, graph: &Graph) -> Vec<Vec<(usize, Case)>> {
             continue;
         }
         let mut steps = vec![(index, sample_case(ctx, index, 1))];
-        steps.extend(
-            targets
-                .into_iter()
-                .map(|t| (t, Plan::new(&api.schemas, &api.operations[t]).base())),
-        );
+        steps.extend(targets.into_iter().map(|t| (t, ctx.plan(t).base())));
         walks.push(steps);
     }
     walks
@@ -233,18 +229,12 @@ fn shrink_and_record(
 /// each needs a reset); each new finding, judged in the order drawn, is shrunk to the fewest
 /// steps.
 fn random_sequences(ctx: &Context<'_>, graph: &Graph, outcomes: &mut Outcomes) {
-    let steps = Union::new(
-        ctx.api
-            .operations
-            .iter()
-            .enumerate()
-            .map(|(index, operation)| {
-                Plan::new(&ctx.api.schemas, operation)
-                    .positive()
-                    .prop_map(move |case| (index, case))
-                    .boxed()
-            }),
-    );
+    let steps = Union::new(ctx.api.operations.iter().enumerate().map(|(index, _)| {
+        ctx.plan(index)
+            .positive()
+            .prop_map(move |case| (index, case))
+            .boxed()
+    }));
     let strategy = vec(steps, 1..=MAX_STEPS);
     let seed = case_seed(ctx.options.seed, usize::MAX, 3, 0);
     let budget = (ctx.options.max_examples / 2).max(10);
@@ -547,7 +537,7 @@ impl<'c, 'a> Run<'c, 'a> {
             .filter(|i| api.operations[*i].path == operation.path)
             .collect();
         for probe in same_path {
-            let mut case = Plan::new(&api.schemas, &api.operations[probe]).base();
+            let mut case = self.ctx.plan(probe).base();
             for name in path_params(operation) {
                 if let Some(value) = deleted.path_param(&name) {
                     case.bind(&name, value.clone());
@@ -579,7 +569,7 @@ impl<'c, 'a> Run<'c, 'a> {
             .collect();
         for link in reads {
             let target = &api.operations[link.target];
-            let mut case = Plan::new(&api.schemas, target).base();
+            let mut case = self.ctx.plan(link.target).base();
             let mut bound = false;
             for (param, _) in &link.parameters {
                 if let Some(value) = self
@@ -629,7 +619,7 @@ impl<'c, 'a> Run<'c, 'a> {
         else {
             return false;
         };
-        let mut case = Plan::new(&api.schemas, &api.operations[read]).base();
+        let mut case = self.ctx.plan(read).base();
         for name in path_params(operation) {
             if let Some(value) = updated.path_param(&name) {
                 case.bind(&name, value.clone());

@@ -4,6 +4,7 @@
 //! text, form bodies as fields), so a server is never blamed for the generator's mistake.
 
 use std::fmt;
+use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
@@ -98,26 +99,54 @@ pub struct Plan<'a> {
     operation: &'a Operation,
     /// Real values for path parameters, captured from the target's responses.
     pool: Vec<(String, Vec<Value>)>,
-    /// One judge per parameter of the operation, in order.
-    judges: Vec<Option<ParamJudge>>,
-    body_judge: Option<BodyJudge>,
+    /// How the server reads each part: made once per operation and shared.
+    judges: Arc<Judges>,
 }
 
-impl<'a> Plan<'a> {
-    pub fn new(schemas: &'a Schemas, operation: &'a Operation) -> Plan<'a> {
-        Plan {
-            schemas,
-            operation,
-            pool: Vec::new(),
-            judges: operation
+/// How a server reads an operation's parts: one judge per parameter, in order, and one for
+/// the body. Built once per operation ([`Judges::new`]) and shared by every plan of it.
+#[derive(Default)]
+pub struct Judges {
+    params: Vec<Option<ParamJudge>>,
+    body: Option<BodyJudge>,
+}
+
+impl Judges {
+    pub fn new(schemas: &Schemas, operation: &Operation) -> Judges {
+        Judges {
+            params: operation
                 .params
                 .iter()
                 .map(|p| ParamJudge::new(schemas, p))
                 .collect(),
-            body_judge: operation
+            body: operation
                 .body
                 .as_ref()
                 .and_then(|b| BodyJudge::new(schemas, b)),
+        }
+    }
+}
+
+impl<'a> Plan<'a> {
+    pub fn new(schemas: &'a Schemas, operation: &'a Operation) -> Plan<'a> {
+        Plan::with_judges(
+            schemas,
+            operation,
+            Arc::new(Judges::new(schemas, operation)),
+        )
+    }
+
+    /// A plan with the operation's judges already made (see [`Judges`]).
+    pub fn with_judges(
+        schemas: &'a Schemas,
+        operation: &'a Operation,
+        judges: Arc<Judges>,
+    ) -> Plan<'a> {
+        Plan {
+            schemas,
+            operation,
+            pool: Vec::new(),
+            judges,
         }
     }
 
@@ -127,11 +156,11 @@ impl<'a> Plan<'a> {
             .params
             .iter()
             .position(|p| std::ptr::eq(p, param))?;
-        self.judges.get(index)?.as_ref()
+        self.judges.params.get(index)?.as_ref()
     }
 
     fn body_is_valid(&self, _body: &Body, value: &Value) -> bool {
-        self.body_judge.as_ref().is_none_or(|j| j.accepts(value))
+        self.judges.body.as_ref().is_none_or(|j| j.accepts(value))
     }
 
     /// Whether every part of a case is valid as the server will see it: the check made on
@@ -187,7 +216,7 @@ impl<'a> Plan<'a> {
                 ));
             }
         };
-        for (param, judge) in self.operation.params.iter().zip(&self.judges) {
+        for (param, judge) in self.operation.params.iter().zip(&self.judges.params) {
             if let (true, Some(judge)) =
                 (param.required && param.location != Location::Cookie, judge)
             {
@@ -198,7 +227,7 @@ impl<'a> Plan<'a> {
                 );
             }
         }
-        if let (Some(body), Some(judge)) = (&self.operation.body, &self.body_judge)
+        if let (Some(body), Some(judge)) = (&self.operation.body, &self.judges.body)
             && body.required
         {
             probe(&body.schema, &|v| judge.accepts(v), false);
@@ -256,7 +285,7 @@ impl<'a> Plan<'a> {
         }
         let body = match &self.operation.body {
             Some(body) => {
-                let judge = self.body_judge.clone();
+                let judge = self.judges.body.clone();
                 strategy(self.schemas, &body.schema, false)
                     .prop_filter("valid by the validator", move |v| {
                         judge.as_ref().is_none_or(|j| j.accepts(v))

@@ -11,7 +11,7 @@ pub mod render;
 pub mod values;
 pub mod wire;
 
-pub use cases::{AuthMode, Case, Kind, Payload, Plan};
+pub use cases::{AuthMode, Case, Judges, Kind, Payload, Plan};
 pub use render::{Rendered, render};
 pub use values::canonical;
 pub use wire::{encode_body, param_text};

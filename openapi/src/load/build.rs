@@ -669,14 +669,24 @@ impl Walker<'_> {
             })
             .or_else(|| {
                 pick(&|m| essence(m) == "multipart/form-data").map(|c| (c, Encoding::Multipart))
+            })
+            // A server that takes any media type (springfox's `*/*`) takes JSON, which is
+            // what such a body's schema describes.
+            .or_else(|| {
+                pick(&|m| matches!(essence(m).as_str(), "*/*" | "application/*"))
+                    .map(|c| (c, Encoding::Json))
             });
         let Some(((media, entry), encoding)) = chosen else {
             return Ok(None);
         };
         let entry_at = at.child("content").child(media);
+        let sent = match essence(media).contains('*') {
+            true => "application/json".to_owned(),
+            false => media.clone(),
+        };
         Ok(Some(Body {
             required: body.get("required") == Some(&Value::Bool(true)),
-            media_type: media.clone(),
+            media_type: sent,
             encoding,
             schema: self.schema(&entry_at.child("schema"), entry.get("schema"))?,
             examples: examples_of(self.docs, &entry_at, entry)?,

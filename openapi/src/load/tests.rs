@@ -495,3 +495,30 @@ paths:
     ));
     assert!(noted("PUT /xml: sent without its optional body"));
 }
+
+/// springfox and Kubernetes document request bodies as `*/*`: the server takes any media
+/// type, so the checker sends the JSON the schema describes.
+#[test]
+fn a_body_of_any_media_type_is_sent_as_json() {
+    let api = crate::parse(
+        r#"
+openapi: 3.0.0
+info: {title: t, version: '1'}
+paths:
+  /pods:
+    post:
+      requestBody:
+        required: true
+        content:
+          '*/*':
+            schema: {type: object, properties: {name: {type: string}}}
+      responses: {'201': {description: ok}}
+"#,
+    )
+    .unwrap();
+    let body = api.operations[0].body.as_ref().expect("a body");
+    assert_eq!(body.encoding, Encoding::Json);
+    assert_eq!(body.media_type, "application/json");
+    assert_eq!(body.accepts, ["*/*"]);
+    assert!(api.notes.is_empty(), "{:?}", api.notes);
+}
