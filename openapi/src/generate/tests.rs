@@ -499,3 +499,35 @@ paths:
         "{kinds:?}"
     );
 }
+
+/// `\d` in a pattern is read as ECMA-262 reads it (ASCII digits): a header that must match
+/// `^\d{12}$` (AWS's account id) gets values HTTP can carry.
+#[test]
+fn pattern_classes_are_ascii_where_a_header_needs_it() {
+    let api = crate::parse(
+        r#"
+openapi: 3.0.0
+info: {title: t, version: '1'}
+paths:
+  /jobs:
+    get:
+      parameters:
+        - {name: x-amz-account-id, in: header, required: true, schema: {type: string, pattern: '^\d{12}$', maxLength: 64}}
+      responses: {'200': {description: ok}}
+"#,
+    )
+    .unwrap();
+    let plan = Plan::new(&api.schemas, &api.operations[0]);
+    assert!(plan.problems().is_empty(), "{:?}", plan.problems());
+    let mut runner = runner();
+    let strategy = plan.positive();
+    for _ in 0..20 {
+        let case = strategy.new_tree(&mut runner).unwrap().current();
+        let (_, _, value) = &case.params[0];
+        let text = value.as_str().unwrap();
+        assert!(
+            text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()),
+            "{text}"
+        );
+    }
+}

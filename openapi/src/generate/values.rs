@@ -305,12 +305,17 @@ fn string(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
         if !generable_pattern(body) {
             return nothing();
         }
-        let parsed = regex_syntax::Parser::new()
+        // `\d`, `\w` and `\s` as ECMA-262 reads them (ASCII), which every engine accepts;
+        // Unicode classes only where the pattern needs them to parse.
+        let parsed = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .build()
             .parse(body)
+            .ok()
+            .or_else(|| regex_syntax::Parser::new().parse(body).ok())
             .map(|hir| few_repeats(&hir));
-        if let Ok(strategy) = parsed
-            .map_err(drop)
-            .and_then(|hir| proptest::string::string_regex_parsed(&hir).map_err(drop))
+        if let Some(strategy) =
+            parsed.and_then(|hir| proptest::string::string_regex_parsed(&hir).ok())
         {
             let regex = regex::Regex::new(pattern).ok();
             return strategy

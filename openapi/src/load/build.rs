@@ -428,7 +428,10 @@ impl Walker<'_> {
         // left out of every request; a required one leaves the operation out.
         if let (Some(declared), None) = (operation.get("requestBody"), &body)
             && let Ok((_, declared)) = follow(docs, at.child("requestBody"), declared)
-            && declared.get("content").is_some_and(Value::is_object)
+            && declared
+                .get("content")
+                .and_then(Value::as_object)
+                .is_some_and(|c| !c.is_empty())
         {
             let media: Vec<&str> = declared
                 .get("content")
@@ -660,6 +663,10 @@ impl Walker<'_> {
         let Some(content) = body.get("content").and_then(Value::as_object) else {
             return Err(at.structure(self.docs, "a request body needs `content`"));
         };
+        if content.is_empty() {
+            // `content: {}` says nothing can be sent: the operation takes no body.
+            return Ok(None);
+        }
         let pick = |wanted: &dyn Fn(&str) -> bool| content.iter().find(|(media, _)| wanted(media));
         let chosen = pick(&|m| is_json(m))
             .map(|c| (c, Encoding::Json))
@@ -671,16 +678,20 @@ impl Walker<'_> {
                 pick(&|m| essence(m) == "multipart/form-data").map(|c| (c, Encoding::Multipart))
             })
             // A server that takes any media type (springfox's `*/*`) takes JSON, which is
-            // what such a body's schema describes.
+            // what such a body's schema describes; so does a JSON type misspelt
+            // (`applicationjson`).
             .or_else(|| {
-                pick(&|m| matches!(essence(m).as_str(), "*/*" | "application/*"))
-                    .map(|c| (c, Encoding::Json))
+                pick(&|m| {
+                    let m = essence(m);
+                    matches!(m.as_str(), "*/*" | "application/*") || m.contains("json")
+                })
+                .map(|c| (c, Encoding::Json))
             });
         let Some(((media, entry), encoding)) = chosen else {
             return Ok(None);
         };
         let entry_at = at.child("content").child(media);
-        let sent = match essence(media).contains('*') {
+        let sent = match essence(media).contains('*') || !essence(media).contains('/') {
             true => "application/json".to_owned(),
             false => media.clone(),
         };
