@@ -696,3 +696,43 @@ async fn forms_are_typed_and_the_concrete_path_decides() {
     assert_eq!(put.status(), 405);
     assert_eq!(put.headers()["allow"], "GET");
 }
+
+/// Seldon's document writes `pattern: ^.{1,2097152}` on every string, which no regex engine
+/// compiles: the mock used to refuse the whole document ("no operation the mock can serve").
+/// Each pattern is now dropped alone, with a note, and every operation is served.
+#[tokio::test]
+async fn a_real_document_with_patterns_no_engine_compiles_is_served() {
+    let spec = tests::root().join("tests/fixtures/real/seldon-engine.json");
+    let (mut child, url) = tests::spawn_mock(
+        &[
+            "--spec",
+            spec.to_str().unwrap(),
+            "--base-path",
+            "/",
+            "--credential",
+            "ci",
+        ],
+        std::process::Stdio::piped(),
+    );
+    let client = reqwest::Client::new();
+    let answer = client
+        .post(format!("{url}/seldon/ns/model/api/v1.0/predictions"))
+        .bearer_auth("ci")
+        .json(&json!({"data": {"names": ["feature1"], "tensor": {"shape": [1, 1], "values": [1]}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.json::<Value>().await.unwrap().is_object());
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("note: #/components/schemas/SeldonMessage/properties/strData/pattern: the pattern does not compile"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("answered from its documented examples"),
+        "{stderr}"
+    );
+}
