@@ -142,6 +142,9 @@ pub enum Encoding {
     Form,
     /// `multipart/form-data`.
     Multipart,
+    /// Text or bytes as they are, in the media type the document names (`text/plain`,
+    /// `application/octet-stream`, `image/png`): the body's schema is a string's.
+    Text,
 }
 
 #[derive(Debug, Clone)]

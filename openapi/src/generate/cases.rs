@@ -423,7 +423,7 @@ impl<'a> Plan<'a> {
             && !body.required
         {
             let nothing = match body.encoding {
-                Encoding::Json => Payload::None,
+                Encoding::Json | Encoding::Text => Payload::None,
                 Encoding::Form | Encoding::Multipart => Payload::Json(json!({})),
             };
             let case = Case {

@@ -181,6 +181,8 @@ impl BodyJudge {
         match self.encoding {
             Encoding::Json => value.clone(),
             Encoding::Form | Encoding::Multipart => self.form_seen(value),
+            // Whatever was made, the server reads text.
+            Encoding::Text => Value::String(field_text(value)),
         }
     }
 
@@ -269,6 +271,7 @@ pub fn encode_body(body: &Body, value: &Value) -> (String, Vec<u8>) {
             bytes.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
             (format!("multipart/form-data; boundary={BOUNDARY}"), bytes)
         }
+        Encoding::Text => (body.media_type.clone(), field_text(value).into_bytes()),
     }
 }
 

@@ -686,14 +686,29 @@ impl Walker<'_> {
                     matches!(m.as_str(), "*/*" | "application/*") || m.contains("json")
                 })
                 .map(|c| (c, Encoding::Json))
+            })
+            // Text or bytes whose schema is a string's (or absent): sent as they are. XML
+            // needs its schema's `xml` rules, and is not made.
+            .or_else(|| {
+                pick(&|m| {
+                    let m = essence(m);
+                    !m.contains("xml") && m.contains('/')
+                })
+                .filter(|(_, entry)| self.is_text(&at, entry))
+                .map(|c| (c, Encoding::Text))
             });
         let Some(((media, entry), encoding)) = chosen else {
             return Ok(None);
         };
         let entry_at = at.child("content").child(media);
-        let sent = match essence(media).contains('*') || !essence(media).contains('/') {
-            true => "application/json".to_owned(),
-            false => media.clone(),
+        let essence = essence(media);
+        let sent = match (encoding, essence.split_once('/')) {
+            (Encoding::Text, Some(("text", "*"))) => "text/plain".to_owned(),
+            (Encoding::Text, Some(("image", "*"))) => "image/png".to_owned(),
+            (Encoding::Text, Some((_, "*"))) => "application/octet-stream".to_owned(),
+            (Encoding::Text, _) => media.clone(),
+            _ if essence.contains('*') || !essence.contains('/') => "application/json".to_owned(),
+            _ => media.clone(),
         };
         Ok(Some(Body {
             required: body.get("required") == Some(&Value::Bool(true)),
@@ -703,6 +718,21 @@ impl Walker<'_> {
             examples: examples_of(self.docs, &entry_at, entry)?,
             accepts: content.keys().cloned().collect(),
         }))
+    }
+
+    /// Whether a media type entry's schema is a string's (or absent), by the document's own
+    /// words: such a body is text or bytes as they are.
+    fn is_text(&self, at: &At, entry: &Value) -> bool {
+        let Some(schema) = entry.get("schema") else {
+            return true;
+        };
+        match follow(self.docs, at.clone(), schema) {
+            Ok((_, schema)) => {
+                schema.get("type").is_none_or(|t| t == "string")
+                    && schema.get("properties").is_none()
+            }
+            Err(_) => false,
+        }
     }
 
     fn response(

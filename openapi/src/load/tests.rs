@@ -524,3 +524,53 @@ paths:
     assert_eq!(body.accepts, ["*/*"]);
     assert!(api.notes.is_empty(), "{:?}", api.notes);
 }
+
+/// A body of text or bytes (plain text, an upload, a token) is sent as it is, in its media
+/// type; the server reads text, so a number sent there is no type error.
+#[test]
+fn a_text_or_bytes_body_is_sent_as_it_is() {
+    let api = crate::parse(
+        r#"
+openapi: 3.0.0
+info: {title: t, version: '1'}
+paths:
+  /notes:
+    post:
+      requestBody:
+        required: true
+        content:
+          text/plain: {schema: {type: string, maxLength: 5}}
+      responses: {'201': {description: ok}}
+  /files:
+    put:
+      requestBody:
+        required: true
+        content:
+          application/octet-stream: {schema: {type: string, format: binary}}
+      responses: {'204': {description: ok}}
+  /orders:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/xml: {schema: {type: object}}
+      responses: {'201': {description: ok}}
+"#,
+    )
+    .unwrap();
+    let labels: Vec<String> = api.operations.iter().map(|o| o.label()).collect();
+    assert_eq!(labels, ["PUT /files", "POST /notes"]);
+    let notes = api.operations[1].body.as_ref().unwrap();
+    assert_eq!(
+        (notes.encoding, notes.media_type.as_str()),
+        (Encoding::Text, "text/plain")
+    );
+    let (content_type, bytes) = crate::generate::encode_body(notes, &json!(12345));
+    assert_eq!(
+        (content_type.as_str(), bytes.as_slice()),
+        ("text/plain", b"12345".as_slice())
+    );
+    let judge = crate::generate::wire::BodyJudge::new(&api.schemas, notes).unwrap();
+    assert!(judge.accepts(&json!(12345)), "read as the text 12345");
+    assert!(!judge.accepts(&json!("too long")));
+}

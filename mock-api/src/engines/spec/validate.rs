@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value, json};
 
 use openapi::generate::wire::{BodyJudge, ParamJudge, Shape};
-use openapi::model::{Api, Location, Operation, SecurityKind, essence, is_json};
+use openapi::model::{Api, Encoding, Location, Operation, SecurityKind, essence, is_json};
 use openapi::schema::Direction;
 
 /// Why a request is refused.
@@ -214,12 +214,15 @@ fn read_body(
         fields(form_urlencoded::parse(bytes).map(|(n, v)| (n.into_owned(), v.into_owned())))
     } else if sent == "multipart/form-data" {
         fields(multipart(content_type, bytes)?.into_iter())
+    } else if spec.encoding == Encoding::Text && !sent.contains("xml") {
+        // Text or bytes whose schema is a string's: judged as the text it is.
+        json!(String::from_utf8_lossy(bytes))
     } else {
-        // Text, XML or bytes: kept as text, not judged by a JSON schema.
+        // XML, or text beside a structured body: kept as text, not judged by a JSON schema.
         return Ok(Some(json!(String::from_utf8_lossy(bytes))));
     };
     // What the validator sees is what a server typed by the document reads.
-    let form = !is_json(&sent);
+    let form = !is_json(&sent) && spec.encoding != Encoding::Text;
     // A form is typed by the schema even where the document also accepts JSON (the
     // Petstore's `POST /store/order` takes JSON, XML and a form).
     let seen = match (judge, form) {
