@@ -50,9 +50,8 @@ pub(crate) fn compile_options() -> jsonschema::ValidationOptions<'static> {
 pub struct Schemas {
     slots: Vec<Value>,
     origins: Vec<String>,
-    /// Per direction, every slot as a `$defs` map, built on first use.
-    defs: [OnceLock<Value>; 2],
-    /// Per direction, the registry that holds [`Schemas::defs`] at its arena URI.
+    /// Per direction, the registry that holds every slot as that direction sees it, under
+    /// `$defs` at its arena URI (the only copy: built at the first validator).
     registries: [OnceLock<Registry<'static>>; 2],
     /// Validators of schemas that are not a bare slot reference, by content.
     validators: Mutex<ByContent>,
@@ -132,7 +131,6 @@ impl Schemas {
             alike,
             slots,
             origins,
-            defs: Default::default(),
             registries: Default::default(),
             validators: Mutex::default(),
             memo: Mutex::default(),
@@ -319,26 +317,15 @@ impl Schemas {
         }
     }
 
-    /// The JSON Schema document for a schema in one direction, with every slot under `$defs`.
-    pub fn json_schema(&self, schema: &Value, direction: Direction) -> Value {
-        let mut root = match self.view(schema, direction) {
-            Value::Object(map) => map,
-            other => Map::from_iter([("allOf".to_owned(), json!([other]))]),
-        };
-        root.insert("$defs".to_owned(), self.defs(direction).clone());
-        Value::Object(root)
-    }
-
-    fn defs(&self, direction: Direction) -> &Value {
-        self.defs[direction as usize].get_or_init(|| {
-            let defs: Map<String, Value> = self
-                .slots
-                .iter()
-                .enumerate()
-                .map(|(id, slot)| (id.to_string(), self.view(slot, direction)))
-                .collect();
-            Value::Object(defs)
-        })
+    /// Every slot as one direction sees it, as a `$defs` map: the registry's document.
+    fn defs(&self, direction: Direction) -> Value {
+        let defs: Map<String, Value> = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(id, slot)| (id.to_string(), self.view(slot, direction)))
+            .collect();
+        Value::Object(defs)
     }
 
     /// A schema as one direction sees it: properties that do not travel that way (`readOnly`
