@@ -263,7 +263,7 @@ fn large_document(resources: usize) -> String {
 
 /// Median and maximum of the time from spawning `mock-api --port 0 ARGS` to its first
 /// accepted connection.
-fn measure_startup(mock: &Path, args: &[&str], runs: usize) -> Result<(f64, f64)> {
+pub fn measure_startup(mock: &Path, args: &[&str], runs: usize) -> Result<(f64, f64)> {
     let mut times = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();

@@ -21,6 +21,13 @@ const VERSION: &str = "1.3.17";
 const DEADLINE: Duration = Duration::from_secs(120);
 /// One document in this many goes to the side-by-side sample with Schemathesis.
 const SAMPLE_EVERY: usize = 66;
+/// Big documents whose figures are written by name: the checker's time on them, and how
+/// long `mock-api --spec` takes to start on them.
+const BIG: [&str; 3] = [
+    "docusign.net.json",
+    "stripe.com.json",
+    "microsoft.com/graph.json",
+];
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
@@ -68,6 +75,15 @@ pub fn run(pins: &Pins) -> Result<String> {
         ours.push((name, outcome));
     }
     let total = started.elapsed().as_secs_f64();
+    let mut big = Vec::new();
+    for name in BIG {
+        let spec = package.join("api").join(name);
+        let spec = spec.to_string_lossy();
+        let startup =
+            crate::bench::measure_startup(&release.join("mock-api"), &["--spec", &spec], 5)?;
+        let checked = ours.iter().find(|(n, _)| n == name).map(|(_, o)| o.clone());
+        big.push((name, checked.unwrap_or_default(), startup));
+    }
     let sample: Vec<usize> = (0..ours.len()).step_by(SAMPLE_EVERY).collect();
     let mut theirs = Vec::new();
     for &index in &sample {
@@ -80,7 +96,7 @@ pub fn run(pins: &Pins) -> Result<String> {
             ours[index].1.operations,
         )?);
     }
-    Ok(render(&ours, total, &sample, &theirs))
+    Ok(render(&ours, total, &sample, &theirs, &big))
 }
 
 /// The npm package, unpacked once under `target/bench`.
@@ -250,7 +266,16 @@ fn schemathesis(
     })
 }
 
-fn render(ours: &[(String, Outcome)], total: f64, sample: &[usize], theirs: &[Outcome]) -> String {
+/// A big document: the checker's outcome on it, and the mock's start-up (median, max) in ms.
+type Big<'a> = (&'a str, Outcome, (f64, f64));
+
+fn render(
+    ours: &[(String, Outcome)],
+    total: f64,
+    sample: &[usize],
+    theirs: &[Outcome],
+    big: &[Big<'_>],
+) -> String {
     let mut out = String::new();
     let sum = |items: &mut dyn Iterator<Item = &Outcome>| {
         items.fold((0, 0, 0, 0, 0.0, 0), |acc, o| {
@@ -292,6 +317,21 @@ fn render(ours: &[(String, Outcome)], total: f64, sample: &[usize], theirs: &[Ou
             o.seconds
         )),
     );
+    let _ = writeln!(
+        out,
+        "Big documents: the same run's time on each, and `mock-api --spec` start-up (spawn to \
+         first accepted connection, 5 starts).\n\n\
+         | document | operations | checked | contract, --max-examples 2 | mock-api start-up, median / max |\n\
+         | --- | ---: | ---: | ---: | ---: |"
+    );
+    for (name, outcome, (median, max)) in big {
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {:.1} s | {median:.0} / {max:.0} ms |",
+            outcome.operations, outcome.checked, outcome.seconds
+        );
+    }
+    let _ = writeln!(out);
     let mine: Vec<&Outcome> = sample.iter().map(|&i| &ours[i].1).collect();
     let (n, our_loaded, sample_ops, our_checked, our_time, our_over) =
         sum(&mut mine.iter().copied());
