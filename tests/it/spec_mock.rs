@@ -736,3 +736,19 @@ async fn a_real_document_with_patterns_no_engine_compiles_is_served() {
         "{stderr}"
     );
 }
+
+/// Documents that need no repair get no note: the loader's repairs say only what is wrong.
+#[test]
+fn clean_real_documents_need_no_repair() {
+    for name in [
+        "petstore3.yaml",
+        "fastapi-template.json",
+        "petstore-expanded-2.0.yaml",
+    ] {
+        let (api, _) = fixture(name);
+        assert!(api.repairs.is_empty(), "{name}: {:?}", api.repairs);
+    }
+    let (api, _) = fixture("seldon-engine.json");
+    assert!(!api.repairs.is_empty());
+    assert_eq!(api.operations.len(), 2);
+}

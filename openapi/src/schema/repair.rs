@@ -344,7 +344,8 @@ fn lift_required(
 /// implied, and the note.
 fn type_keyword(value: &Value) -> Option<(Option<Value>, Option<&'static str>, String)> {
     match value {
-        Value::String(name) if TYPES.contains(&name.as_str()) => None,
+        // `file` is Swagger 2.0's own, read by the normalizer without a note.
+        Value::String(name) if TYPES.contains(&name.as_str()) || name == "file" => None,
         Value::String(name) => Some(match type_name(name) {
             Some((kind, format)) => (
                 Some(json!(kind)),
