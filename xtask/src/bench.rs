@@ -4,14 +4,12 @@
 //! neither steals the other's CPU. The figures go to BENCHMARKS.md.
 
 use std::fmt::Write as _;
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::harness::{Pins, Server, first_user_id, pinned};
+use crate::harness::{Pins, Server, first_user_id, measure_startup, pinned};
 use crate::{cargo, exec, root};
 
 /// Connections for the throughput runs, as the issue's p99 target is stated at 64.
@@ -259,20 +257,6 @@ fn large_document(resources: usize) -> String {
         r#"{{"openapi": "3.0.3", "info": {{"title": "large", "version": "1"}}, "paths": {{{}}}}}"#,
         paths.join(", ")
     )
-}
-
-/// Median and maximum of the time from spawning `mock-api --port 0 ARGS` to its first
-/// accepted connection.
-pub fn measure_startup(mock: &Path, args: &[&str], runs: usize) -> Result<(f64, f64)> {
-    let mut times = Vec::new();
-    for _ in 0..runs {
-        let started = Instant::now();
-        let server = Server::start(mock, &[&["--port", "0"], args].concat(), None)?;
-        TcpStream::connect(&server.addr)?;
-        times.push(started.elapsed().as_secs_f64() * 1000.0);
-    }
-    times.sort_by(f64::total_cmp);
-    Ok((times[times.len() / 2], times[times.len() - 1]))
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -80,7 +80,7 @@ pub fn run(pins: &Pins) -> Result<String> {
         let spec = package.join("api").join(name);
         let spec = spec.to_string_lossy();
         let startup =
-            crate::bench::measure_startup(&release.join("mock-api"), &["--spec", &spec], 5)?;
+            crate::harness::measure_startup(&release.join("mock-api"), &["--spec", &spec], 5)?;
         let checked = ours.iter().find(|(n, _)| n == name).map(|(_, o)| o.clone());
         big.push((name, checked.unwrap_or_default(), startup));
     }

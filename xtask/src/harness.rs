@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -128,4 +128,18 @@ pub fn first_user_id(addr: &str) -> Result<String> {
         .context("no user id in the list")?
         + 6;
     Ok(response[start..start + 36].to_owned())
+}
+
+/// Median and maximum of the time from spawning `mock-api --port 0 ARGS` to its first
+/// accepted connection.
+pub fn measure_startup(mock: &Path, args: &[&str], runs: usize) -> Result<(f64, f64)> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let server = Server::start(mock, &[&["--port", "0"], args].concat(), None)?;
+        TcpStream::connect(&server.addr)?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], times[times.len() - 1]))
 }

@@ -36,13 +36,17 @@ const MAX_CHAIN: usize = 64;
 /// The base URI of the registry document that holds every slot, per direction.
 const ARENA_URIS: [&str; 2] = ["urn:openapi-arena:request", "urn:openapi-arena:response"];
 
+/// The most bytes a compiled `pattern` may take: past it the loader drops the pattern (with a
+/// note) rather than making every validation of the schema slow.
+pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
 /// How every validator of the kit is compiled: JSON Schema 2020-12, formats checked, and
 /// patterns within a size bound (a pattern past it was dropped by the loader, with a note).
 pub(crate) fn compile_options() -> jsonschema::ValidationOptions<'static> {
     jsonschema::options()
         .with_draft(Draft::Draft202012)
         .should_validate_formats(true)
-        .with_pattern_options(PatternOptions::fancy_regex().size_limit(repair::PATTERN_SIZE_LIMIT))
+        .with_pattern_options(PatternOptions::fancy_regex().size_limit(PATTERN_SIZE_LIMIT))
 }
 
 /// The arena: every schema of the document, normalized, each in one slot.

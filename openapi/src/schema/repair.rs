@@ -13,10 +13,6 @@ use serde_json::{Map, Number, Value, json};
 /// checked, but a server that takes a value without one is not blamed for it.
 pub const LIFTED_REQUIRED: &str = "x-lifted-required";
 
-/// The most bytes a compiled `pattern` may take: past it the pattern is dropped rather than
-/// making every validation of the schema slow.
-pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
-
 const TYPES: [&str; 7] = [
     "string", "number", "integer", "boolean", "object", "array", "null",
 ];
