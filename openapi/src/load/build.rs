@@ -114,9 +114,7 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
             continue;
         }
         let key_at = paths_at.child(key);
-        let Some((path, fixed)) = walker.path_key(&key_at, key) else {
-            continue;
-        };
+        let (path, fixed) = walker.path_key(&key_at, key);
         let (item_at, item) = match follow(docs, key_at.clone(), item) {
             Ok((at, Value::Object(item))) => (at, item),
             Ok((at, _)) => {
@@ -457,30 +455,14 @@ impl Walker<'_> {
         let mut responses = Vec::new();
         let responses_at = at.child("responses");
         for (status, response) in fields(operation.get("responses")) {
-            let key = match status.as_str() {
-                "default" => StatusKey::Default,
-                s if s.len() == 3 && s[1..].eq_ignore_ascii_case("XX") => {
-                    match s[..1].parse::<u16>() {
-                        Ok(class @ 1..=5) => StatusKey::Range(class),
-                        _ => {
-                            self.skipped(
-                                responses_at.child(s).structure(docs, "not a status code"),
-                                "dropped",
-                            );
-                            continue;
-                        }
-                    }
-                }
-                s => match s.trim().parse::<u16>() {
-                    Ok(code @ 100..=599) => StatusKey::Code(code),
-                    _ => {
-                        self.skipped(
-                            responses_at.child(s).structure(docs, "not a status code"),
-                            "dropped",
-                        );
-                        continue;
-                    }
-                },
+            let Some(key) = status_key(status) else {
+                self.skipped(
+                    responses_at
+                        .child(status)
+                        .structure(docs, "not a status code"),
+                    "dropped",
+                );
+                continue;
             };
             let spec =
                 match self.response(index, responses.len(), responses_at.child(status), response) {
@@ -552,7 +534,7 @@ impl Walker<'_> {
     /// The path a path key names, with the fixed query parameters it carries. A key that
     /// is not a path is read as its authors meant: `pets` as `/pets`, and AWS's convention
     /// of a `#fragment` (dropped) or a `?query` (fixed query parameters) after the path.
-    fn path_key(&mut self, at: &At, key: &str) -> Option<(String, Vec<(String, String)>)> {
+    fn path_key(&mut self, at: &At, key: &str) -> (String, Vec<(String, String)>) {
         let mut path = key.to_owned();
         let mut fixed = Vec::new();
         if let Some(hash) = path.find('#') {
@@ -578,7 +560,7 @@ impl Walker<'_> {
                 }
             ));
         }
-        Some((path, fixed))
+        (path, fixed)
     }
 
     /// A query parameter a path key fixes (`?Action=Describe`): required, one value.
@@ -881,6 +863,21 @@ impl Walker<'_> {
     /// A part of the document that could not be read, noted with what was done instead.
     fn skipped(&mut self, error: LoadError, what: &str) {
         self.repairs.push(format!("{}: {what}", note_of(&error)));
+    }
+}
+
+/// A response's key: `default`, a range (`4XX`) or a code of 100-599.
+fn status_key(status: &str) -> Option<StatusKey> {
+    match status {
+        "default" => Some(StatusKey::Default),
+        s if s.len() == 3 && s[1..].eq_ignore_ascii_case("XX") => match s[..1].parse::<u16>() {
+            Ok(class @ 1..=5) => Some(StatusKey::Range(class)),
+            _ => None,
+        },
+        s => match s.trim().parse::<u16>() {
+            Ok(code @ 100..=599) => Some(StatusKey::Code(code)),
+            _ => None,
+        },
     }
 }
 

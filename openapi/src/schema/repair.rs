@@ -249,38 +249,32 @@ pub fn keywords(
                     set(&mut out, key, None);
                 }
             }
-            k if NUMBERS.contains(&k) => match number(value) {
-                Some(n) if key == "multipleOf" && n.as_f64().is_none_or(|f| f <= 0.0) => {
-                    notes.push((key.to_owned(), format!("{value} is not positive: dropped")));
-                    set(&mut out, key, None);
-                }
-                Some(n) if Value::Number(n.clone()) == *value => {}
-                Some(n) => {
-                    notes.push((key.to_owned(), format!("{value} read as {n}")));
-                    set(&mut out, key, Some(Value::Number(n)));
-                }
-                None => {
-                    notes.push((key.to_owned(), format!("{value} is not a number: dropped")));
-                    set(&mut out, key, None);
-                }
-            },
-            "exclusiveMinimum" | "exclusiveMaximum" if !value.is_boolean() => match number(value) {
-                Some(n) if Value::Number(n.clone()) == *value => {}
-                Some(n) => {
-                    notes.push((key.to_owned(), format!("{value} read as {n}")));
-                    set(&mut out, key, Some(Value::Number(n)));
-                }
-                None => match as_flag(value) {
-                    Some(flag) => {
-                        notes.push((key.to_owned(), format!("{value} read as {flag}")));
-                        set(&mut out, key, Some(Value::Bool(flag)));
+            k if NUMBERS.contains(&k) || (k.starts_with("exclusiveM") && !value.is_boolean()) => {
+                // 3.0's exclusive bounds are flags, written as text sometimes.
+                let flag = k
+                    .starts_with("exclusiveM")
+                    .then(|| as_flag(value))
+                    .flatten();
+                let fixed = match (number(value), flag) {
+                    (Some(n), _) if key == "multipleOf" && n.as_f64().is_none_or(|f| f <= 0.0) => {
+                        Err(format!("{value} is not positive: dropped"))
                     }
-                    None => {
-                        notes.push((key.to_owned(), format!("{value} is not a number: dropped")));
+                    (Some(n), _) => Ok(Value::Number(n)),
+                    (None, Some(flag)) => Ok(Value::Bool(flag)),
+                    (None, None) => Err(format!("{value} is not a number: dropped")),
+                };
+                match fixed {
+                    Ok(fixed) if fixed == *value => {}
+                    Ok(fixed) => {
+                        notes.push((key.to_owned(), format!("{value} read as {fixed}")));
+                        set(&mut out, key, Some(fixed));
+                    }
+                    Err(why) => {
+                        notes.push((key.to_owned(), why));
                         set(&mut out, key, None);
                     }
-                },
-            },
+                }
+            }
             k if FLAGS.contains(&k) && !value.is_boolean() => {
                 let flag = as_flag(value);
                 notes.push((
