@@ -8,6 +8,8 @@
 //! - [`schema`]: every schema in an arena of JSON Schema 2020-12 slots that refer to each other
 //!   by id (recursion is data, never inlined), with validators compiled once;
 //! - [`model`]: operations, parameters, bodies, responses, links, security, servers;
+//! - [`resources`]: collections, items, ids and wrappers, and what each operation does to
+//!   them; [`links`]: how operations feed each other;
 //! - [`generate`]: valid and invalid values and requests, each confirmed by the validator.
 
 pub mod error;
@@ -15,6 +17,7 @@ pub mod generate;
 pub mod links;
 pub mod load;
 pub mod model;
+pub mod resources;
 pub mod schema;
 
 pub use error::LoadError;

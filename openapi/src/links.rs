@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::generate::Case;
 use crate::model::{Api, LinkSpec, Location, Operation, ResponseSpec, StatusKey};
-use crate::schema::Schemas;
+use crate::resources::id_pointer;
 
 /// How operations feed each other.
 pub struct Graph {
@@ -62,11 +62,7 @@ fn success_responses(operation: &Operation) -> impl Iterator<Item = &ResponseSpe
 }
 
 fn json_schema(response: &ResponseSpec) -> Option<&Value> {
-    response
-        .content
-        .iter()
-        .find(|(media, _)| media.contains("json"))
-        .and_then(|(_, schema)| schema.as_ref())
+    response.json()?.1
 }
 
 /// Operations on `path/{param}`: the items of the collection at `path` (with or without the
@@ -84,30 +80,6 @@ fn item_operations<'a>(api: &'a Api, path: &'a str) -> impl Iterator<Item = (usi
         })
 }
 
-/// Where an object schema keeps the value a path parameter takes: a property of the
-/// parameter's own name (`/username` for `{username}`), else `/id` for a parameter that
-/// names an id (`{id}`, `{petId}`, `{user_id}`, `{pk}`), also one level down
-/// (`/<property>/id`). A parameter such as `{username}` never takes an `id`.
-fn id_pointer(schemas: &Schemas, schema: &Value, param: &str) -> Option<String> {
-    // `Pet: allOf [NewPet, {id}]` holds its properties in its parts.
-    let view = crate::generate::values::object_view(schemas, schema);
-    let properties = view.get("properties")?.as_object()?;
-    if param != "id" && properties.contains_key(param) {
-        return Some(format!("/{param}"));
-    }
-    let lower = param.to_ascii_lowercase();
-    if !(lower.ends_with("id") || lower == "pk") {
-        return None;
-    }
-    if properties.contains_key("id") {
-        return Some("/id".to_owned());
-    }
-    properties.iter().find_map(|(name, property)| {
-        let inner = schemas.resolve(property).get("properties")?.as_object()?;
-        inner.contains_key("id").then(|| format!("/{name}/id"))
-    })
-}
-
 /// A POST on a collection whose answer has an id links to the operations on its items.
 fn inferred_links(api: &Api, operation: &Operation) -> Vec<LinkSpec> {
     if operation.method != Method::POST {
@@ -118,10 +90,17 @@ fn inferred_links(api: &Api, operation: &Operation) -> Vec<LinkSpec> {
             let pointer = success_responses(operation)
                 .filter_map(json_schema)
                 .find_map(|s| id_pointer(&api.schemas, s, &param))?;
-            Some(LinkSpec {
-                target,
-                parameters: vec![(param, format!("$response.body#{pointer}"))],
-            })
+            // The item lives under the same parents (`/clusters/{cluster_id}/topics`): the
+            // create's own path parameters go along.
+            let mut parameters = vec![(param, format!("$response.body#{pointer}"))];
+            parameters.extend(
+                operation
+                    .params
+                    .iter()
+                    .filter(|p| p.location == Location::Path)
+                    .map(|p| (p.name.clone(), format!("$request.path.{}", p.name))),
+            );
+            Some(LinkSpec { target, parameters })
         })
         .collect()
 }

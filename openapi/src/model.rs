@@ -182,6 +182,28 @@ pub struct ResponseSpec {
     pub headers: Vec<(String, bool, Option<Value>)>,
 }
 
+impl ResponseSpec {
+    /// The response's JSON body: the media type to answer with and its schema. A JSON media
+    /// type, else one that admits JSON (springfox's `*/*`, `application/*`, a misspelt JSON
+    /// type), answered as `application/json`: what a server of that document sends.
+    pub fn json(&self) -> Option<(&str, Option<&Value>)> {
+        if let Some((media, schema)) = self.content.iter().find(|(media, _)| is_json(media)) {
+            return Some((media.as_str(), schema.as_ref()));
+        }
+        self.content
+            .iter()
+            .find(|(media, _)| admits_json(media))
+            .map(|(_, schema)| ("application/json", schema.as_ref()))
+    }
+}
+
+/// Whether a media type that is not JSON's own admits a JSON body: `*/*`, `application/*`,
+/// or a JSON type misspelt (`applicationjson`, `json`).
+pub fn admits_json(media_type: &str) -> bool {
+    let essence = essence(media_type);
+    matches!(essence.as_str(), "*/*" | "application/*") || essence.contains("json")
+}
+
 /// A security scheme of the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityScheme {

@@ -5,11 +5,17 @@ use serde_json::Value;
 
 use crate::checks::finding::{Exchange, Finding, strip_indices};
 use crate::checks::names::Check;
-use openapi::model::is_json;
+use openapi::model::{admits_json, is_json};
 use openapi::schema::Direction;
 
 pub fn check(ex: &Exchange<'_>, media: &str, schema: Option<&Value>) -> Option<Finding> {
-    let schema = schema.filter(|_| is_json(media))?;
+    // A schema under `*/*` (springfox) describes the JSON such a server answers.
+    let answered_json = || {
+        ex.response
+            .header("content-type")
+            .is_some_and(|sent| is_json(sent) && admits_json(media))
+    };
+    let schema = schema.filter(|_| is_json(media) || answered_json())?;
     let status = ex.response.status;
     let body = match serde_json::from_slice::<Value>(&ex.response.body) {
         Ok(body) => body,

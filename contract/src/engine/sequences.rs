@@ -436,9 +436,10 @@ impl<'c, 'a> Run<'c, 'a> {
             return false;
         }
         match operation.method {
-            // A DELETE on a path without parameters (`DELETE /jobs`) clears a collection or a
-            // setting; only one naming a resource (`DELETE /jobs/{id}`) makes it gone.
-            Method::DELETE if path_params(operation).next().is_some() => {
+            // A DELETE on a collection (`DELETE /jobs`, `DELETE /clusters/{id}/acls?...`)
+            // clears some of it or a setting; only one naming an item (`DELETE /jobs/{id}`)
+            // makes it gone.
+            Method::DELETE if openapi::resources::names_item(&operation.path) => {
                 self.probe_deleted(index, &case, stop)
             }
             Method::DELETE => false,

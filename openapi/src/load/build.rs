@@ -13,7 +13,7 @@ use crate::load::refs::{At, fields, follow, target};
 use crate::load::source::Documents;
 use crate::model::{
     Api, Body, Encoding, LinkSpec, Location, Operation, Param, ResponseSpec, SecurityKind,
-    SecurityScheme, SetAside, StatusKey, essence, is_json,
+    SecurityScheme, SetAside, StatusKey, admits_json, essence, is_json,
 };
 use crate::schema::Schemas;
 use crate::schema::normalize::{Builder, Dialect};
@@ -662,13 +662,7 @@ impl Walker<'_> {
             // A server that takes any media type (springfox's `*/*`) takes JSON, which is
             // what such a body's schema describes; so does a JSON type misspelt
             // (`applicationjson`).
-            .or_else(|| {
-                pick(&|m| {
-                    let m = essence(m);
-                    matches!(m.as_str(), "*/*" | "application/*") || m.contains("json")
-                })
-                .map(|c| (c, Encoding::Json))
-            })
+            .or_else(|| pick(&|m| admits_json(m)).map(|c| (c, Encoding::Json)))
             // Text or bytes whose schema is a string's (or absent): sent as they are. XML
             // needs its schema's `xml` rules, and is not made.
             .or_else(|| {

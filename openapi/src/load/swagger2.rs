@@ -300,11 +300,16 @@ fn operation(
             "description".to_owned(),
             response.get("description").cloned().unwrap_or(json!("")),
         );
-        if let Some(schema) = response.get("schema") {
+        // A response without a schema still comes in the operation's `produces` types, as
+        // 2.0 tools read it: its body is any body of those types.
+        if !matches!(status.as_str(), "204" | "304") {
             let content: Map<String, Value> = produces
                 .iter()
                 .map(|media| {
-                    let mut entry = json!({"schema": schema});
+                    let mut entry = match response.get("schema") {
+                        Some(schema) => json!({"schema": schema}),
+                        None => json!({}),
+                    };
                     if let Some(example) = response.pointer(&format!(
                         "/examples/{}",
                         media.replace('~', "~0").replace('/', "~1")

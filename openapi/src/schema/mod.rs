@@ -11,6 +11,7 @@
 //! reaches, and a big document costs in proportion to what is used.
 
 pub mod normalize;
+pub mod ranges;
 pub mod repair;
 
 use std::collections::HashMap;
@@ -47,6 +48,7 @@ pub(crate) fn compile_options() -> jsonschema::ValidationOptions<'static> {
         .with_draft(Draft::Draft202012)
         .should_validate_formats(true)
         .with_pattern_options(PatternOptions::fancy_regex().size_limit(PATTERN_SIZE_LIMIT))
+        .with_keyword(ranges::KEYWORD, ranges::factory)
 }
 
 /// The arena: every schema of the document, normalized, each in one slot.
@@ -334,6 +336,32 @@ impl Schemas {
         Value::Object(defs)
     }
 
+    /// The properties an object schema declares itself and through its `allOf` parts (each
+    /// reference followed), by name: what `required` beside them can name.
+    fn declared_properties<'a>(
+        &'a self,
+        map: &'a Map<String, Value>,
+        out: &mut Vec<(&'a str, &'a Value)>,
+        depth: usize,
+    ) {
+        if depth > 16 {
+            return;
+        }
+        if let Some(properties) = map.get("properties").and_then(Value::as_object) {
+            out.extend(properties.iter().map(|(n, p)| (n.as_str(), p)));
+        }
+        for part in map
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Value::Object(part) = self.resolve(part) {
+                self.declared_properties(part, out, depth + 1);
+            }
+        }
+    }
+
     /// A schema as one direction sees it: properties that do not travel that way (`readOnly`
     /// in requests, `writeOnly` in responses) are not required there.
     fn view(&self, schema: &Value, direction: Direction) -> Value {
@@ -345,13 +373,24 @@ impl Schemas {
             Direction::Response => "writeOnly",
         };
         let mut out = Map::new();
+        if direction == Direction::Request
+            && let Some(format) = ranges::ranged_format(map)
+        {
+            out.insert(ranges::KEYWORD.to_owned(), json!(format));
+        }
         for (key, value) in map {
             let converted = match (key.as_str(), value) {
                 ("required", Value::Array(names)) => {
-                    let properties = map.get("properties").and_then(Value::as_object);
+                    // The property may be declared beside `required` or in an `allOf` part
+                    // (PetClinic's `Vet: {allOf: [VetFields, {id: readOnly}], required: [id]}`).
+                    let mut declared = Vec::new();
+                    self.declared_properties(map, &mut declared, 0);
                     let hidden = |name: &Value| {
-                        let property = name.as_str().and_then(|n| properties?.get(n));
-                        property.is_some_and(|p| self.has_flag(p, flag))
+                        name.as_str().is_some_and(|n| {
+                            declared
+                                .iter()
+                                .any(|(d, p)| *d == n && self.has_flag(p, flag))
+                        })
                     };
                     Value::Array(names.iter().filter(|n| !hidden(n)).cloned().collect())
                 }

@@ -24,6 +24,9 @@ pub struct Stored {
     pub collections: HashMap<String, IndexMap<String, Value>>,
     /// The next integer id of each collection.
     counters: HashMap<String, i64>,
+    /// Ids deleted from read-only collections (whose every other id names an item), per
+    /// collection: counted in the budget like items.
+    deleted: HashMap<String, std::collections::HashSet<String>>,
     bytes: usize,
     items: usize,
 }
@@ -82,6 +85,32 @@ impl Stored {
         self.bytes -= size(&removed);
         self.items -= 1;
         Some(removed)
+    }
+
+    /// Marks an id of a read-only collection deleted; false when it was already, or when
+    /// the budget is spent.
+    pub fn bury(&mut self, collection: &str, id: &str) -> Result<bool, StoreError> {
+        if self.is_deleted(collection, id) {
+            return Ok(false);
+        }
+        let bytes = self.bytes + collection.len() + id.len();
+        let items = self.items + 1;
+        if bytes > MAX_STORED_BYTES || items > MAX_STORED_ITEMS {
+            return Err(StoreError::Full);
+        }
+        self.deleted
+            .entry(collection.to_owned())
+            .or_default()
+            .insert(id.to_owned());
+        (self.bytes, self.items) = (bytes, items);
+        Ok(true)
+    }
+
+    /// Whether an id of a read-only collection was deleted.
+    pub fn is_deleted(&self, collection: &str, id: &str) -> bool {
+        self.deleted
+            .get(collection)
+            .is_some_and(|ids| ids.contains(id))
     }
 
     /// The next integer id of a collection: one past the largest stored so far.

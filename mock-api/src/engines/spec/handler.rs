@@ -19,13 +19,13 @@ use crate::core::limits::BODY_LIMIT;
 use crate::core::namespace::namespace_of;
 use crate::engines::spec::SpecEngine;
 use crate::engines::spec::data::Data;
-use crate::engines::spec::resources::{Role, list_items, split_last, success_schema, trimmed};
 use crate::engines::spec::respond::{
-    bad_request_status, documented, error, stored, unauthorized_status,
+    Refusal, documented, error, refusal_status, stored as stored_response,
 };
 use crate::engines::spec::routing::{Found, Matched, percent_decode};
 use crate::engines::spec::validate::{Accepted, Incoming, Invalid, check};
 use crate::engines::spec::values::{conform, full, merge_patch, set_if_valid, valid};
+use openapi::resources::{Role, list_items, split_last, success_schema, trimmed};
 
 /// Query parameters read as paging, by meaning.
 const LIMITS: [&str; 6] = [
@@ -115,29 +115,37 @@ pub async fn handle(State(engine): State<Arc<SpecEngine>>, request: Request) -> 
     let accepted = match check(api, &engine.credentials, operation, judges, request) {
         Ok(accepted) => accepted,
         Err(invalid) => {
-            let (status, code) = match &invalid {
-                Invalid::Unauthorized(_) => (unauthorized_status(operation), "unauthorized"),
-                Invalid::BadRequest(_) => (bad_request_status(operation), "validation_error"),
-                // FastAPI and most frameworks answer a wrong media type as a bad body.
-                Invalid::UnsupportedMediaType(_) if !operation.documents(415) => {
-                    (bad_request_status(operation), "unsupported_media_type")
+            let (refusal, code) = match &invalid {
+                Invalid::Unauthorized(_) => (Refusal::Unauthorized, "unauthorized"),
+                Invalid::BadRequest(_) => {
+                    (Refusal::BadInput { in_path: false }, "validation_error")
                 }
-                Invalid::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
+                Invalid::BadPath(_) => (Refusal::BadInput { in_path: true }, "validation_error"),
+                // FastAPI and most frameworks answer a wrong media type as a bad body.
+                Invalid::UnsupportedMediaType(_) => (Refusal::MediaType, "unsupported_media_type"),
             };
+            let status = refusal_status(operation, refusal);
             return error(api, operation, status, code, &invalid.to_string());
         }
     };
     // The items the path lies under must exist (`/pets/7/photos` needs pet 7).
-    for &segments in &engine.model.parents[matched.operation] {
+    for &(segments, resource) in &engine.model.parents[matched.operation] {
         let end = relative
             .match_indices('/')
             .nth(segments)
             .map_or(relative.len(), |(at, _)| at);
+        let read_only = !engine.model.resources[resource].creatable;
         let exists = split_last(&relative[..end]).is_some_and(|(collection, id)| {
-            space.read().get(collection, &percent_decode(id)).is_some()
+            let id = percent_decode(id);
+            let stored = space.read();
+            match read_only {
+                true => !stored.is_deleted(collection, &id),
+                false => stored.get(collection, &id).is_some(),
+            }
         });
         if !exists {
-            return error(api, operation, 404, "not_found", "no item with that id");
+            let status = refusal_status(operation, Refusal::Missing);
+            return error(api, operation, status, "not_found", "no item with that id");
         }
     }
     engine.act(&space, operation, &matched, relative, accepted)
@@ -190,10 +198,30 @@ impl SpecEngine {
             return documented(api, operation, success, None);
         };
         let resource = &self.model.resources[at];
-        let schemas = &api.schemas;
-        let not_found = || error(api, operation, 404, "not_found", "no item with that id");
+        let not_found = || {
+            let status = refusal_status(operation, Refusal::Missing);
+            error(api, operation, status, "not_found", "no item with that id")
+        };
         let full_error =
             |why: String| error_response(StatusCode::CONFLICT, "storage_limit", &why, None);
+        // The item as the answer carries it: in its wrapper (`{"article": {...}}`), if any.
+        let answer = |item: &Value| match &resource.wrapper {
+            Some(wrapper) => documented(api, operation, success, Some(&json!({wrapper: item}))),
+            None => documented(api, operation, success, Some(item)),
+        };
+        // The body's item: out of the wrapper the operation's body puts it in.
+        let sent = |body: Option<Value>| {
+            let body = body.unwrap_or_else(|| json!({}));
+            match &self.model.body_wrappers[matched.operation] {
+                Some(wrapper) => match body {
+                    Value::Object(mut object) if object.len() == 1 => {
+                        object.remove(wrapper).unwrap_or(Value::Object(object))
+                    }
+                    other => other,
+                },
+                None => body,
+            }
+        };
         // An item's collection and id: the path above it, and its parameter's value.
         let item = || {
             let (collection, _) = split_last(relative)?;
@@ -203,10 +231,10 @@ impl SpecEngine {
         };
         match role {
             Role::Create => {
-                let body = accepted.body.unwrap_or_else(|| json!({}));
+                let body = sent(accepted.body);
                 let mut stored = data.write();
                 match self.store_new(data, &mut stored, at, trimmed(relative), body, false) {
-                    Ok((_, item)) => documented(api, operation, success, Some(&item)),
+                    Ok((_, item)) => answer(&item),
                     Err(why) => full_error(why),
                 }
             }
@@ -216,26 +244,41 @@ impl SpecEngine {
                 };
                 // Stored items were made to fit the item schema: when the read answers that
                 // schema, the item goes out as it is.
-                let same_schema =
-                    resource.item_schema.is_some() && success_body == resource.item_schema.as_ref();
-                match data.read().get(&collection, &id) {
-                    Some(item) if same_schema => stored(api, operation, success, item),
-                    Some(item) => documented(api, operation, success, Some(item)),
-                    None => not_found(),
+                let same_schema = resource.wrapper.is_none()
+                    && resource.item_schema.is_some()
+                    && success_body == resource.item_schema.as_ref();
+                let stored = data.read();
+                match stored.get(&collection, &id) {
+                    Some(item) if same_schema => stored_response(api, operation, success, item),
+                    Some(item) => answer(item),
+                    None => match self.unstored(&stored, at, &collection, &id) {
+                        Some(item) => answer(&item),
+                        None => not_found(),
+                    },
                 }
             }
             Role::Delete => {
                 let Some((collection, id)) = item() else {
                     return not_found();
                 };
-                let removed = data.write().remove(&collection, &id);
-                match removed {
-                    Some(item) => documented(api, operation, success, Some(&item)),
-                    None => not_found(),
+                let mut stored = data.write();
+                if let Some(item) = stored.remove(&collection, &id) {
+                    if !resource.creatable {
+                        // A read-only item stays gone once deleted, stored or not.
+                        let _ = stored.bury(&collection, &id);
+                    }
+                    return answer(&item);
+                }
+                let Some(item) = self.unstored(&stored, at, &collection, &id) else {
+                    return not_found();
+                };
+                match stored.bury(&collection, &id) {
+                    Ok(_) => answer(&item),
+                    Err(why) => full_error(why.to_string()),
                 }
             }
             Role::Replace | Role::Patch | Role::ReplaceByBody => {
-                let body = accepted.body.unwrap_or_else(|| json!({}));
+                let body = sent(accepted.body);
                 let (collection, id) = match role {
                     Role::ReplaceByBody => {
                         let given = resource.id_field.as_ref().and_then(|f| body.get(f));
@@ -250,8 +293,12 @@ impl SpecEngine {
                     },
                 };
                 let mut stored = data.write();
-                let Some(before) = stored.get(&collection, &id) else {
-                    return not_found();
+                let before = match stored.get(&collection, &id) {
+                    Some(before) => before.clone(),
+                    None => match self.unstored(&stored, at, &collection, &id) {
+                        Some(item) => item,
+                        None => return not_found(),
+                    },
                 };
                 let mut after = match role {
                     Role::Patch => {
@@ -269,11 +316,11 @@ impl SpecEngine {
                 }
                 self.stamp(resource, &mut after, false);
                 let after = match &resource.item_schema {
-                    Some(schema) => conform(schemas, schema, &after),
+                    Some(schema) => conform(&api.schemas, schema, &after),
                     None => after,
                 };
                 match stored.put(&collection, id, after.clone()) {
-                    Ok(()) => documented(api, operation, success, Some(&after)),
+                    Ok(()) => answer(&after),
                     Err(why) => full_error(why.to_string()),
                 }
             }

@@ -3,14 +3,12 @@
 //!
 //! - [`routing`]: the document's path templates, matched;
 //! - [`validate`]: a request judged against its operation;
-//! - [`resources`]: collections, items and id fields inferred from the structure;
 //! - [`data`]: the stored items per namespace; [`values`]: values that conform;
 //! - [`respond`]: documented responses and errors;
 //! - [`handler`]: one request, from the route to the response.
 
 pub mod data;
 pub mod handler;
-pub mod resources;
 pub mod respond;
 pub mod routing;
 pub mod validate;
@@ -28,7 +26,7 @@ use openapi::model::Api;
 use crate::core::clock::{Clock, format_timestamp};
 use crate::core::engine::{Control, Namespaces};
 use data::{Data, Stored};
-use resources::{Model, Resource};
+use openapi::resources::{self, Model, Resource, Role};
 use routing::Routes;
 use validate::Judges;
 
@@ -72,6 +70,8 @@ pub struct SpecEngine {
     /// The document as given, served as JSON and as YAML text.
     document: Document,
     credentials: Vec<String>,
+    /// `--seed`, or 0: read-only items are generated from it.
+    random_seed: u64,
     /// Lines to print at start: operations left out, notes of the loader.
     pub warnings: Vec<String>,
 }
@@ -170,6 +170,36 @@ impl SpecEngine {
             }))
             .collect();
         let model = resources::infer(&api);
+        // Where a document leaves the mock no documented status to refuse with, it answers
+        // what a server would (400, 401, 404, 415), and says so once.
+        let mut warnings = warnings;
+        for (index, operation) in api.operations.iter().enumerate() {
+            let (role, _) = model.roles[index];
+            let item = !matches!(role, Role::Other | Role::List | Role::Create);
+            let can_refuse = operation.secured
+                || operation.params.iter().any(|p| p.required)
+                || operation.body.is_some();
+            let misses = item || !model.parents[index].is_empty();
+            if misses && operation.response_for(404).is_none() {
+                warnings.push(format!(
+                    "{} documents no 404: a missing item gets one all the same, as from a real server",
+                    operation.label()
+                ));
+            } else if operation.secured
+                && operation.response_for(401).is_none()
+                && operation.response_for(403).is_none()
+            {
+                warnings.push(format!(
+                    "{} documents no 401 or 403: a request without credentials gets 401 all the same, as from a real server",
+                    operation.label()
+                ));
+            } else if can_refuse && !respond::documents_refusals(operation) {
+                warnings.push(format!(
+                    "{} documents no 4xx status: a request it refuses gets the status meant (400, 401 or 415), undocumented",
+                    operation.label()
+                ));
+            }
+        }
         let routes = Routes::new(&api);
         let judges = api.operations.iter().map(|_| OnceLock::new()).collect();
         let document = Document {
@@ -188,6 +218,7 @@ impl SpecEngine {
             base,
             document,
             credentials: options.credentials.clone(),
+            random_seed: options.random_seed.unwrap_or(0),
             warnings,
         };
         let seeded = engine.seed(options)?;
@@ -274,6 +305,11 @@ impl SpecEngine {
     ) -> Result<(String, Value), String> {
         let resource = &self.model.resources[resource];
         let schemas = &self.api.schemas;
+        // A body that is not an object (springfox's `Session` made from a string) still
+        // makes an item of the item schema, with an id.
+        if resource.id_field.is_some() && !item.is_object() {
+            item = json!({});
+        }
         let id = self.id_for(data, stored, resource, collection, &item);
         if let (Some(field), Value::Object(object)) = (&resource.id_field, &mut item) {
             object.insert(field.clone(), id.1.clone());
@@ -316,7 +352,9 @@ impl SpecEngine {
         };
         if let Some(given) = resource.id_field.as_ref().and_then(|f| item.get(f)) {
             let key = param_text(given);
-            if !key.is_empty() && fits(given) && stored.get(collection, &key).is_none() {
+            // An id that cannot be one path segment could never be read back by it.
+            let one_segment = !key.trim().is_empty() && !key.contains('/');
+            if one_segment && fits(given) && stored.get(collection, &key).is_none() {
                 return (key, given.clone());
             }
         }
@@ -342,6 +380,48 @@ impl SpecEngine {
             key = data.uuid().to_string();
         }
         (key, value)
+    }
+
+    /// An item nobody stored, of a read-only collection (no operation creates its items):
+    /// every id names one until it is deleted, generated from the item schema (the same for
+    /// the same id and seed) with the path's id in its id field.
+    fn unstored(
+        &self,
+        stored: &Stored,
+        resource: usize,
+        collection: &str,
+        id: &str,
+    ) -> Option<Value> {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let resource = &self.model.resources[resource];
+        if resource.creatable || stored.is_deleted(collection, id) {
+            return None;
+        }
+        let schemas = &self.api.schemas;
+        let mut hasher = DefaultHasher::new();
+        (collection, id).hash(&mut hasher);
+        let seed = self.random_seed ^ hasher.finish();
+        let mut item = match &resource.item_schema {
+            Some(schema) => values::sample(schemas, schema, 1, seed).pop()?,
+            None => json!({}),
+        };
+        if let (Some(field), Value::Object(object)) = (&resource.id_field, &mut item) {
+            // The id as its schema types it: `7` for an integer id, `"7"` for a string one.
+            let typed = serde_json::from_str::<Value>(id)
+                .ok()
+                .filter(Value::is_number)
+                .filter(|n| {
+                    resource
+                        .id_schema
+                        .as_ref()
+                        .is_some_and(|s| values::valid(schemas, s, n))
+                })
+                .unwrap_or_else(|| json!(id));
+            if let Some(schema) = &resource.item_schema {
+                values::set_if_valid(schemas, schema, object, field, typed);
+            }
+        }
+        Some(item)
     }
 
     /// Server-set times: on a create every `date-time` property not sent; on an update

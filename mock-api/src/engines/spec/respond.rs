@@ -8,19 +8,16 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use openapi::generate::wire::param_text;
-use openapi::model::{Api, Operation, ResponseSpec, is_json};
+use openapi::model::{Api, Operation, ResponseSpec, StatusKey};
 
 use crate::core::error::error_response;
 use crate::engines::spec::values::{
     conform, full, set_if_valid, simplest, strip_write_only, valid,
 };
 
-/// The JSON schema of a documented response, and its media type.
+/// The JSON schema of a documented response, and the media type to answer it in.
 fn json_content(spec: &ResponseSpec) -> Option<(&str, Option<&Value>)> {
-    spec.content
-        .iter()
-        .find(|(media, _)| is_json(media))
-        .map(|(media, schema)| (media.as_str(), schema.as_ref()))
+    spec.json()
 }
 
 /// A response of `status` with the documented required headers (values from their schemas).
@@ -147,14 +144,30 @@ fn example(api: &Api, spec: &ResponseSpec, media: &str) -> Option<Value> {
 const MESSAGE_FIELDS: [&str; 5] = ["message", "detail", "error", "msg", "title"];
 
 /// An error of `status` the operation documents, its body saying why where the documented
-/// shape has a message field; else our JSON error body.
+/// shape has a message field; else our JSON error body (also where the documented response
+/// has no schema: Swagger 2.0's `produces` without one), or the message as text in the only
+/// media type documented.
 pub fn error(api: &Api, operation: &Operation, status: u16, code: &str, message: &str) -> Response {
     let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let Some(spec) = operation.response_for(status) else {
         return error_response(status_code, code, message, None);
     };
-    let Some((media, Some(schema))) = json_content(spec) else {
-        return documented(api, operation, status, None);
+    let (media, schema) = match json_content(spec) {
+        Some((media, Some(schema))) => (media, schema),
+        Some((_, None)) => return with_headers(api, spec, status_code, error_body(code, message)),
+        None => {
+            let response = match spec.content.first() {
+                Some((media, _)) if !matches!(status, 204 | 304) => {
+                    let mut response = Response::new(Body::from(message.to_owned()));
+                    if let Ok(value) = HeaderValue::from_str(media) {
+                        response.headers_mut().insert(header::CONTENT_TYPE, value);
+                    }
+                    response
+                }
+                _ => Response::new(Body::empty()),
+            };
+            return with_headers(api, spec, status_code, response);
+        }
     };
     let mut body = example(api, spec, media).unwrap_or_else(|| full(&api.schemas, schema));
     let declared = api.schemas.resolve(schema).get("properties");
@@ -171,19 +184,72 @@ pub fn error(api: &Api, operation: &Operation, status: u16, code: &str, message:
     with_headers(api, spec, status_code, json_body(media, &body))
 }
 
-/// The status a refused request gets: 422 where the operation documents it (FastAPI),
-/// else 400.
-pub fn bad_request_status(operation: &Operation) -> u16 {
-    match (operation.documents(422), operation.documents(400)) {
-        (true, false) => 422,
-        _ => 400,
-    }
+/// Our JSON error body, as a response whose status the caller sets.
+fn error_body(code: &str, message: &str) -> Response {
+    json_body("application/json", &json!({"error": message, "code": code}))
 }
 
-/// The status missing credentials get: 401, or 403 where only that is documented.
-pub fn unauthorized_status(operation: &Operation) -> u16 {
-    match (operation.documents(401), operation.documents(403)) {
-        (false, true) => 403,
-        _ => 401,
+/// Why the mock refuses a request: the meaning its status is chosen by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A parameter or body the document does not allow; `in_path` when a path parameter is
+    /// what is wrong (no item can have that id).
+    BadInput { in_path: bool },
+    /// No item with that id, or none above it.
+    Missing,
+    /// No credentials, or not of the documented form.
+    Unauthorized,
+    /// A body in a media type the operation does not take.
+    MediaType,
+}
+
+/// The status a refusal gets: one the operation documents, chosen by meaning (400 or 422
+/// for bad input, 404 for a missing item, 401 or 403 for credentials, 415 for a media
+/// type), then `default` (or a `4XX` range) with the status meant; for bad input, then the
+/// documented 4xx nearest in meaning (never 401 or 403 before another). A missing item or
+/// missing credentials get 404 or 401 undocumented, and so does any refusal of an
+/// operation that documents no 4xx at all (the engine says so at start).
+pub fn refusal_status(operation: &Operation, refusal: Refusal) -> u16 {
+    let meant: &[u16] = match refusal {
+        Refusal::BadInput { in_path: false } => &[400, 422],
+        Refusal::BadInput { in_path: true } => &[400, 422, 404],
+        Refusal::Missing => &[404, 410],
+        Refusal::Unauthorized => &[401, 403],
+        Refusal::MediaType => &[415, 400, 422],
+    };
+    if let Some(&status) = meant.iter().find(|s| operation.documents(**s)) {
+        return status;
     }
+    let first = meant[0];
+    // A missing item is a 404 and missing credentials a 401 from any server, documented or
+    // not (the engine says so at start): another status would tell the client its data was
+    // wrong.
+    let by_meaning_only = matches!(refusal, Refusal::Missing | Refusal::Unauthorized);
+    if operation.response_for(first).is_some() || by_meaning_only {
+        return first;
+    }
+    // Credentials statuses tell a client to sign in again: never the answer to bad data.
+    let credentials = |s: u16| matches!(s, 401 | 403 | 407);
+    let documented: Vec<u16> = operation
+        .responses
+        .iter()
+        .filter_map(|(key, _)| match key {
+            StatusKey::Code(code) if (400..500).contains(code) => Some(*code),
+            _ => None,
+        })
+        .collect();
+    let nearest = |pool: &mut dyn Iterator<Item = u16>| pool.min_by_key(|s| s.abs_diff(first));
+    nearest(&mut documented.iter().copied().filter(|s| !credentials(*s)))
+        .or_else(|| nearest(&mut documented.iter().copied()))
+        .unwrap_or(first)
+}
+
+/// Whether an operation documents any 4xx (a code, the `4XX` range or `default`): where it
+/// documents none, its refusals are statuses the document does not have.
+pub fn documents_refusals(operation: &Operation) -> bool {
+    operation.responses.iter().any(|(key, _)| match key {
+        StatusKey::Code(code) => (400..500).contains(code),
+        StatusKey::Range(class) => *class == 4,
+        StatusKey::Default => true,
+    })
 }

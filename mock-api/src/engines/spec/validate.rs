@@ -18,6 +18,9 @@ pub enum Invalid {
     Unauthorized(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A path parameter no item's id can be (`0` where ids start at 1).
+    #[error("{0}")]
+    BadPath(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
 }
@@ -157,10 +160,11 @@ pub fn check(
                     .into_iter()
                     .next()
                     .unwrap_or_else(|| "not a value it allows".to_owned());
-                return Err(Invalid::BadRequest(format!(
-                    "the {} is invalid: {why}",
-                    where_()
-                )));
+                let message = format!("the {} is invalid: {why}", where_());
+                return Err(match param.location {
+                    Location::Path => Invalid::BadPath(message),
+                    _ => Invalid::BadRequest(message),
+                });
             }
             _ => {}
         }

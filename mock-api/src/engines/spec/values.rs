@@ -135,8 +135,9 @@ pub fn simplest(schemas: &Schemas, schema: &Value) -> Value {
     value
 }
 
-/// A value of the schema with every property a response may carry filled (examples where
-/// the document gives them), checked; else the simplest valid value.
+/// A value of the schema with every property a response may carry filled (`readOnly` ones
+/// too, `writeOnly` ones never; examples where the document gives them), through `allOf`,
+/// `anyOf` and `oneOf`, checked in the response direction; else the simplest valid value.
 pub fn full(schemas: &Schemas, schema: &Value) -> Value {
     schemas.memo(schema, ("mock full", Direction::Response), || {
         full_at(schemas, schema, 0)
@@ -144,25 +145,91 @@ pub fn full(schemas: &Schemas, schema: &Value) -> Value {
 }
 
 fn full_at(schemas: &Schemas, schema: &Value, depth: usize) -> Value {
-    let simple = simplest(schemas, schema);
+    let is_valid = |value: &Value| valid(schemas, schema, value);
     let resolved = schemas.resolve(schema);
-    if depth >= FULL_DEPTH || types(resolved) != ["object"] {
-        return simple;
-    }
-    let Some(properties) = resolved.get("properties").and_then(Value::as_object) else {
-        return simple;
-    };
-    let Value::Object(mut object) = simple.clone() else {
-        return simple;
-    };
-    for (name, property) in properties {
-        if object.contains_key(name) || schemas.has_flag(property, "writeOnly") || is_secret(name) {
-            continue;
+    let given = resolved
+        .get("examples")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(resolved.get("example"))
+        .chain(resolved.get("default"))
+        .chain(resolved.get("const"));
+    for candidate in given {
+        let mut candidate = candidate.clone();
+        strip_write_only(schemas, schema, &mut candidate);
+        if is_valid(&candidate) {
+            return candidate;
         }
-        let value = full_at(schemas, property, depth + 1);
-        set_if_valid(schemas, schema, &mut object, name, value);
     }
-    Value::Object(object)
+    if depth < FULL_DEPTH {
+        // `Owner: allOf [OwnerFields, {id, pets: readOnly}]`: one object of all its parts.
+        let view = openapi::generate::values::object_view(schemas, schema);
+        if let Some(properties) = view.get("properties").and_then(Value::as_object) {
+            let required = openapi::generate::values::required_names(&view);
+            let mut object = Map::new();
+            for (name, property) in properties {
+                let needed = required.contains(&name.as_str());
+                if schemas.has_flag(property, "writeOnly") || (is_secret(name) && !needed) {
+                    continue;
+                }
+                object.insert(name.clone(), full_at(schemas, property, depth + 1));
+            }
+            let mut value = Value::Object(object);
+            if is_valid(&value) {
+                return value;
+            }
+            // Leave out the optional properties the whole does not take, one at a time.
+            if let Value::Object(object) = &mut value {
+                let optional: Vec<String> = object
+                    .keys()
+                    .filter(|name| !required.contains(&name.as_str()))
+                    .cloned()
+                    .collect();
+                for name in optional {
+                    let removed = object.remove(&name);
+                    if let Some(removed) = removed
+                        && !valid(schemas, schema, &Value::Object(object.clone()))
+                    {
+                        object.insert(name, removed);
+                    }
+                }
+            }
+            if is_valid(&value) {
+                return value;
+            }
+        }
+        // One branch of a choice, the first that makes the whole valid.
+        for key in ["oneOf", "anyOf"] {
+            for branch in resolved
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let value = full_at(schemas, branch, depth + 1);
+                if is_valid(&value) {
+                    return value;
+                }
+            }
+        }
+        if types(resolved) == ["array"]
+            && let Some(items) = resolved.get("items")
+        {
+            let min = resolved
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let value = Value::Array(vec![
+                full_at(schemas, items, depth + 1);
+                min.min(8) as usize
+            ]);
+            if is_valid(&value) {
+                return value;
+            }
+        }
+    }
+    simplest(schemas, schema)
 }
 
 /// `count` different valid values of a schema (for seed items), drawn from the schema's

@@ -1,14 +1,15 @@
-//! Resources inferred from the document's structure: a collection path (`/pets`) with an
-//! item path below it (`/pets/{petId}`), the id field of its items, and what each operation
-//! does to them. Nothing here knows HTTP; it reads the shared model only.
+//! The one resource model of a document, inferred from its structure: a collection path
+//! (`/pets`) with an item path below it (`/pets/{petId}`), the id field of its items (inside
+//! a one-property wrapper such as RealWorld's `{"article": {...}}`), whether any operation
+//! creates them, and what each operation does to them. The mock stores by it; the checker's
+//! inferred links and the load generator's ids follow it.
 
-use axum::http::Method;
+use http::Method;
 use serde_json::Value;
 
-use openapi::generate::values::object_view;
-use openapi::generate::values::types;
-use openapi::model::{Api, Operation, StatusKey, is_json};
-use openapi::schema::Schemas;
+use crate::generate::values::{object_view, types};
+use crate::model::{Api, Location, Operation, StatusKey};
+use crate::schema::Schemas;
 
 /// What an operation does to the stored resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +40,29 @@ pub struct Resource {
     pub id_field: Option<String>,
     /// The id's schema: the field's, else the path parameter's.
     pub id_schema: Option<Value>,
-    /// The schema of a stored item as reads answer it.
+    /// The schema of a stored item as reads answer it, without its wrapper.
     pub item_schema: Option<Value>,
+    /// The one property reads wrap an item in (`article`), when they do.
+    pub wrapper: Option<String>,
+    /// Whether an operation of the document creates items. A resource none creates is
+    /// read-only: every id names an item (the Kafka REST proxy's clusters).
+    pub creatable: bool,
+}
+
+impl Resource {
+    /// Where a body of this resource keeps the id: `/id`, or `/article/slug` in a wrapper.
+    pub fn id_pointer(&self) -> Option<String> {
+        let field = self.id_field.as_deref()?;
+        Some(match &self.wrapper {
+            Some(wrapper) => format!("/{}/{}", escape(wrapper), escape(field)),
+            None => format!("/{}", escape(field)),
+        })
+    }
+}
+
+/// A name as one JSON pointer token.
+fn escape(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
 }
 
 /// Every operation's role and resource (an index into `resources`).
@@ -50,8 +72,33 @@ pub struct Model {
     /// Per operation of the document, in order.
     pub roles: Vec<(Role, Option<usize>)>,
     /// Per operation, the items its path lies under (`/pets/{petId}/photos` lies under a
-    /// pet): how many leading segments of a request's path name each. They must exist.
-    pub parents: Vec<Vec<usize>>,
+    /// pet): how many leading segments of a request's path name each, and its resource.
+    /// They must exist.
+    pub parents: Vec<Vec<(usize, usize)>>,
+    /// Per operation, the one property its request body wraps the item in (`article`).
+    pub body_wrappers: Vec<Option<String>>,
+}
+
+impl Model {
+    /// The resource whose collection is `path` (with or without a trailing slash).
+    pub fn collection(&self, path: &str) -> Option<usize> {
+        let path = trimmed(path);
+        self.resources.iter().position(|r| r.collection == path)
+    }
+}
+
+/// A schema that wraps one object in one property (`{"article": {...}}`, RealWorld's
+/// shape): the property's name and the object's schema. A list wrapper (an array inside)
+/// or an object of two or more properties wraps nothing.
+pub fn unwrap(schemas: &Schemas, schema: &Value) -> Option<(String, Value)> {
+    let view = object_view(schemas, schema);
+    let properties = view.get("properties")?.as_object()?;
+    let [(name, inner)] = properties.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let inner_view = object_view(schemas, inner);
+    let is_object = types(&inner_view) == ["object"] || inner_view.get("properties").is_some();
+    (is_object && inner_view.get("properties").is_some()).then(|| (name.clone(), inner.clone()))
 }
 
 /// `/pets/` and `/pets` are one collection: frameworks such as Django REST framework end
@@ -70,6 +117,12 @@ pub fn split_last(path: &str) -> Option<(&str, &str)> {
     Some((&path[..at], &path[at + 1..]))
 }
 
+/// Whether a path names one item: its last segment is one parameter (`/pets/{petId}`, not
+/// `/clusters/{cluster_id}/acls`).
+pub fn names_item(path: &str) -> bool {
+    split_last(path).is_some_and(|(_, last)| whole_param(last).is_some())
+}
+
 /// The parameter name of a segment that is exactly one template (`{petId}`).
 fn whole_param(segment: &str) -> Option<&str> {
     segment
@@ -78,19 +131,15 @@ fn whole_param(segment: &str) -> Option<&str> {
         .filter(|name| !name.contains(['{', '}']))
 }
 
-/// The JSON schema of an operation's first 2xx response, if it has one.
+/// The JSON schema of an operation's first 2xx response, if it has one (`*/*` admits
+/// JSON: springfox documents every response so).
 pub fn success_schema(operation: &Operation) -> Option<(u16, Option<&Value>)> {
     operation
         .responses
         .iter()
         .find_map(|(key, response)| match key {
             StatusKey::Code(code) if (200..300).contains(code) => {
-                let schema = response
-                    .content
-                    .iter()
-                    .find(|(media, _)| is_json(media))
-                    .and_then(|(_, schema)| schema.as_ref());
-                Some((*code, schema))
+                Some((*code, response.json().and_then(|(_, schema)| schema)))
             }
             _ => None,
         })
@@ -114,6 +163,32 @@ pub fn list_items(schemas: &Schemas, schema: &Value) -> Option<(Option<String>, 
                     .map(|items| (Some(name.clone()), items.clone()))
             })
             .flatten()
+    })
+}
+
+/// Where an object schema keeps the value a path parameter takes: a property of the
+/// parameter's own name (`/username` for `{username}`), else `/id` for a parameter that
+/// names an id (`{id}`, `{petId}`, `{user_id}`, `{pk}`), also one level down
+/// (`/<property>/id`). A parameter such as `{username}` never takes an `id`.
+pub fn id_pointer(schemas: &Schemas, schema: &Value, param: &str) -> Option<String> {
+    // `Pet: allOf [NewPet, {id}]` holds its properties in its parts.
+    let view = object_view(schemas, schema);
+    let properties = view.get("properties")?.as_object()?;
+    if param != "id" && properties.contains_key(param) {
+        return Some(format!("/{param}"));
+    }
+    let lower = param.to_ascii_lowercase();
+    if !(lower.ends_with("id") || lower == "pk") {
+        return None;
+    }
+    for name in ["id", "pk"] {
+        if properties.contains_key(name) {
+            return Some(format!("/{name}"));
+        }
+    }
+    properties.iter().find_map(|(name, property)| {
+        let inner = schemas.resolve(property).get("properties")?.as_object()?;
+        inner.contains_key("id").then(|| format!("/{name}/id"))
     })
 }
 
@@ -147,6 +222,8 @@ pub fn infer(api: &Api) -> Model {
             id_field: None,
             id_schema: None,
             item_schema: None,
+            wrapper: None,
+            creatable: false,
         });
         model.resources.len() - 1
     };
@@ -189,10 +266,22 @@ pub fn infer(api: &Api) -> Model {
     for at in 0..model.resources.len() {
         describe(api, &mut model, at);
     }
-    let items: Vec<String> = model
+    let items: Vec<(String, usize)> = model
         .resources
         .iter()
-        .filter_map(|r| Some(format!("{}/{{{}}}", r.collection, r.param.as_ref()?)))
+        .enumerate()
+        .filter_map(|(at, r)| Some((format!("{}/{{{}}}", r.collection, r.param.as_ref()?), at)))
+        .collect();
+    model.body_wrappers = api
+        .operations
+        .iter()
+        .zip(&model.roles)
+        .map(|(operation, (role, _))| match role {
+            Role::Create | Role::Replace | Role::Patch | Role::ReplaceByBody => {
+                unwrap(schemas, &operation.body.as_ref()?.schema).map(|(name, _)| name)
+            }
+            _ => None,
+        })
         .collect();
     model.parents = api
         .operations
@@ -200,16 +289,16 @@ pub fn infer(api: &Api) -> Model {
         .zip(&model.roles)
         .map(|(operation, (role, _))| {
             let path = trimmed(&operation.path);
-            let mut under: Vec<usize> = items
+            let mut under: Vec<(usize, usize)> = items
                 .iter()
-                .filter(|item| {
+                .filter(|(item, _)| {
                     let below = path
                         .strip_prefix(item.as_str())
                         .is_some_and(|rest| rest.starts_with('/'));
                     // An item's own CRUD checks it itself; any other operation on it needs it.
                     below || (path == item.as_str() && *role == Role::Other)
                 })
-                .map(|item| item.matches('/').count())
+                .map(|(item, at)| (item.matches('/').count(), *at))
                 .collect();
             under.sort_unstable();
             under
@@ -240,6 +329,7 @@ fn describe(api: &Api, model: &mut Model, at: usize) {
             .map(|(operation, (role, _))| (operation, *role))
     };
     let by_role = |wanted: Role| ops().find(|(_, role)| *role == wanted).map(|(o, _)| o);
+    let creatable = by_role(Role::Create).is_some();
     let item_schema = by_role(Role::Read)
         .and_then(|o| success_schema(o)?.1.cloned())
         .or_else(|| by_role(Role::Create).and_then(|o| success_schema(o)?.1.cloned()))
@@ -251,26 +341,29 @@ fn describe(api: &Api, model: &mut Model, at: usize) {
         })
         .filter(|schema| types(&object_view(schemas, schema)).contains(&"object"));
     let param = model.resources[at].param.clone();
+    // `{"article": {...}}`: the item is inside, unless the wrapper's one property is the id.
+    let (wrapper, item_schema) = match item_schema.as_ref().and_then(|s| unwrap(schemas, s)) {
+        Some((name, inner)) if Some(&name) != param.as_ref() => (Some(name), Some(inner)),
+        _ => (None, item_schema),
+    };
     let view = item_schema.as_ref().map(|s| object_view(schemas, s));
     let properties = view
         .as_ref()
         .and_then(|v| v.get("properties"))
         .and_then(Value::as_object);
-    let id_field = properties.and_then(|properties| {
-        let has = |name: &str| properties.contains_key(name).then(|| name.to_owned());
-        let param = param.as_deref().unwrap_or("id");
-        has(param).or_else(|| {
-            let lower = param.to_ascii_lowercase();
-            (lower.ends_with("id") || lower == "pk")
-                .then(|| has("id").or_else(|| has("pk")))
-                .flatten()
-        })
-    });
+    // The id is a field of the item itself (`/slug`), not one level down.
+    let id_field = item_schema
+        .as_ref()
+        .and_then(|schema| id_pointer(schemas, schema, param.as_deref().unwrap_or("id")))
+        .and_then(|pointer| {
+            let field = pointer.strip_prefix('/')?;
+            (!field.contains('/')).then(|| field.replace("~1", "/").replace("~0", "~"))
+        });
     let param_schema = || {
         let param = param.as_deref()?;
         ops()
             .flat_map(|(o, _)| &o.params)
-            .find(|p| p.name == param && p.location == openapi::Location::Path)
+            .find(|p| p.name == param && p.location == Location::Path)
             .map(|p| p.schema.clone())
     };
     let id_schema = id_field
@@ -278,6 +371,8 @@ fn describe(api: &Api, model: &mut Model, at: usize) {
         .and_then(|field| properties?.get(field).cloned())
         .or_else(param_schema);
     let resource = &mut model.resources[at];
+    resource.wrapper = wrapper;
+    resource.creatable = creatable;
     resource.item_schema = item_schema;
     resource.id_field = id_field;
     resource.id_schema = id_schema;
