@@ -7,7 +7,7 @@
 use http::Method;
 use serde_json::Value;
 
-use crate::generate::values::{object_view, types};
+use crate::generate::values::{object_view, required_names, types};
 use crate::model::{Api, Location, Operation, StatusKey};
 use crate::schema::Schemas;
 
@@ -272,6 +272,24 @@ pub fn infer(api: &Api) -> Model {
         .enumerate()
         .filter_map(|(at, r)| Some((format!("{}/{{{}}}", r.collection, r.param.as_ref()?), at)))
         .collect();
+    // A PUT whose body requires none of what an item requires (RealWorld's `UpdateArticle`)
+    // changes the fields it sends: an update, as a PATCH is.
+    for (operation, entry) in api.operations.iter().zip(model.roles.iter_mut()) {
+        let (Role::Replace, Some(at)) = *entry else {
+            continue;
+        };
+        let Some(body) = &operation.body else {
+            continue;
+        };
+        let sent = unwrap(schemas, &body.schema).map_or_else(|| body.schema.clone(), |(_, s)| s);
+        let item_required = model.resources[at]
+            .item_schema
+            .as_ref()
+            .is_some_and(|item| !required_names(&object_view(schemas, item)).is_empty());
+        if item_required && required_names(&object_view(schemas, &sent)).is_empty() {
+            entry.0 = Role::Patch;
+        }
+    }
     model.body_wrappers = api
         .operations
         .iter()

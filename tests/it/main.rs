@@ -18,6 +18,7 @@ mod realworld;
 mod snapshots;
 mod spec;
 mod spec_mock;
+mod spec_real;
 mod stateful;
 mod stubs;
 mod tls;

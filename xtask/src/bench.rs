@@ -33,9 +33,12 @@ pub fn run(args: &[String]) -> Result<()> {
         [] => 5,
         [flag, n] if flag == "--seconds" => n.parse().context("--seconds takes a whole number")?,
         [flag, section] if flag == "--only" && section == "directory" => {
-            return directory_only();
+            return section_only(crate::bench_directory::run);
         }
-        _ => bail!("usage: cargo xtask bench [--seconds N | --only directory]"),
+        [flag, section] if flag == "--only" && section == "spec-mocks" => {
+            return section_only(crate::bench_spec_mocks::run);
+        }
+        _ => bail!("usage: cargo xtask bench [--seconds N | --only directory|spec-mocks]"),
     };
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is not installed: apt-get install wrk");
@@ -177,6 +180,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let kinds = stub_kinds(&mock, &pins, seconds)?;
     let memory = crate::bench_memory::run(&mock, &pins)?;
     let contract = crate::bench_contract::run(&pins)?;
+    let spec_mocks = crate::bench_spec_mocks::run(&pins)?;
     let load = crate::bench_load::run(&pins)?;
     let directory = crate::bench_directory::run(&pins)?;
     let report = render(seconds, &pins, startup, &rows, &search)
@@ -187,6 +191,8 @@ pub fn run(args: &[String]) -> Result<()> {
         + "\n"
         + &contract
         + "\n"
+        + &spec_mocks
+        + "\n"
         + &load
         + "\n"
         + &directory;
@@ -195,9 +201,9 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Only the APIs.guru directory run (it takes the longest), its section of BENCHMARKS.md
-/// replaced and the rest kept.
-fn directory_only() -> Result<()> {
+/// Only one part of the bench (the APIs.guru directory run takes the longest), its section
+/// of BENCHMARKS.md replaced and the rest kept.
+fn section_only(part: fn(&Pins) -> Result<String>) -> Result<()> {
     exec(cargo().args([
         "build",
         "--release",
@@ -211,7 +217,7 @@ fn directory_only() -> Result<()> {
         "--bin",
         "contract",
     ]))?;
-    let section = crate::bench_directory::run(&Pins::detect())?;
+    let section = part(&Pins::detect())?;
     let path = root().join("BENCHMARKS.md");
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let heading = section.lines().next().unwrap_or_default();
@@ -229,7 +235,7 @@ fn directory_only() -> Result<()> {
         ),
     };
     std::fs::write(&path, new).context("writing BENCHMARKS.md")?;
-    eprintln!("wrote the directory section of BENCHMARKS.md");
+    eprintln!("wrote one section of BENCHMARKS.md");
     Ok(())
 }
 

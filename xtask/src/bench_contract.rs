@@ -214,7 +214,7 @@ fn false_positives(pins: &Pins, tools: &Tools<'_>, planted: &Path, out: &mut Str
 }
 
 /// The (check, operation) pairs of a contract JSON report.
-fn contract_found(report: &Path) -> Result<BTreeSet<(String, String)>> {
+pub(crate) fn contract_found(report: &Path) -> Result<BTreeSet<(String, String)>> {
     let report: Value = serde_json::from_str(&std::fs::read_to_string(report)?)?;
     let failures = report["failures"]
         .as_array()
@@ -231,7 +231,7 @@ fn contract_found(report: &Path) -> Result<BTreeSet<(String, String)>> {
 }
 
 /// The (check, operation) pairs of a Schemathesis JSON report, checks named as contract's.
-fn schemathesis_found(report: &Path) -> Result<BTreeSet<(String, String)>> {
+pub(crate) fn schemathesis_found(report: &Path) -> Result<BTreeSet<(String, String)>> {
     let report: Value = serde_json::from_str(&std::fs::read_to_string(report)?)?;
     let mut found = BTreeSet::new();
     for failure in report["failures"]
@@ -407,7 +407,7 @@ fn check_name(kind: &str) -> String {
     .to_owned()
 }
 
-fn path(path: &Path) -> &str {
+pub(crate) fn path(path: &Path) -> &str {
     path.to_str().unwrap_or_default()
 }
 

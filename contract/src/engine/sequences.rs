@@ -546,7 +546,14 @@ impl<'c, 'a> Run<'c, 'a> {
             }
             let (request, outcome) = self.send(probe, &case);
             let mut findings = self.ctx.check(probe, &case, &outcome);
-            if let Outcome::Response(response) = &outcome {
+            // Only an operation that can say "gone" is blamed for not saying it: one that
+            // documents neither 404 nor 410 (Kafka's configs, which a delete resets) cannot.
+            let can_say_gone = [404, 410]
+                .iter()
+                .any(|s| api.operations[probe].response_for(*s).is_some());
+            if let Outcome::Response(response) = &outcome
+                && can_say_gone
+            {
                 let label = api.operations[probe].label();
                 findings.extend(use_after_free::judge(
                     &operation.label(),

@@ -282,6 +282,36 @@ fn few_repeats(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
     }
 }
 
+/// A pattern's Unicode classes held to their ASCII part where they have one (`\pL` to
+/// `[A-Za-z]`): every string it matches still matches the pattern, and reads the same to
+/// every engine (Schemathesis reads `\pL` as Latin letters only).
+fn ascii_classes(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
+    use regex_syntax::hir::Repetition;
+    use regex_syntax::hir::{Capture, Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
+    match hir.kind() {
+        HirKind::Class(Class::Unicode(class)) => {
+            let mut ascii = ClassUnicode::new([ClassUnicodeRange::new('\0', '\x7f')]);
+            ascii.intersect(class);
+            match ascii.ranges().is_empty() {
+                true => hir.clone(),
+                false => Hir::class(Class::Unicode(ascii)),
+            }
+        }
+        HirKind::Repetition(rep) => Hir::repetition(Repetition {
+            sub: Box::new(ascii_classes(&rep.sub)),
+            ..rep.clone()
+        }),
+        HirKind::Capture(capture) => Hir::capture(Capture {
+            index: capture.index,
+            name: capture.name.clone(),
+            sub: Box::new(ascii_classes(&capture.sub)),
+        }),
+        HirKind::Concat(parts) => Hir::concat(parts.iter().map(ascii_classes).collect()),
+        HirKind::Alternation(parts) => Hir::alternation(parts.iter().map(ascii_classes).collect()),
+        _ => hir.clone(),
+    }
+}
+
 fn string(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
     let min = usize_of(schema, "minLength").unwrap_or(0);
     if min > MAX_LENGTH {
@@ -312,7 +342,13 @@ fn string(ctx: Ctx<'_>, schema: &Value) -> BoxedStrategy<Value> {
             .build()
             .parse(body)
             .ok()
-            .or_else(|| regex_syntax::Parser::new().parse(body).ok())
+            .or_else(|| {
+                let hir = regex_syntax::Parser::new().parse(body).ok()?;
+                Some(match ctx.ascii {
+                    true => ascii_classes(&hir),
+                    false => hir,
+                })
+            })
             .map(|hir| few_repeats(&hir));
         if let Some(strategy) =
             parsed.and_then(|hir| proptest::string::string_regex_parsed(&hir).ok())

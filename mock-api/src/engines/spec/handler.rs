@@ -262,9 +262,11 @@ impl SpecEngine {
                     return not_found();
                 };
                 let mut stored = data.write();
+                // A read-only item stays gone once deleted, stored or not; one whose reads
+                // cannot say it is gone is reset to what it was at start.
+                let bury = !resource.creatable && self.vanishes[at];
                 if let Some(item) = stored.remove(&collection, &id) {
-                    if !resource.creatable {
-                        // A read-only item stays gone once deleted, stored or not.
+                    if bury {
                         let _ = stored.bury(&collection, &id);
                     }
                     return answer(&item);
@@ -272,6 +274,9 @@ impl SpecEngine {
                 let Some(item) = self.unstored(&stored, at, &collection, &id) else {
                     return not_found();
                 };
+                if !bury {
+                    return answer(&item);
+                }
                 match stored.bury(&collection, &id) {
                     Ok(_) => answer(&item),
                     Err(why) => full_error(why.to_string()),

@@ -70,6 +70,10 @@ pub struct SpecEngine {
     /// The document as given, served as JSON and as YAML text.
     document: Document,
     credentials: Vec<String>,
+    /// Per resource, whether a delete makes an item gone: its reads can answer 404. A
+    /// read-only item whose reads cannot (Kafka's configs) is reset by a delete instead,
+    /// as the real server does.
+    vanishes: Vec<bool>,
     /// `--seed`, or 0: read-only items are generated from it.
     random_seed: u64,
     /// Lines to print at start: operations left out, notes of the loader.
@@ -170,16 +174,39 @@ impl SpecEngine {
             }))
             .collect();
         let model = resources::infer(&api);
+        let vanishes: Vec<bool> = (0..model.resources.len())
+            .map(|at| {
+                model.resources[at].creatable
+                    || api
+                        .operations
+                        .iter()
+                        .zip(&model.roles)
+                        .any(|(o, (role, r))| {
+                            *r == Some(at) && *role == Role::Read && o.response_for(404).is_some()
+                        })
+            })
+            .collect();
+        // An item that can go missing: one of a resource whose items are created, or gone
+        // once deleted.
+        let can_miss = |at: usize| {
+            vanishes[at]
+                && (model.resources[at].creatable
+                    || model
+                        .roles
+                        .iter()
+                        .any(|(role, r)| *r == Some(at) && *role == Role::Delete))
+        };
         // Where a document leaves the mock no documented status to refuse with, it answers
         // what a server would (400, 401, 404, 415), and says so once.
         let mut warnings = warnings;
         for (index, operation) in api.operations.iter().enumerate() {
-            let (role, _) = model.roles[index];
-            let item = !matches!(role, Role::Other | Role::List | Role::Create);
+            let (role, resource) = model.roles[index];
+            let item = !matches!(role, Role::Other | Role::List | Role::Create)
+                && resource.is_some_and(can_miss);
             let can_refuse = operation.secured
                 || operation.params.iter().any(|p| p.required)
                 || operation.body.is_some();
-            let misses = item || !model.parents[index].is_empty();
+            let misses = item || model.parents[index].iter().any(|(_, at)| can_miss(*at));
             if misses && operation.response_for(404).is_none() {
                 warnings.push(format!(
                     "{} documents no 404: a missing item gets one all the same, as from a real server",
@@ -219,6 +246,7 @@ impl SpecEngine {
             document,
             credentials: options.credentials.clone(),
             random_seed: options.random_seed.unwrap_or(0),
+            vanishes,
             warnings,
         };
         let seeded = engine.seed(options)?;
@@ -409,7 +437,8 @@ impl SpecEngine {
             // The id as its schema types it: `7` for an integer id, `"7"` for a string one.
             let typed = serde_json::from_str::<Value>(id)
                 .ok()
-                .filter(Value::is_number)
+                // Exact integers only: past 64 bits JSON readers see a float.
+                .filter(|n| n.is_i64() || n.is_u64())
                 .filter(|n| {
                     resource
                         .id_schema

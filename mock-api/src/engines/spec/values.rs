@@ -128,9 +128,10 @@ fn strip_at(schemas: &Schemas, schema: &Value, value: &mut Value, depth: usize) 
     }
 }
 
-/// The simplest valid response value of a schema.
+/// The simplest valid response value of a schema, in ASCII where the schema allows it (a
+/// client reads `"A"` more easily than the first letter of another script).
 pub fn simplest(schemas: &Schemas, schema: &Value) -> Value {
-    let mut value = canonical(schemas, schema, false);
+    let mut value = canonical(schemas, schema, true);
     strip_write_only(schemas, schema, &mut value);
     value
 }

@@ -1,0 +1,113 @@
+//! `mock-api --spec` on the real documents of `tests/fixtures/real`, checked by Schemathesis
+//! and by contract: every failure either reports is a way the mock breaks the document it
+//! serves (or a quirk of the tool), and the table says how many each finds.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::bench_contract::{contract_found, path, schemathesis_found};
+use crate::ci::SPEC_MOCKS;
+use crate::harness::{Pins, Server, pinned};
+use crate::root;
+
+/// The one credential the mocks accept, sent by both tools.
+const CREDENTIAL: &str = "bench-credential";
+
+/// Runs both tools on each document's mock; returns the section for BENCHMARKS.md.
+pub fn run(pins: &Pins) -> Result<String> {
+    let release = root().join("target/release");
+    let (mock_api, contract) = (release.join("mock-api"), release.join("contract"));
+    let work = root().join("target/bench");
+    std::fs::create_dir_all(&work)?;
+    let config = work.join("schemathesis-spec-mocks.toml");
+    std::fs::write(&config, "[auth]\nauto-signup = false\n")?;
+    let headers = [
+        format!("Authorization: Bearer {CREDENTIAL}"),
+        format!("api_key: {CREDENTIAL}"),
+    ];
+    let mut out = String::new();
+    let _ = writeln!(out, "## mock-api --spec on real documents\n");
+    let _ = writeln!(
+        out,
+        "Each document of `tests/fixtures/real` that CI serves, by a release `mock-api --spec DOC --seed 1 --credential {CREDENTIAL}`, checked by Schemathesis (`--checks all --exclude-checks ignored_auth`, every phase, stateful included, `--max-examples 50`) and by contract (CI's options: `--seed 1 --max-examples 100`, a reset before each sequence). A failure is a distinct (check, operation); Schemathesis's are named by the matching contract check. The status check is left out of CI for the documents whose operations document no 404 where a real server answers one (the mock warns at start), and counted here.\n"
+    );
+    let _ = writeln!(out, "| document | Schemathesis | contract |");
+    let _ = writeln!(out, "| --- | --- | --- |");
+    for (document, _) in SPEC_MOCKS {
+        let spec = root().join(document);
+        let name = Path::new(document)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(document);
+        let args = [
+            "--port",
+            "0",
+            "--seed",
+            "1",
+            "--spec",
+            path(&spec),
+            "--credential",
+            CREDENTIAL,
+        ];
+        let mock = Server::start(&mock_api, &args, pins.server)?;
+        let report = work.join(format!("spec-mock-{name}-contract.json"));
+        let reset = format!("POST {}", mock.url("/__admin/reset"));
+        let mut command = pinned(&contract, pins.load);
+        command
+            .args(["check", "--spec", path(&spec), "--target", &mock.base_url()])
+            .args(["--seed", "1", "--max-examples", "100", "--reset", &reset])
+            .args(["--report-json", path(&report)])
+            .stdout(std::process::Stdio::null());
+        for header in &headers {
+            command.args(["--header", header]);
+        }
+        command.status()?;
+        let ours = contract_found(&report)?;
+        drop(mock);
+        let mock = Server::start(&mock_api, &args, pins.server)?;
+        let st_report = work.join(format!("spec-mock-{name}-schemathesis.json"));
+        let mut command = pinned(Path::new("schemathesis"), pins.load);
+        command
+            .args(["--config-file", path(&config), "run", path(&spec)])
+            .args([
+                "--url",
+                &mock.base_url(),
+                "--seed",
+                "1",
+                "--max-examples",
+                "50",
+            ])
+            .args(["--checks", "all", "--exclude-checks", "ignored_auth"])
+            .args(["--continue-on-failure", "--report", "json"])
+            .args(["--report-json-path", path(&st_report)]);
+        for header in &headers {
+            command.args(["-H", header]);
+        }
+        command.output()?;
+        let theirs = schemathesis_found(&st_report)?;
+        eprintln!(
+            "{name}: Schemathesis {} failures, contract {}",
+            theirs.len(),
+            ours.len()
+        );
+        let list = |found: &std::collections::BTreeSet<(String, String)>| {
+            let mut text = found.len().to_string();
+            if !found.is_empty() {
+                let names: Vec<String> = found
+                    .iter()
+                    .map(|(check, operation)| format!("`{check}` on `{operation}`"))
+                    .collect();
+                let _ = write!(text, " ({})", names.join(", "));
+            }
+            text
+        };
+        let _ = writeln!(out, "| `{name}` | {} | {} |", list(&theirs), list(&ours));
+    }
+    let _ = writeln!(
+        out,
+        "\nTarget: nothing either tool finds that the document lets the mock avoid."
+    );
+    Ok(out)
+}
