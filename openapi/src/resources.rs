@@ -233,28 +233,31 @@ pub fn infer(api: &Api) -> Model {
             whole_param(last)?;
             Some(parent)
         });
+        let has_items = item_of(path).is_some();
+        let lists = || {
+            success_schema(operation)
+                .and_then(|(_, schema)| schema)
+                .and_then(|schema| list_items(schemas, schema))
+                .is_some()
+        };
+        // `/api/sessions/{source}/{type}` is an item of `/api/sessions/{source}` by its
+        // shape, and a collection when items lie below it and it is created into or listed.
         let role = match (&operation.method, as_item) {
+            (&Method::POST, _) if has_items => Some((Role::Create, path)),
+            (&Method::GET, Some(_)) if has_items && lists() => Some((Role::List, path)),
             (&Method::GET, Some(parent)) => Some((Role::Read, parent)),
             (&Method::PUT, Some(parent)) => Some((Role::Replace, parent)),
             (&Method::PATCH, Some(parent)) => Some((Role::Patch, parent)),
             (&Method::DELETE, Some(parent)) => Some((Role::Delete, parent)),
-            (method, None) => {
-                let has_items = item_of(path).is_some();
-                let lists = success_schema(operation)
-                    .and_then(|(_, schema)| schema)
-                    .and_then(|schema| list_items(schemas, schema))
-                    .is_some();
-                match *method {
-                    Method::POST if has_items => Some((Role::Create, path)),
-                    Method::GET if lists && (has_items || path_has_no_action(path)) => {
-                        Some((Role::List, path))
-                    }
-                    Method::PUT if has_items && operation.body.is_some() => {
-                        Some((Role::ReplaceByBody, path))
-                    }
-                    _ => None,
+            (method, None) => match *method {
+                Method::GET if lists() && (has_items || path_has_no_action(path)) => {
+                    Some((Role::List, path))
                 }
-            }
+                Method::PUT if has_items && operation.body.is_some() => {
+                    Some((Role::ReplaceByBody, path))
+                }
+                _ => None,
+            },
             _ => None,
         };
         let entry = match role {
