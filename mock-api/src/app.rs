@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use openapi::Api;
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::core::clock::Clock;
@@ -46,8 +45,9 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct SpecConfig {
     pub api: Arc<Api>,
-    /// The document as it was written, served back at `/openapi.json`.
-    pub root: Arc<Value>,
+    /// The document's text as it was written, served back at `/openapi.json` and
+    /// `/openapi.yaml`.
+    pub text: Arc<str>,
     pub options: Options,
 }
 
@@ -103,7 +103,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     if let Some(spec) = &config.spec {
         let mut options = spec.options.clone();
         options.random_seed = config.seed;
-        let engine = SpecEngine::new(spec.api.clone(), spec.root.clone(), &options, clock.clone())?;
+        let engine = SpecEngine::new(spec.api.clone(), spec.text.clone(), &options, clock.clone())?;
         let documented = Documented::loaded(spec.api.clone(), &engine.base);
         let mock = Arc::new(Mock::new(&settings, engine.control(), clock, documented)?);
         return Ok(App {

@@ -200,7 +200,7 @@ async fn serve(opts: Opts) -> Result<Stop, String> {
 
 /// The document of `--spec`, and how to serve it.
 async fn load_spec(location: &str, opts: &Opts) -> Result<mock_api::app::SpecConfig, String> {
-    let (api, root) = mock_api::engines::spec::load(location)
+    let (api, text) = mock_api::engines::spec::load(location)
         .await
         .map_err(|e| e.to_string())?;
     let data = match &opts.data {
@@ -228,7 +228,7 @@ async fn load_spec(location: &str, opts: &Opts) -> Result<mock_api::app::SpecCon
     }
     Ok(mock_api::app::SpecConfig {
         api: std::sync::Arc::new(api),
-        root: std::sync::Arc::new(root),
+        text: std::sync::Arc::from(text),
         options: mock_api::engines::spec::Options {
             base_path,
             seed_items: opts.seed_items as usize,

@@ -323,7 +323,7 @@ fn spec_mock(
     let config = mock_api::Config {
         spec: Some(mock_api::app::SpecConfig {
             api: api.clone(),
-            root: std::sync::Arc::new(yaml_serde::from_str(&document).unwrap()),
+            text: std::sync::Arc::from(document.as_str()),
             options: mock_api::engines::spec::Options {
                 seed_items,
                 ..Default::default()

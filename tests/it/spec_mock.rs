@@ -24,31 +24,29 @@ pub(crate) struct Answer {
     pub body: Value,
 }
 
-fn fixture(name: &str) -> (Api, Value) {
+fn fixture(name: &str) -> (Api, String) {
     let path = tests::root().join("tests/fixtures/real").join(name);
     let text = std::fs::read_to_string(&path).unwrap();
-    let root: Value = yaml_serde::from_str(&text).unwrap();
-    (openapi::parse(&text).unwrap(), root)
+    (openapi::parse(&text).unwrap(), text)
 }
 
 impl SpecMock {
     pub fn start(name: &str, options: Options) -> SpecMock {
-        let (api, root) = fixture(name);
-        SpecMock::serve(api, root, options)
+        let (api, text) = fixture(name);
+        SpecMock::serve(api, &text, options)
     }
 
     /// A mock of a document given as text.
     pub fn of_text(text: &str) -> SpecMock {
-        let root: Value = yaml_serde::from_str(text).unwrap();
-        SpecMock::serve(openapi::parse(text).unwrap(), root, Options::default())
+        SpecMock::serve(openapi::parse(text).unwrap(), text, Options::default())
     }
 
-    fn serve(api: Api, root: Value, options: Options) -> SpecMock {
+    fn serve(api: Api, text: &str, options: Options) -> SpecMock {
         let api = Arc::new(api);
         let config = mock_api::Config {
             spec: Some(SpecConfig {
                 api: api.clone(),
-                root: Arc::new(root),
+                text: Arc::from(text),
                 options,
             }),
             seed: Some(7),

@@ -81,7 +81,7 @@ pub struct SpecEngine {
 }
 
 /// Reads the document at a path or http URL, as the shared model and as it was written.
-pub async fn load(location: &str) -> Result<(Api, Value), openapi::LoadError> {
+pub async fn load(location: &str) -> Result<(Api, String), openapi::LoadError> {
     let client = client().map_err(|e| openapi::LoadError::Read(location.to_owned(), e))?;
     openapi::load_with_root(&client, location).await
 }
@@ -117,23 +117,31 @@ pub fn server_path(url: &str) -> String {
     }
 }
 
-/// The document as given, written as JSON and as YAML at its first request (a large
-/// document's YAML takes longer to write than the rest of the start).
+/// The document as given, kept as its text and written as JSON and as YAML at its first
+/// request (a large document's YAML takes longer to write than the rest of the start, and
+/// a parsed copy held from the start would take many times its text's memory).
 #[derive(Debug)]
 struct Document {
-    root: Arc<Value>,
+    text: Arc<str>,
     json: OnceLock<Bytes>,
     yaml: OnceLock<Bytes>,
 }
 
 impl Document {
+    /// The text read again: JSON (most big documents), else YAML.
+    fn parsed(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .or_else(|_| yaml_serde::from_str(&self.text))
+            .unwrap_or(Value::Null)
+    }
+
     fn json(&self) -> Bytes {
-        let text = || Bytes::from(serde_json::to_vec(&*self.root).unwrap_or_default());
+        let text = || Bytes::from(serde_json::to_vec(&self.parsed()).unwrap_or_default());
         self.json.get_or_init(text).clone()
     }
 
     fn yaml(&self) -> Bytes {
-        let text = || Bytes::from(yaml_serde::to_string(&*self.root).unwrap_or_default());
+        let text = || Bytes::from(yaml_serde::to_string(&self.parsed()).unwrap_or_default());
         self.yaml.get_or_init(text).clone()
     }
 }
@@ -141,7 +149,7 @@ impl Document {
 impl SpecEngine {
     pub fn new(
         api: Arc<Api>,
-        root: Arc<Value>,
+        text: Arc<str>,
         options: &Options,
         clock: Arc<Clock>,
     ) -> Result<Arc<SpecEngine>, SpecError> {
@@ -161,7 +169,7 @@ impl SpecEngine {
         };
         // The loader's other notes speak of what a checker can send; the mock says how it
         // read the document, as every tool does, and what it does not serve.
-        let warnings: Vec<String> = api
+        let mut warnings: Vec<String> = api
             .repairs
             .iter()
             .map(|repair| format!("note: {repair}"))
@@ -174,31 +182,25 @@ impl SpecEngine {
             }))
             .collect();
         let model = resources::infer(&api);
-        let vanishes: Vec<bool> = (0..model.resources.len())
-            .map(|at| {
-                model.resources[at].creatable
-                    || api
-                        .operations
-                        .iter()
-                        .zip(&model.roles)
-                        .any(|(o, (role, r))| {
-                            *r == Some(at) && *role == Role::Read && o.response_for(404).is_some()
-                        })
-            })
+        // Per resource: whether its reads can say gone, and whether it has a delete.
+        let mut reads_404 = vec![false; model.resources.len()];
+        let mut deletable = vec![false; model.resources.len()];
+        for (operation, (role, resource)) in api.operations.iter().zip(&model.roles) {
+            match (role, resource) {
+                (Role::Read, Some(at)) => reads_404[*at] |= operation.response_for(404).is_some(),
+                (Role::Delete, Some(at)) => deletable[*at] = true,
+                _ => {}
+            }
+        }
+        let vanishes: Vec<bool> = model
+            .resources
+            .iter()
+            .zip(&reads_404)
+            .map(|(resource, reads_404)| resource.creatable || *reads_404)
             .collect();
         // An item that can go missing: one of a resource whose items are created, or gone
         // once deleted.
-        let can_miss = |at: usize| {
-            vanishes[at]
-                && (model.resources[at].creatable
-                    || model
-                        .roles
-                        .iter()
-                        .any(|(role, r)| *r == Some(at) && *role == Role::Delete))
-        };
-        // Where a document leaves the mock no documented status to refuse with, it answers
-        // what a server would (400, 401, 404, 415), and says so once.
-        let mut warnings = warnings;
+        let can_miss = |at: usize| vanishes[at] && (model.resources[at].creatable || deletable[at]);
         for (index, operation) in api.operations.iter().enumerate() {
             let (role, resource) = model.roles[index];
             let item = !matches!(role, Role::Other | Role::List | Role::Create)
@@ -230,7 +232,7 @@ impl SpecEngine {
         let routes = Routes::new(&api);
         let judges = api.operations.iter().map(|_| OnceLock::new()).collect();
         let document = Document {
-            root,
+            text,
             json: OnceLock::new(),
             yaml: OnceLock::new(),
         };
@@ -499,13 +501,8 @@ mod tests {
         .unwrap();
         let at = crate::core::clock::parse("2026-01-01T00:00:00Z").unwrap();
         let clock = Arc::new(Clock::new(Some(at)));
-        let engine = SpecEngine::new(
-            Arc::new(api),
-            Arc::new(json!({})),
-            &Options::default(),
-            clock,
-        )
-        .unwrap();
+        let engine =
+            SpecEngine::new(Arc::new(api), Arc::from("{}"), &Options::default(), clock).unwrap();
         let data = Data::new(Stored::default(), None);
         let mut stored = Stored::default();
         let (_, item) = engine

@@ -44,6 +44,9 @@ pub enum Found {
 #[derive(Debug, Default)]
 pub struct Routes {
     routes: Vec<Route>,
+    /// The routes of each segment count, most literal first: a request tries only those
+    /// of its own length.
+    by_length: Vec<Vec<usize>>,
 }
 
 fn parse(template: &str) -> Vec<Segment> {
@@ -91,16 +94,15 @@ impl Routes {
     pub fn new(api: &Api) -> Routes {
         let operations: Vec<&Operation> = api.documented_operations().collect();
         let mut routes: Vec<Route> = Vec::new();
+        // Routes by template, found without a scan: Microsoft Graph has 10,000 of them.
+        let mut by_path: std::collections::HashMap<&str, usize> = Default::default();
         for (at, operation) in operations.iter().enumerate() {
             let method =
                 Method::from_bytes(operation.method.as_str().as_bytes()).unwrap_or(Method::GET);
-            match routes.iter_mut().find(|r| {
-                r.operations
-                    .first()
-                    .is_some_and(|(_, o)| operations[*o].path == operation.path)
-            }) {
-                Some(route) => route.operations.push((method, at)),
+            match by_path.get(operation.path.as_str()) {
+                Some(&route) => routes[route].operations.push((method, at)),
                 None => {
+                    by_path.insert(operation.path.as_str(), routes.len());
                     let segments = parse(&operation.path);
                     let literals = segments
                         .iter()
@@ -116,7 +118,15 @@ impl Routes {
         }
         // The most literal template first: `/users/me` is not `/users/{id}`.
         routes.sort_by_key(|r| std::cmp::Reverse(r.literals));
-        Routes { routes }
+        let mut by_length: Vec<Vec<usize>> = Vec::new();
+        for (at, route) in routes.iter().enumerate() {
+            let length = route.segments.len();
+            if by_length.len() <= length {
+                by_length.resize(length + 1, Vec::new());
+            }
+            by_length[length].push(at);
+        }
+        Routes { routes, by_length }
     }
 
     /// The operation for `method` on `path` (relative to the base path). `HEAD` is served
@@ -125,7 +135,8 @@ impl Routes {
     /// `POST /pet/{petId}` with the id `findByStatus`.
     pub fn find(&self, method: &Method, path: &str) -> Found {
         let parts: Vec<&str> = path.split('/').skip(1).collect();
-        for route in &self.routes {
+        let candidates = self.by_length.get(parts.len()).into_iter().flatten();
+        for route in candidates.map(|at| &self.routes[*at]) {
             let Some(params) = capture(&route.segments, &parts) else {
                 continue;
             };
