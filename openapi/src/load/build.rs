@@ -115,8 +115,8 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
         }
         let key_at = paths_at.child(key);
         let (path, fixed) = walker.path_key(&key_at, key);
-        let (item_at, item) = match follow(docs, key_at.clone(), item) {
-            Ok((at, Value::Object(item))) => (at, item),
+        let (item_at, item_value, item) = match follow(docs, key_at.clone(), item) {
+            Ok((at, value @ Value::Object(item))) => (at, value, item),
             Ok((at, _)) => {
                 walker.skipped(
                     at.structure(docs, "a path item must be an object"),
@@ -129,7 +129,6 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
                 continue;
             }
         };
-        let item_value = Value::Object(item.clone());
         for method in METHODS {
             let Some(operation) = item.get(method) else {
                 continue;
@@ -148,7 +147,7 @@ pub fn build(docs: &Documents, openapi: String, dialect: Dialect) -> Result<Api,
                 &path,
                 method,
                 &item_at,
-                &item_value,
+                item_value,
                 &at,
                 operation,
                 global_security,

@@ -55,7 +55,7 @@ pub const ANNOTATIONS: [&str; 7] = [
 pub struct Builder<'d> {
     docs: &'d Documents,
     dialect: Dialect,
-    ids: HashMap<At, usize>,
+    ids: SlotIds,
     pub slots: Vec<Value>,
     pub origins: Vec<String>,
     queue: Vec<(usize, At)>,
@@ -64,12 +64,37 @@ pub struct Builder<'d> {
     patterns: Patterns,
 }
 
+/// The slot of each location, by document, then by pointer: a document's URL is compared,
+/// not hashed, at every lookup (a big document makes hundreds of thousands).
+#[derive(Debug, Default)]
+struct SlotIds {
+    by_doc: Vec<(url::Url, HashMap<String, usize>)>,
+}
+
+impl SlotIds {
+    fn get(&self, at: &At) -> Option<&usize> {
+        let (_, ids) = self.by_doc.iter().find(|(doc, _)| *doc == at.doc)?;
+        ids.get(&at.pointer)
+    }
+
+    fn insert(&mut self, at: &At, id: usize) {
+        let at_doc = match self.by_doc.iter().position(|(doc, _)| *doc == at.doc) {
+            Some(found) => found,
+            None => {
+                self.by_doc.push((at.doc.clone(), HashMap::new()));
+                self.by_doc.len() - 1
+            }
+        };
+        self.by_doc[at_doc].1.insert(at.pointer.clone(), id);
+    }
+}
+
 impl<'d> Builder<'d> {
     pub fn new(docs: &'d Documents, dialect: Dialect) -> Builder<'d> {
         Builder {
             docs,
             dialect,
-            ids: HashMap::new(),
+            ids: SlotIds::default(),
             slots: Vec::new(),
             origins: Vec::new(),
             queue: Vec::new(),
@@ -84,7 +109,7 @@ impl<'d> Builder<'d> {
             return Ok(id);
         }
         let id = self.slots.len();
-        self.ids.insert(at.clone(), id);
+        self.ids.insert(at, id);
         self.slots.push(Value::Bool(true));
         self.origins.push(at.describe(self.docs));
         let normalized = self.normalize(at, schema)?;
@@ -113,7 +138,7 @@ impl<'d> Builder<'d> {
             return Ok(id);
         }
         let id = self.slots.len();
-        self.ids.insert(target_at.clone(), id);
+        self.ids.insert(&target_at, id);
         self.slots.push(Value::Bool(true));
         self.origins.push(target_at.describe(self.docs));
         self.queue.push((id, target_at));
@@ -163,6 +188,10 @@ impl<'d> Builder<'d> {
             // Bounded: each round drops one keyword; a slot still wrong after that is read
             // as accepting any value.
             for round in 0..=16 {
+                // The yes-or-no check first: it is the common answer, and much faster.
+                if meta.is_valid(&self.slots[id]) {
+                    break;
+                }
                 let Some(error) = meta.iter_errors(&self.slots[id]).next() else {
                     break;
                 };
