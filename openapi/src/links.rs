@@ -270,6 +270,42 @@ paths:
     }
 
     #[test]
+    fn a_nested_create_carries_its_parents_along_its_links() {
+        let api = crate::parse(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /clusters/{cluster_id}/topics:
+    parameters: [{name: cluster_id, in: path, required: true, schema: {type: string}}]
+    post:
+      responses:
+        "201": {description: made, content: {application/json: {schema: {type: object, properties: {topic_name: {type: string}}}}}}
+  /clusters/{cluster_id}/topics/{topic_name}:
+    parameters:
+      - {name: cluster_id, in: path, required: true, schema: {type: string}}
+      - {name: topic_name, in: path, required: true, schema: {type: string}}
+    get: {responses: {"200": {description: one}}}
+"##,
+        )
+        .unwrap();
+        let links = &Graph::new(&api).links[0];
+        assert_eq!(
+            links[0].parameters,
+            [
+                (
+                    "topic_name".to_owned(),
+                    "$response.body#/topic_name".to_owned()
+                ),
+                (
+                    "cluster_id".to_owned(),
+                    "$request.path.cluster_id".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn evaluates_runtime_expressions() {
         let case = Case {
             kind: crate::generate::Kind::Positive,

@@ -436,6 +436,134 @@ fn describe(api: &Api, model: &mut Model, at: usize, members: &[usize]) {
 mod tests {
     use super::*;
 
+    fn model_of(text: &str) -> (Api, Model) {
+        let api = crate::parse(text).unwrap();
+        let model = infer(&api);
+        (api, model)
+    }
+
+    fn role(api: &Api, model: &Model, label: &str) -> (Role, Option<String>) {
+        let index = api
+            .operations
+            .iter()
+            .position(|o| o.label() == label)
+            .unwrap();
+        let (role, at) = model.roles[index];
+        (role, at.map(|at| model.resources[at].collection.clone()))
+    }
+
+    #[test]
+    fn items_in_a_one_property_wrapper_are_found_by_their_slug() {
+        let (api, model) = model_of(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /articles:
+    post:
+      requestBody: {content: {application/json: {schema: {type: object, required: [article], properties: {article: {$ref: "#/components/schemas/New"}}}}}}
+      responses: {"201": {description: made, content: {application/json: {schema: {$ref: "#/components/schemas/One"}}}}}
+  /articles/{slug}:
+    parameters: [{name: slug, in: path, required: true, schema: {type: string}}]
+    get: {responses: {"200": {description: one, content: {application/json: {schema: {$ref: "#/components/schemas/One"}}}}}}
+    put:
+      requestBody: {content: {application/json: {schema: {type: object, properties: {article: {type: object, properties: {body: {type: string}}}}}}}}
+      responses: {"200": {description: one, content: {application/json: {schema: {$ref: "#/components/schemas/One"}}}}}
+components:
+  schemas:
+    New: {type: object, required: [title], properties: {title: {type: string}}}
+    One: {type: object, required: [article], properties: {article: {type: object, required: [slug, title], properties: {slug: {type: string}, title: {type: string}}}}}
+"##,
+        );
+        let resource = &model.resources[0];
+        assert_eq!(resource.wrapper.as_deref(), Some("article"));
+        assert_eq!(resource.id_field.as_deref(), Some("slug"));
+        assert_eq!(resource.id_pointer().as_deref(), Some("/article/slug"));
+        assert!(resource.creatable);
+        assert_eq!(model.body_wrappers[0].as_deref(), Some("article"));
+        // A PUT that requires nothing of the item is an update.
+        assert_eq!(role(&api, &model, "PUT /articles/{slug}").0, Role::Patch);
+    }
+
+    #[test]
+    fn resources_nothing_creates_are_read_only_and_parents_are_indexed() {
+        let (api, model) = model_of(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /clusters/{cluster_id}:
+    parameters: [{name: cluster_id, in: path, required: true, schema: {type: string}}]
+    get: {responses: {"200": {description: one, content: {application/json: {schema: {type: object, properties: {cluster_id: {type: string}}}}}}}}
+  /clusters/{cluster_id}/topics:
+    parameters: [{name: cluster_id, in: path, required: true, schema: {type: string}}]
+    post: {responses: {"201": {description: made, content: {application/json: {schema: {type: object, properties: {topic_name: {type: string}}}}}}}}
+  /clusters/{cluster_id}/topics/{topic_name}:
+    parameters:
+      - {name: cluster_id, in: path, required: true, schema: {type: string}}
+      - {name: topic_name, in: path, required: true, schema: {type: string}}
+    get: {responses: {"200": {description: one}}}
+"##,
+        );
+        let clusters = model.collection("/clusters").unwrap();
+        assert!(!model.resources[clusters].creatable);
+        assert_eq!(
+            model.resources[clusters].id_field.as_deref(),
+            Some("cluster_id")
+        );
+        let topics = model.collection("/clusters/{cluster_id}/topics").unwrap();
+        assert!(model.resources[topics].creatable);
+        let read = api
+            .operations
+            .iter()
+            .position(|o| o.label() == "GET /clusters/{cluster_id}/topics/{topic_name}")
+            .unwrap();
+        // The topic lies under a cluster: two segments name it.
+        assert_eq!(model.parents[read], [(2, clusters)]);
+    }
+
+    #[test]
+    fn an_item_path_with_items_below_it_is_a_collection_too() {
+        // springfox's cBioPortal session service: `{type}` names a collection of sessions.
+        let (api, model) = model_of(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /sessions/{source}/{type}:
+    parameters:
+      - {name: source, in: path, required: true, schema: {type: string}}
+      - {name: type, in: path, required: true, schema: {type: string}}
+    get: {responses: {"200": {description: list, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Session"}}}}}}}
+    post: {responses: {"200": {description: made, content: {application/json: {schema: {$ref: "#/components/schemas/Session"}}}}}}
+  /sessions/{source}/{type}/{id}:
+    parameters:
+      - {name: source, in: path, required: true, schema: {type: string}}
+      - {name: type, in: path, required: true, schema: {type: string}}
+      - {name: id, in: path, required: true, schema: {type: string}}
+    get: {responses: {"200": {description: one, content: {application/json: {schema: {$ref: "#/components/schemas/Session"}}}}}}
+components:
+  schemas:
+    Session: {type: object, properties: {id: {type: string}, data: {type: object}}}
+"##,
+        );
+        let collection = Some("/sessions/{source}/{type}".to_owned());
+        assert_eq!(
+            role(&api, &model, "POST /sessions/{source}/{type}"),
+            (Role::Create, collection.clone())
+        );
+        assert_eq!(
+            role(&api, &model, "GET /sessions/{source}/{type}"),
+            (Role::List, collection.clone())
+        );
+        assert_eq!(
+            role(&api, &model, "GET /sessions/{source}/{type}/{id}"),
+            (Role::Read, collection)
+        );
+        assert!(names_item("/sessions/{source}/{type}/{id}"));
+        assert!(!names_item("/clusters/{cluster_id}/acls"));
+    }
+
     #[test]
     fn paths_split_with_and_without_a_trailing_slash() {
         assert_eq!(split_last("/pets/{id}"), Some(("/pets", "{id}")));

@@ -650,3 +650,78 @@ paths:
     assert_eq!(found(&report), Default::default(), "{:?}", report.failures);
     assert_eq!(report.operations.len(), 1, "only GET /orders is checked");
 }
+
+/// A Kafka-like server: a delete resets a config (its read documents no 404, so it cannot
+/// say "gone"), a delete on the ACL collection removes some of it, and HEAD answers carry no
+/// body. None of that is a failure; with a 404 documented, the reset is a use after free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_is_judged_only_where_the_document_can_say_gone() {
+    use axum::Json;
+    use axum::extract::Path;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/configs/{name}",
+            get(|Path(name): Path<String>| async move {
+                Json(serde_json::json!({"name": name, "value": "default"}))
+            })
+            .delete(|| async { StatusCode::NO_CONTENT }),
+        )
+        .route(
+            "/configs",
+            axum::routing::post(|| async {
+                let made = serde_json::json!({"name": "compression", "value": "default"});
+                (StatusCode::CREATED, Json(made))
+            }),
+        )
+        .route(
+            "/acls",
+            get(|| async { Json(serde_json::json!([])) })
+                .delete(|| async { Json(serde_json::json!({"deleted": 0})) }),
+        )
+        .route("/health", axum::routing::head(|| async { StatusCode::OK }));
+    let addr = planted::serve(app).await;
+    let spec = |read_404: &str| {
+        format!(
+            r##"
+openapi: 3.0.3
+info: {{title: configs, version: "1"}}
+paths:
+  /configs:
+    post:
+      responses: {{"201": {{description: made, content: {{application/json: {{schema: {{type: object, properties: {{name: {{type: string}}}}}}}}}}}}}}
+  /configs/{{name}}:
+    parameters: [{{name: name, in: path, required: true, schema: {{type: string}}}}]
+    get:
+      responses:
+        "200": {{description: one, content: {{application/json: {{schema: {{type: object, required: [name, value], properties: {{name: {{type: string}}, value: {{type: string}}}}}}}}}}}}
+        {read_404}
+    delete: {{responses: {{"204": {{description: reset}}}}}}
+  /acls:
+    get: {{responses: {{"200": {{description: all, content: {{application/json: {{schema: {{type: array, items: {{type: object}}}}}}}}}}}}}}
+    delete:
+      parameters: [{{name: principal, in: query, schema: {{type: string}}}}]
+      responses: {{"200": {{description: removed, content: {{application/json: {{schema: {{type: object}}}}}}}}}}
+  /health:
+    head: {{responses: {{"200": {{description: up, content: {{application/json: {{schema: {{type: object}}}}}}}}}}}}
+"##
+        )
+    };
+    let target = format!("http://{addr}");
+    let report = run_contract(&spec(""), contract_options(&target, 3, 20)).await;
+    assert_eq!(found(&report), BTreeSet::new(), "{:#?}", report.failures);
+    let report = run_contract(
+        &spec(r#""404": {description: none}"#),
+        contract_options(&target, 3, 20),
+    )
+    .await;
+    assert!(
+        found(&report).contains(&(
+            "use_after_free".to_owned(),
+            "GET /configs/{name}".to_owned()
+        )),
+        "{:#?}",
+        report.failures
+    );
+}

@@ -27,8 +27,11 @@ pub fn check<'a>(
     };
     let Some(content_type) = ex.response.header("content-type") else {
         // No body where none is described (a 2.0 response without a schema is any body of
-        // the operation's `produces` types, or none): nothing to say which type it is.
-        if ex.response.body.is_empty() && spec.content.iter().all(|(_, s)| s.is_none()) {
+        // the operation's `produces` types, or none), or a HEAD answer, which never has one:
+        // nothing to say which type it is.
+        let no_body_described = spec.content.iter().all(|(_, s)| s.is_none());
+        let head = ex.operation.method.as_str() == "HEAD";
+        if ex.response.body.is_empty() && (no_body_described || head) {
             return Ok(None);
         }
         return Err(Finding::new(

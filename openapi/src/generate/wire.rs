@@ -157,6 +157,9 @@ pub struct BodyJudge {
     validator: Arc<Validator>,
     encoding: Encoding,
     fields: Vec<(String, Shape)>,
+    /// Required fields that are arrays: a form cannot send an empty one but by leaving it
+    /// out, so a server reads one left out as empty.
+    required_arrays: Vec<String>,
 }
 
 impl BodyJudge {
@@ -169,10 +172,21 @@ impl BodyJudge {
             .flatten()
             .map(|(name, schema)| (name.clone(), Shape::of(schemas, schema)))
             .collect();
+        let fields: Vec<(String, Shape)> = fields;
+        let required_arrays = crate::generate::values::required_names(resolved)
+            .into_iter()
+            .filter(|name| {
+                fields
+                    .iter()
+                    .any(|(n, shape)| n == name && matches!(shape, Shape::Array(_)))
+            })
+            .map(str::to_owned)
+            .collect();
         Some(BodyJudge {
             validator: schemas.validator(&body.schema, Direction::Request).ok()?,
             encoding: body.encoding,
             fields,
+            required_arrays,
         })
     }
 
@@ -208,6 +222,11 @@ impl BodyJudge {
                 (None, _) => json!(text),
             };
             seen.insert(name.clone(), read);
+        }
+        // On the wire an empty array is no field at all, and is read back as empty.
+        seen.retain(|_, v| v.as_array().is_none_or(|items| !items.is_empty()));
+        for name in &self.required_arrays {
+            seen.entry(name.clone()).or_insert_with(|| json!([]));
         }
         Value::Object(seen)
     }

@@ -301,8 +301,8 @@ fn operation(
             response.get("description").cloned().unwrap_or(json!("")),
         );
         // A response without a schema still comes in the operation's `produces` types, as
-        // 2.0 tools read it: its body is any body of those types.
-        if !matches!(status.as_str(), "204" | "304") {
+        // 2.0 tools read it: its body is any body of those types (none, for a 204).
+        {
             let content: Map<String, Value> = produces
                 .iter()
                 .map(|media| {

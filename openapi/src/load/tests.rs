@@ -574,3 +574,49 @@ paths:
     assert!(judge.accepts(&json!(12345)), "read as the text 12345");
     assert!(!judge.accepts(&json!("too long")));
 }
+
+/// Spring's shapes: springfox's `*/*` answers JSON, its responses without a schema keep the
+/// `produces` types, PetClinic's `readOnly` id is not required of a request through `allOf`,
+/// and integers past `int32`/`int64` are refused in requests.
+#[test]
+fn spring_documents_read_as_their_servers_behave() {
+    let api = crate::parse(
+        r##"{"swagger": "2.0", "info": {"title": "t", "version": "1"},
+          "paths": {"/vets": {"post": {"produces": ["*/*"],
+            "parameters": [{"in": "body", "name": "vet", "required": true,
+              "schema": {"$ref": "#/definitions/Vet"}}],
+            "responses": {"200": {"description": "OK", "schema": {"$ref": "#/definitions/Vet"}},
+              "404": {"description": "Not Found"}, "204": {"description": "none"}}}}},
+          "definitions": {
+            "VetFields": {"type": "object", "properties": {"name": {"type": "string"},
+              "beds": {"type": "integer", "format": "int32"},
+              "visits": {"type": "integer", "format": "int64"}}},
+            "Vet": {"allOf": [{"$ref": "#/definitions/VetFields"},
+              {"type": "object", "properties": {"id": {"type": "integer", "readOnly": true}}}],
+              "required": ["id", "name"]}}}"##,
+    )
+    .unwrap();
+    let operation = &api.operations[0];
+    let ok = operation.response_for(200).unwrap();
+    assert_eq!(ok.json().map(|(media, _)| media), Some("application/json"));
+    let missing = operation.response_for(404).unwrap();
+    assert_eq!(missing.content.len(), 1);
+    assert_eq!(missing.json(), Some(("application/json", None)));
+    // Even a 204 names its type, as 2.0 tools read `produces`; it has no schema.
+    let none = operation.response_for(204).unwrap();
+    assert_eq!(none.json(), Some(("application/json", None)));
+    let body = &operation.body.as_ref().unwrap().schema;
+    let valid = |value| api.schemas.is_valid(body, Direction::Request, &value);
+    assert!(valid(json!({"name": "Carter"})));
+    assert!(!valid(json!({"id": 1})));
+    assert!(!api.schemas.is_valid(
+        &ok.json().unwrap().1.unwrap().clone(),
+        Direction::Response,
+        &json!({"name": "Carter"})
+    ));
+    assert!(valid(json!({"name": "a", "beds": 2147483647})));
+    assert!(!valid(json!({"name": "a", "beds": 2147483648_i64})));
+    let past_64_bits: serde_json::Value =
+        serde_json::from_str(r#"{"name": "a", "visits": -9223372036854775809}"#).unwrap();
+    assert!(!valid(past_64_bits));
+}

@@ -87,7 +87,15 @@ pub fn documented(
         };
     };
     if matches!(status, 204 | 304) || spec.content.is_empty() {
-        return with_headers(api, spec, status_code, Response::new(Body::empty()));
+        // No body; a 2.0 document's `produces` still names its type, which its tools expect.
+        let mut response = Response::new(Body::empty());
+        let media = json_content(spec)
+            .map(|(media, _)| media)
+            .or_else(|| spec.content.first().map(|(media, _)| media.as_str()));
+        if let Some(value) = media.and_then(|m| HeaderValue::from_str(m).ok()) {
+            response.headers_mut().insert(header::CONTENT_TYPE, value);
+        }
+        return with_headers(api, spec, status_code, response);
     }
     let response = match json_content(spec) {
         Some((media, schema)) => {
@@ -252,4 +260,51 @@ pub fn documents_refusals(operation: &Operation) -> bool {
         StatusKey::Range(class) => *class == 4,
         StatusKey::Default => true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operation(statuses: &[&str]) -> Operation {
+        let responses: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("\"{s}\": {{\"description\": \"d\"}}"))
+            .collect();
+        let text = format!(
+            r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "paths": {{
+                "/pets/{{id}}": {{"post": {{"parameters": [{{"name": "id", "in": "path",
+                "required": true, "schema": {{"type": "integer"}}}}],
+                "responses": {{{}}}}}}}}}}}"#,
+            responses.join(", ")
+        );
+        openapi::parse(&text).unwrap().operations.remove(0)
+    }
+
+    #[test]
+    fn refusals_take_a_documented_status_by_meaning() {
+        let bad = Refusal::BadInput { in_path: false };
+        // The Swagger Petstore 2.0's `POST /pet`: 405 is its only error.
+        assert_eq!(refusal_status(&operation(&["200", "405"]), bad), 405);
+        // springfox: 401, 403 and 404; bad input is never answered as a credentials status.
+        let springfox = operation(&["200", "201", "401", "403", "404"]);
+        assert_eq!(refusal_status(&springfox, bad), 404);
+        assert_eq!(refusal_status(&springfox, Refusal::Unauthorized), 401);
+        // FastAPI: 422; a missing item or credentials still get 404 and 401.
+        let fastapi = operation(&["200", "422"]);
+        assert_eq!(refusal_status(&fastapi, bad), 422);
+        assert_eq!(refusal_status(&fastapi, Refusal::Missing), 404);
+        assert_eq!(refusal_status(&fastapi, Refusal::Unauthorized), 401);
+        // `default` covers the status meant.
+        assert_eq!(refusal_status(&operation(&["200", "default"]), bad), 400);
+        // A path parameter no item can have is the documented 404.
+        let in_path = Refusal::BadInput { in_path: true };
+        assert_eq!(refusal_status(&operation(&["200", "404"]), in_path), 404);
+        // Nothing documented: the status meant.
+        assert_eq!(
+            refusal_status(&operation(&["200"]), Refusal::MediaType),
+            415
+        );
+        assert!(!documents_refusals(&operation(&["200"])));
+    }
 }
