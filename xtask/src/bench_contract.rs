@@ -394,7 +394,9 @@ fn check_name(kind: &str) -> String {
     match kind {
         "ServerError" => "not_a_server_error",
         "UndefinedStatusCode" => "status_code_conformance",
-        "UndefinedContentType" | "MalformedMediaType" => "content_type_conformance",
+        "UndefinedContentType" | "MalformedMediaType" | "MissingContentType" => {
+            "content_type_conformance"
+        }
         "JsonSchemaError" | "MalformedJson" => "response_schema_conformance",
         "MissingHeaders" | "MalformedHeaders" => "response_headers_conformance",
         "AcceptedNegativeData" => "negative_data_rejection",

@@ -3,6 +3,7 @@
 //!
 //! - [`values`]: values of one schema: random, simplest, boundaries;
 //! - [`wire`]: values as text on the wire, and what a server reads back from it;
+//! - [`xml`]: XML bodies as a server bound by the schema reads them;
 //! - [`cases`]: requests of one operation, each judged valid or invalid by the validator;
 //! - [`render`]: a case as an HTTP request (path and query, headers, body).
 
@@ -10,6 +11,7 @@ pub mod cases;
 pub mod render;
 pub mod values;
 pub mod wire;
+pub mod xml;
 
 pub use cases::{AuthMode, Case, Judges, Kind, Payload, Plan};
 pub use render::{Rendered, render};

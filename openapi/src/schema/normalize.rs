@@ -386,9 +386,11 @@ impl<'d> Builder<'d> {
                 }
                 // 3.0's `examples` is not a keyword of its schemas; 3.1's is an array.
                 "examples" if !value.is_array() => continue,
-                "nullable" | "discriminator" | "xml" | "externalDocs" | "$schema" | "$id"
-                | "$anchor" | "$dynamicAnchor" | "$comment" | "$defs" | "definitions"
-                | "$dynamicRef" => continue,
+                // `xml` stays: it says how an XML body names what it holds.
+                "nullable" | "discriminator" | "externalDocs" | "$schema" | "$id" | "$anchor"
+                | "$dynamicAnchor" | "$comment" | "$defs" | "definitions" | "$dynamicRef" => {
+                    continue;
+                }
                 k if k.starts_with("x-") => continue,
                 _ => value.clone(),
             };
