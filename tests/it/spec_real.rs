@@ -324,3 +324,107 @@ async fn xml_bodies_are_read_by_the_schema() {
     let (status, _) = xml("<pet><name>").await;
     assert_eq!(status, 400);
 }
+
+/// A document that is valid but strange: a schema no value satisfies, a wrapper of two
+/// properties, an id only in a `Location` header. Every operation is served, nothing
+/// panics, and each thing the mock cannot model is one warning line at start.
+#[test]
+fn a_strange_document_is_served_with_a_warning_for_each_oddity() {
+    let dir = std::env::temp_dir().join(format!("strange-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("strange.yaml");
+    std::fs::write(
+        &spec,
+        r##"openapi: 3.0.3
+info: {title: strange, version: "1"}
+paths:
+  /impossible:
+    get:
+      responses:
+        "200": {description: never, content: {application/json: {schema: {type: string, minLength: 5, maxLength: 2}}}}
+    post:
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [a], properties: {a: {type: integer, minimum: 10, maximum: 1}}}}}}
+      responses: {"201": {description: made}, "400": {description: bad}}
+  /pairs:
+    post:
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Pair"}}}}
+      responses:
+        "201": {description: made, content: {application/json: {schema: {$ref: "#/components/schemas/Pair"}}}}
+        "400": {description: bad}
+  /pairs/{id}:
+    parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+    get:
+      responses:
+        "200": {description: one, content: {application/json: {schema: {$ref: "#/components/schemas/Pair"}}}}
+        "404": {description: none}
+  /things:
+    post:
+      responses:
+        "201": {description: made, headers: {Location: {required: true, schema: {type: string}}}}
+  /things/{thingId}:
+    parameters: [{name: thingId, in: path, required: true, schema: {type: string}}]
+    get:
+      responses:
+        "200": {description: one, content: {application/json: {schema: {type: object, properties: {name: {type: string}}}}}}
+        "404": {description: none}
+components:
+  schemas:
+    Pair: {type: object, properties: {left: {type: object, properties: {id: {type: integer}}}, right: {type: object, properties: {id: {type: integer}}}}}
+"##,
+    )
+    .unwrap();
+    let (mut child, url) = tests::spawn_mock(
+        &["--spec", spec.to_str().unwrap()],
+        std::process::Stdio::piped(),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let made = client.post(format!("{url}/things")).send().await.unwrap();
+        assert_eq!(made.status(), 201);
+        let location = made.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with("/things/"), "{location}");
+        let read = client.get(format!("{url}{location}")).send().await.unwrap();
+        assert_eq!(read.status(), 200);
+        let pair = client
+            .post(format!("{url}/pairs"))
+            .json(&json!({"left": {"id": 1}, "right": {"id": 2}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pair.status(), 201);
+        let refused = client
+            .post(format!("{url}/impossible"))
+            .json(&json!({"a": 5}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400);
+        let impossible = client
+            .get(format!("{url}/impossible"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(impossible.status(), 200);
+    });
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "GET /impossible: no value fits its 200 response",
+        "minLength 5 is past maxLength 2",
+        "POST /impossible: no request fits it",
+        "/pairs: its items have no id field (none named id)",
+        "/things: its items have no id field (none named thingId or id)",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.contains("/pairs: its items"))
+            .count(),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,13 +3,16 @@
 //! direction by the jsonschema crate.
 //!
 //! - [`normalize`]: the dialects of 2.0, 3.0 and 3.1 into slots;
-//! - [`repair`]: keywords of the wrong type read as their authors meant, or dropped.
+//! - [`repair`]: keywords of the wrong type read as their authors meant, or dropped;
+//! - [`ranges`]: the ranges of `int32` and `int64`, enforced in requests;
+//! - [`contradiction`]: schemas no value satisfies, found by their keywords alone.
 //!
 //! Validators are compiled lazily, once per distinct schema content and direction: every
 //! slot is in one registry document per direction, checked against the meta-schema once when
 //! the document is loaded, so a validator compiles only its own small root and what it
 //! reaches, and a big document costs in proportion to what is used.
 
+pub mod contradiction;
 pub mod normalize;
 pub mod ranges;
 pub mod repair;

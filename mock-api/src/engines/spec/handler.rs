@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use openapi::generate::values::object_view;
-use openapi::generate::wire::param_text;
+use openapi::generate::wire::{param_text, percent_encode};
 use openapi::model::{Location, Operation};
 
 use crate::core::engine::{Unrouted, route_not_found};
@@ -233,8 +233,24 @@ impl SpecEngine {
             Role::Create => {
                 let body = sent(accepted.body);
                 let mut stored = data.write();
-                match self.store_new(data, &mut stored, at, trimmed(relative), body, false) {
-                    Ok((_, item)) => answer(&item),
+                let collection = trimmed(relative);
+                match self.store_new(data, &mut stored, at, collection, body, false) {
+                    Ok((id, item)) => {
+                        let mut response = answer(&item);
+                        // Where the document has the new item's address in `Location`, it
+                        // is the item's path (under the base path), read back by it.
+                        let documents_location =
+                            operation.response_for(success).is_some_and(|spec| {
+                                spec.headers
+                                    .iter()
+                                    .any(|(name, _, _)| name.eq_ignore_ascii_case("location"))
+                            });
+                        let location = format!("{}{collection}/{}", self.base, percent_encode(&id));
+                        if documents_location && let Ok(value) = HeaderValue::from_str(&location) {
+                            response.headers_mut().insert(header::LOCATION, value);
+                        }
+                        response
+                    }
                     Err(why) => full_error(why),
                 }
             }

@@ -117,6 +117,54 @@ pub fn server_path(url: &str) -> String {
     }
 }
 
+/// What the mock cannot model as the document says, one line each: schemas no value
+/// satisfies, and items with no id field.
+fn unmodeled(api: &Api, model: &Model) -> Vec<String> {
+    use openapi::schema::contradiction::contradiction;
+    let schemas = &api.schemas;
+    let mut lines = Vec::new();
+    for operation in &api.operations {
+        let label = operation.label();
+        if let Some((status, Some(schema))) = resources::success_schema(operation)
+            && let Some(why) = contradiction(schemas, schema)
+        {
+            lines.push(format!(
+                "{label}: no value fits its {status} response ({why}): it is answered with the nearest value, which does not fit"
+            ));
+        }
+        let required = operation
+            .params
+            .iter()
+            .filter(|p| p.required)
+            .map(|p| &p.schema)
+            .chain(
+                operation
+                    .body
+                    .iter()
+                    .filter(|b| b.required)
+                    .map(|b| &b.schema),
+            );
+        if let Some(why) = required.filter_map(|s| contradiction(schemas, s)).next() {
+            lines.push(format!(
+                "{label}: no request fits it ({why}): every request is refused"
+            ));
+        }
+    }
+    for resource in model.resources.iter().filter(|r| r.creatable) {
+        if resource.id_field.is_none() && resource.item_schema.is_some() {
+            let named = match resource.param.as_deref() {
+                Some("id") | None => "id".to_owned(),
+                Some(param) => format!("{param} or id"),
+            };
+            lines.push(format!(
+                "{}: its items have no id field (none named {named}): each is kept under an id the mock gives it (1, 2, 3, or a UUID where the id is text), in a documented `Location` header where there is one",
+                resource.collection,
+            ));
+        }
+    }
+    lines
+}
+
 /// The document as given, kept as its text and written as JSON and as YAML at its first
 /// request (a large document's YAML takes longer to write than the rest of the start, and
 /// a parsed copy held from the start would take many times its text's memory).
@@ -229,6 +277,7 @@ impl SpecEngine {
                 ));
             }
         }
+        warnings.extend(unmodeled(&api, &model));
         let routes = Routes::new(&api);
         let judges = api.operations.iter().map(|_| OnceLock::new()).collect();
         let document = Document {
