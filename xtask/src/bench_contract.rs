@@ -404,6 +404,8 @@ fn check_name(kind: &str) -> String {
         "MissingHeaderNotRejected" => "missing_required_header",
         "UnsupportedMethodResponse" => "unsupported_method",
         "ResponseTimeExceeded" => "max_response_time",
+        "EnsureResourceAvailability" => "ensure_resource_availability",
+        "UseAfterFree" => "use_after_free",
         other => other,
     }
     .to_owned()

@@ -41,9 +41,26 @@ fn local(name: &[u8]) -> String {
     }
 }
 
-/// The document's root element.
+/// The document's root element; anything but comments and space after it is malformed.
 pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
     let mut reader = quick_xml::Reader::from_reader(bytes);
+    let root = root(&mut reader)?;
+    loop {
+        match reader
+            .read_event()
+            .map_err(|e| XmlError::Malformed(e.to_string()))?
+        {
+            Event::Eof => return Ok(root),
+            Event::Comment(_) | Event::PI(_) => {}
+            Event::Text(text) if text.iter().all(u8::is_ascii_whitespace) => {}
+            _ => {
+                return Err(XmlError::Malformed("more than one root element".to_owned()));
+            }
+        }
+    }
+}
+
+fn root(reader: &mut quick_xml::Reader<&[u8]>) -> Result<Element, XmlError> {
     let mut stack: Vec<Element> = Vec::new();
     let malformed = |e: &dyn std::fmt::Display| XmlError::Malformed(e.to_string());
     let open = |start: &quick_xml::events::BytesStart<'_>| -> Result<Element, XmlError> {
@@ -257,5 +274,10 @@ components:
         assert!(!api.schemas.is_valid(schema, Direction::Request, &value));
         assert!(matches!(parse(b"<pet><name>"), Err(XmlError::Malformed(_))));
         assert!(matches!(parse(b""), Err(XmlError::Empty)));
+        assert!(matches!(
+            parse(b"<order>null</order><order>null</order>"),
+            Err(XmlError::Malformed(_))
+        ));
+        assert!(parse(b"<order/>\n<!-- done -->\n").is_ok());
     }
 }
