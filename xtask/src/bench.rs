@@ -485,7 +485,7 @@ fn render(
     let (runs, (rss, peak)) = search;
     let _ = writeln!(
         out,
-        "\nEvery mock-api row runs with the request journal on (its default of 10,000 entries). The stubbed row's server has {STUBS} stubs, none matching, so every request tries them all. The `--spec` row serves `tests/fixtures/real/petstore-expanded-2.0.yaml` with one pet from `--data`: each read is routed by the document, its path parameter validated, the item looked up in its namespace and checked against the response schema.\n\nTargets: `GET /api/users/{{id}}` at 0.8 or more of the ceiling, p99 under 5 ms at {CONNECTIONS} connections; with {STUBS} stubs, 0.7 or more; the `--spec` read, 0.5 or more.\n"
+        "\nEvery mock-api row runs with the request journal on (its default of 10,000 entries). The stubbed row's server has {STUBS} stubs, none matching, so every request tries them all. The `--spec` row serves `tests/fixtures/real/petstore-expanded-2.0.yaml` with one pet from `--data`: each read is routed by the document, its path parameter validated, the item looked up in its namespace and checked against the response schema.\n\nTargets: `GET /api/users/{{id}}` at 0.8 or more of the ceiling, p99 under 5 ms at {CONNECTIONS} connections; with {STUBS} stubs, 0.7 or more; the `--spec` read, 0.7 or more.\n"
     );
     let _ = writeln!(out, "## Search over {SEARCH_USERS} users\n");
     let _ = writeln!(

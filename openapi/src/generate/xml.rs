@@ -175,6 +175,12 @@ fn read_at(schemas: &Schemas, schema: &Value, element: &Element, depth: usize) -
     let Some(properties) = view.get("properties").and_then(Value::as_object) else {
         return Shape::of(schemas, schema).coerce(element.text.trim());
     };
+    // Text where an object is wanted (`<order>true</order>`): the text, which the schema
+    // refuses, not an empty object.
+    let text = element.text.trim();
+    if element.children.is_empty() && element.attributes.is_empty() && !text.is_empty() {
+        return Value::String(text.to_owned());
+    }
     if depth >= MAX_DEPTH {
         return Value::Object(Map::new());
     }
@@ -279,5 +285,7 @@ components:
             Err(XmlError::Malformed(_))
         ));
         assert!(parse(b"<order/>\n<!-- done -->\n").is_ok());
+        let text = read(&api.schemas, schema, &parse(b"<pet>true</pet>").unwrap());
+        assert!(!api.schemas.is_valid(schema, Direction::Request, &text));
     }
 }

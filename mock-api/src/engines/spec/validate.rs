@@ -153,7 +153,7 @@ pub fn check(
             (None, _) if param.required => {
                 return Err(Invalid::BadRequest(format!("the {} is required", where_())));
             }
-            (Some(value), Some(judge)) if !judge.accepts(&value) => {
+            (Some(value), Some(judge)) if !judge.received(&value) => {
                 let seen = judge.as_seen(&value);
                 let why = api
                     .schemas
