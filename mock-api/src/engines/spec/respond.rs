@@ -44,9 +44,38 @@ fn with_headers(
     response
 }
 
+/// JSON numbers as a client reads them back: a whole number past 64 bits (a request's
+/// `-3911909976510490396852224`, which the parser holds as a float) is written in whole
+/// digits, not as `-3.91e24`, which Python and JavaScript read as a float where the schema
+/// says integer.
+struct WholeNumbers;
+
+impl serde_json::ser::Formatter for WholeNumbers {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        if value.is_finite() && value.fract() == 0.0 && value.abs() >= 1e15 {
+            return write!(writer, "{value:.0}");
+        }
+        serde_json::ser::CompactFormatter.write_f64(writer, value)
+    }
+}
+
+/// A value as JSON bytes, whole numbers in whole digits.
+fn json_bytes(value: &Value) -> Vec<u8> {
+    use serde::Serialize;
+    let mut bytes = Vec::with_capacity(128);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, WholeNumbers);
+    match value.serialize(&mut serializer) {
+        Ok(()) => bytes,
+        Err(_) => serde_json::to_vec(value).unwrap_or_default(),
+    }
+}
+
 fn json_body(media: &str, value: &Value) -> Response {
-    // `to_vec`, not `to_string`: Display goes through the formatting machinery.
-    let mut response = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
+    let mut response = Response::new(Body::from(json_bytes(value)));
     let media = HeaderValue::from_str(media)
         .unwrap_or_else(|_| HeaderValue::from_static("application/json"));
     response.headers_mut().insert(header::CONTENT_TYPE, media);
@@ -279,6 +308,14 @@ mod tests {
             responses.join(", ")
         );
         openapi::parse(&text).unwrap().operations.remove(0)
+    }
+
+    #[test]
+    fn whole_numbers_past_64_bits_are_written_in_digits() {
+        let value: Value =
+            serde_json::from_str(r#"{"a": -3911909976510490396852224, "b": 1.5, "c": 7}"#).unwrap();
+        let text = String::from_utf8(json_bytes(&value)).unwrap();
+        assert_eq!(text, r#"{"a":-3911909976510490396852224,"b":1.5,"c":7}"#);
     }
 
     #[test]
