@@ -3,11 +3,11 @@
 //! it on 127.0.0.1:0, and prints `planted listening on http://HOST:PORT`. Fixtures:
 //! `planted` (every defect but the slow one, the default), and the correct servers
 //! `planted-correct`, `fastapi-correct`, `swagger2-correct` (under `/v2`, with the API key
-//! `api_key: secret-key`) and `things-correct`.
+//! `api_key: secret-key`), `things-correct` and `httpbin-correct`.
 
 use std::io::Write;
 
-use tests::{fastapi, planted, swagger2, things};
+use tests::{fastapi, httpbin, planted, swagger2, things};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -23,6 +23,7 @@ async fn main() -> std::io::Result<()> {
         "fastapi-correct" => (fastapi::SPEC, fastapi::app(fastapi::Defects::default())),
         "swagger2-correct" => (swagger2::SPEC, swagger2::app(swagger2::Defects::default())),
         "things-correct" => (things::SPEC, things::app(things::Defects::default())),
+        "httpbin-correct" => (httpbin::SPEC, httpbin::app(httpbin::Defects::default())),
         other => {
             eprintln!("planted: no fixture {other:?}");
             std::process::exit(2);

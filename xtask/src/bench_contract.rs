@@ -151,11 +151,12 @@ pub fn run(pins: &Pins) -> Result<String> {
 
 /// The correct servers of `tests/src` both tools are run against, with the path their
 /// document's paths are under and the headers they need.
-const CORRECT: [(&str, &str, &[&str]); 4] = [
+const CORRECT: [(&str, &str, &[&str]); 5] = [
     ("planted-correct", "", &[]),
     ("fastapi-correct", "", &[]),
     ("swagger2-correct", "/v2", &["-H", "api_key: secret-key"]),
     ("things-correct", "", &[]),
+    ("httpbin-correct", "", &[]),
 ];
 
 /// Every failure a tool reports on a correct server is its own mistake: counted for both.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::checks::names::Check;
 use crate::http::Response;
 use openapi::generate::Case;
-use openapi::model::{Operation, essence};
+use openapi::model::{Location, Operation, essence};
 use openapi::schema::Schemas;
 
 /// What the checks need besides the exchange itself.
@@ -35,6 +35,28 @@ pub struct Exchange<'a> {
     pub operation: &'a Operation,
     pub case: &'a Case,
     pub response: &'a Response,
+}
+
+/// The headers that make a request conditional (RFC 9110 section 13).
+const PRECONDITIONS: [&str; 5] = [
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "if-range",
+];
+
+/// Whether a case carries a precondition: then 304 and 412 are answers to it, not to the
+/// data.
+pub fn conditional(case: &Case) -> bool {
+    case.params.iter().any(|(location, name, _)| {
+        *location == Location::Header && PRECONDITIONS.contains(&name.to_ascii_lowercase().as_str())
+    })
+}
+
+/// Whether the status answers a precondition the case carries.
+pub fn answers_precondition(ex: &Exchange<'_>) -> bool {
+    matches!(ex.response.status, 304 | 412) && conditional(ex.case)
 }
 
 /// One thing found wrong. `key` identifies it for deduplication: the same key is the same

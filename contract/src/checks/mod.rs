@@ -62,7 +62,8 @@ pub fn evaluate(
     // The response is judged against what the document says of its status, if anything.
     match status_code_conformance::check(&ex) {
         Err(finding) => found.push(finding),
-        Ok(spec) => {
+        Ok(None) => {}
+        Ok(Some(spec)) => {
             found.extend(response_headers_conformance::check(&ex, spec));
             match content_type_conformance::check(&ex, spec) {
                 Err(finding) => found.push(finding),

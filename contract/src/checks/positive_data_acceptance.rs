@@ -1,6 +1,6 @@
 //! `positive_data_acceptance`: input the document allows is not refused as bad input.
 
-use crate::checks::finding::{Exchange, Finding};
+use crate::checks::finding::{Exchange, Finding, answers_precondition};
 use crate::checks::names::Check;
 use openapi::generate::Kind;
 
@@ -10,7 +10,10 @@ const VALID_INPUT_REFUSALS: [u16; 5] = [401, 403, 404, 409, 429];
 
 pub fn check(ex: &Exchange<'_>) -> Option<Finding> {
     let status = ex.response.status;
-    let refused = (400..500).contains(&status) && !VALID_INPUT_REFUSALS.contains(&status);
+    // A 412 answers the precondition the case carries (`If-Match`), not its data.
+    let refused = (400..500).contains(&status)
+        && !VALID_INPUT_REFUSALS.contains(&status)
+        && !answers_precondition(ex);
     (ex.case.kind == Kind::Positive && refused).then(|| {
         Finding::new(
             Check::PositiveDataAcceptance,
