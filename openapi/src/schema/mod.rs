@@ -66,7 +66,9 @@ pub struct Schemas {
     validators: Mutex<ByContent>,
     /// For each slot, the first slot with the same content: slots that are alike share one
     /// validator (a document that repeats an inline schema compiles it once).
-    alike: Vec<usize>,
+    /// Worked out at the first validator, not at load: it hashes every slot, which a big
+    /// document's start-up would pay for before any request needs it.
+    alike: OnceLock<Vec<usize>>,
     /// The validators of bare slot references (`{"$ref": "#/$defs/N"}`), per slot and
     /// direction: the common case, found without a lock or a key to build.
     by_slot: Vec<[OnceLock<Compiled>; 2]>,
@@ -122,30 +124,37 @@ const MEMO_BYTES: usize = 128 << 20;
 
 impl Schemas {
     pub fn new(slots: Vec<Value>, origins: Vec<String>) -> Schemas {
-        let mut first: HashMap<u64, Vec<usize>> = HashMap::new();
-        let alike = slots
-            .iter()
-            .enumerate()
-            .map(|(id, slot)| {
-                let same = first.entry(content_hash(slot)).or_default();
-                match same.iter().find(|&&other| slots[other] == *slot) {
-                    Some(&other) => other,
-                    None => {
-                        same.push(id);
-                        id
-                    }
-                }
-            })
-            .collect();
         Schemas {
             by_slot: slots.iter().map(|_| Default::default()).collect(),
-            alike,
+            alike: OnceLock::new(),
             slots,
             origins,
             registries: Default::default(),
             validators: Mutex::default(),
             memo: Mutex::default(),
         }
+    }
+
+    /// For each slot, the first slot with the same content.
+    fn alike(&self) -> &[usize] {
+        self.alike.get_or_init(|| {
+            let slots = &self.slots;
+            let mut first: HashMap<u64, Vec<usize>> = HashMap::new();
+            slots
+                .iter()
+                .enumerate()
+                .map(|(id, slot)| {
+                    let same = first.entry(content_hash(slot)).or_default();
+                    match same.iter().find(|&&other| slots[other] == *slot) {
+                        Some(&other) => other,
+                        None => {
+                            same.push(id);
+                            id
+                        }
+                    }
+                })
+                .collect()
+        })
     }
 
     /// A value worked out once for a schema and what it is for (`what`, with the
@@ -240,7 +249,7 @@ impl Schemas {
     ) -> Result<Arc<Validator>, LoadError> {
         let slot = slot_ref(schema)
             .filter(|_| schema.as_object().is_some_and(|m| m.len() == 1))
-            .and_then(|id| self.alike.get(id).copied());
+            .and_then(|id| self.alike().get(id).copied());
         if let Some(id) = slot
             && let Some(cells) = self.by_slot.get(id)
         {
