@@ -94,8 +94,11 @@ impl Model {
 /// or an object of two or more properties wraps nothing.
 pub fn unwrap(schemas: &Schemas, schema: &Value) -> Option<(String, Value)> {
     // The names first, nothing copied: most schemas have more than one.
-    let mut names = Vec::new();
-    declared_names(schemas, schema, &mut names, 0);
+    let mut names: Vec<&str> = schemas
+        .declared(schema)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     names.sort_unstable();
     names.dedup();
     if names.len() != 1 {
@@ -125,29 +128,6 @@ pub fn split_last(path: &str) -> Option<(&str, &str)> {
     let path = trimmed(path);
     let at = path.rfind('/')?;
     Some((&path[..at], &path[at + 1..]))
-}
-
-/// The property names an object schema declares, itself and through its `allOf` parts.
-fn declared_names<'a>(
-    schemas: &'a Schemas,
-    schema: &'a Value,
-    out: &mut Vec<&'a str>,
-    depth: usize,
-) {
-    let resolved = schemas.resolve(schema);
-    if let Some(properties) = resolved.get("properties").and_then(Value::as_object) {
-        out.extend(properties.keys().map(String::as_str));
-    }
-    if depth < 16 {
-        for part in resolved
-            .get("allOf")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            declared_names(schemas, part, out, depth + 1);
-        }
-    }
 }
 
 /// Whether a path names one item: its last segment is one parameter (`/pets/{petId}`, not

@@ -348,6 +348,16 @@ impl Schemas {
         Value::Object(defs)
     }
 
+    /// The properties a schema declares itself and through its `allOf` parts (each reference
+    /// followed), by name, nothing copied; a name may come more than once.
+    pub fn declared<'a>(&'a self, schema: &'a Value) -> Vec<(&'a str, &'a Value)> {
+        let mut out = Vec::new();
+        if let Value::Object(map) = self.resolve(schema) {
+            self.declared_properties(map, &mut out, 0);
+        }
+        out
+    }
+
     /// The properties an object schema declares itself and through its `allOf` parts (each
     /// reference followed), by name: what `required` beside them can name.
     fn declared_properties<'a>(
