@@ -127,6 +127,18 @@ impl Auth {
         self.second.as_deref()
     }
 
+    /// The bodies this identity's login and the second's send to `method path`: cases of
+    /// that operation too, so a run sees its own login answer 2xx.
+    pub fn login_bodies(&self, method: &str, path: &str) -> Vec<Value> {
+        std::iter::once(self)
+            .chain(self.second())
+            .filter_map(|auth| auth.login.as_ref())
+            .filter(|login| login.method.as_str() == method && login.path == path)
+            .map(|login| login.body.clone())
+            .filter(|body| !body.is_null())
+            .collect()
+    }
+
     pub fn can_log_in(&self) -> bool {
         self.login.is_some()
     }

@@ -161,3 +161,55 @@ async fn basic_credentials_need_no_login() {
     );
     assert_eq!(found(&report), Default::default());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_body_is_a_case_of_the_login_operation() {
+    // Only the configured body logs in; no generated one can guess the password.
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: login, version: "1"}
+paths:
+  /auth/login:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [user, password]
+              properties: {user: {type: string}, password: {type: string}}
+      responses:
+        "200": {description: in, content: {application/json: {schema: {type: object}}}}
+        "401": {description: wrong, content: {application/json: {schema: {type: object}}}}
+        "422": {description: not a login}
+"#;
+    let router = axum::Router::new().route(
+        "/auth/login",
+        post(|body: axum::Json<serde_json::Value>| async move {
+            match body.0 == json!({"user": "ann", "password": "pw"}) {
+                true => axum::Json(json!({"token": "t"})).into_response(),
+                false => (StatusCode::UNAUTHORIZED, axum::Json(json!({}))).into_response(),
+            }
+        }),
+    );
+    let addr = tests::planted::serve(router).await;
+    let options = contract_options(&format!("http://{addr}"), 2, 5);
+    let login = Login::parse(
+        "POST /auth/login",
+        json!({"user": "ann", "password": "pw"}),
+        "/token",
+    )
+    .unwrap();
+    let report = run_contract_with(SPEC, options, Auth::new(Some(login))).await;
+    let operation = report
+        .operations
+        .iter()
+        .find(|o| o.operation == "POST /auth/login")
+        .unwrap();
+    assert!(
+        operation.succeeded,
+        "{}",
+        contract::report::terminal(&report)
+    );
+}

@@ -13,7 +13,8 @@ use crate::engine::context::{Context, Key, MAX_FAILURES_PER_PHASE, case_seed, pr
 use crate::engine::pool::{Pool, pool_for};
 use crate::http::{Outcome, SentRequest};
 use crate::report::Failure;
-use openapi::generate::{Case, Kind, Plan};
+use openapi::generate::{Case, Kind, Payload, Plan};
+use openapi::model::Operation;
 
 /// Simplifications tried on a failing case: each one sends a request.
 const SHRINK_STEPS: u32 = 512;
@@ -34,11 +35,12 @@ pub(crate) fn check_operation(
     let label = operation.label();
     let mut failures = Vec::new();
     // A coverage case meant valid that the validator refuses is not sent at all.
-    let coverage: Vec<Case> = plan
+    let mut coverage: Vec<Case> = plan
         .coverage()
         .into_iter()
         .filter(|case| case.kind != Kind::Positive || plan.is_valid(case))
         .collect();
+    coverage.extend(login_cases(ctx, &plan, operation));
     let answers = ctx.send_all(index, &coverage);
     for (case, (request, outcome)) in coverage.iter().zip(&answers) {
         let fresh: Vec<Finding> = ctx
@@ -77,6 +79,25 @@ pub(crate) fn check_operation(
         }
     }
     failures
+}
+
+/// The configured logins' bodies, as cases of the login operation: its one input known to
+/// succeed. A body the document's schema refuses is an edge (only the answer is judged).
+fn login_cases(ctx: &Context<'_>, plan: &Plan<'_>, operation: &Operation) -> Vec<Case> {
+    let bodies = ctx
+        .auth
+        .login_bodies(operation.method.as_str(), &operation.path);
+    bodies
+        .into_iter()
+        .map(|body| {
+            let mut case = plan.base();
+            case.body = Payload::Json(body);
+            if !plan.is_valid(&case) {
+                case.kind = Kind::Edge("the configured login's body".to_owned());
+            }
+            case
+        })
+        .collect()
 }
 
 /// Marks a failure that did not show again when its request was sent alone, with the

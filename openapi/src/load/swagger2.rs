@@ -31,7 +31,10 @@ const SCHEMA_KEYWORDS: [&str; 19] = [
     "x-example",
 ];
 
-const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+/// 2.0 names seven methods; `trace` too, as httpbin's flasgger document and others use it.
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// The 3.0-shaped document for a 2.0 one.
 pub fn convert(doc: &Value) -> Value {

@@ -268,6 +268,24 @@ fn converts_swagger_20() {
 }
 
 #[test]
+fn keeps_a_swagger_20_trace() {
+    // httpbin's document (flasgger) has `trace` beside the seven methods 2.0 names.
+    let api = crate::parse(
+        r#"{"swagger": "2.0", "info": {"title": "t", "version": "1"},
+            "paths": {"/status/{codes}": {
+              "parameters": [{"name": "codes", "in": "path", "required": true, "type": "string"}],
+              "get": {"responses": {"200": {"description": "ok"}}},
+              "trace": {"responses": {"200": {"description": "ok"}}}}}}"#,
+    )
+    .unwrap();
+    let labels: Vec<String> = api.operations.iter().map(|o| o.label()).collect();
+    assert!(
+        labels.contains(&"TRACE /status/{codes}".to_owned()),
+        "{labels:?}"
+    );
+}
+
+#[test]
 fn reads_yaml_keys_names_in_any_script_and_notes_webhooks() {
     let doc = r#"
 openapi: 3.1.0
