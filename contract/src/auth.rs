@@ -88,6 +88,8 @@ pub struct Auth {
     /// The header to send: the token's, or the session's cookies.
     credential: Mutex<Option<(String, String)>>,
     second: Option<Box<Auth>>,
+    /// Sent with the login too: the namespace of the target its token belongs to.
+    headers: Vec<(String, String)>,
 }
 
 impl Auth {
@@ -96,6 +98,7 @@ impl Auth {
             login,
             credential: Mutex::new(None),
             second: None,
+            headers: Vec::new(),
         }
     }
 
@@ -111,6 +114,25 @@ impl Auth {
                 format!("Basic {encoded}"),
             ))),
             second: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The same identities, logged in afresh with `header` sent along (a namespace of the
+    /// target whose data, tokens included, are its own).
+    pub fn in_namespace(&self, header: (String, String)) -> Auth {
+        Auth {
+            login: self.login.clone(),
+            // Fixed credentials (basic) are the same everywhere; a login's token is not.
+            credential: Mutex::new(match self.login {
+                Some(_) => None,
+                None => self.header(),
+            }),
+            second: self
+                .second
+                .as_ref()
+                .map(|second| Box::new(second.in_namespace(header.clone()))),
+            headers: vec![header],
         }
     }
 
@@ -182,8 +204,11 @@ impl Auth {
             return Ok(());
         };
         let url = format!("{}{}", target.trim_end_matches('/'), login.path);
-        let response = client
-            .request(login.method.clone(), &url)
+        let mut request = client.request(login.method.clone(), &url);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        let response = request
             .json(&login.body)
             .send()
             .await

@@ -97,6 +97,12 @@ struct CheckArgs {
     /// --target; a full URL ('POST http://host:port/__admin/reset') is used as it is.
     #[arg(long, value_name = "'METHOD /path'")]
     reset: Option<String>,
+    /// The header that names a namespace of the target, whose data are its own (the
+    /// bundled mock's 'X-Mock-Namespace', the default when it is the target): each lane of
+    /// stateful sequences runs in a namespace of its own, and --reset resets only that one,
+    /// so sequences run at once rather than one at a time.
+    #[arg(long, value_name = "NAME")]
+    namespace_header: Option<String>,
     /// Log in with this operation, e.g. 'POST /api/auth/login', and send its token as
     /// `Authorization: Bearer` to protected operations (logging in again if it is refused).
     /// Given twice, the second login is another user: `object_level_authorization` checks
@@ -265,10 +271,12 @@ async fn check(args: CheckArgs) -> Result<bool> {
         api.version
     );
     let mut config = read_config(args.config.as_deref())?;
+    let mut namespace_header = args.namespace_header.clone();
     if args.target.is_none() && args.spec.is_none() {
         // The bundled mock with its own document: its reset and its seed login apply unless
         // told otherwise, so every operation is exercised.
         config.reset.get_or_insert_with(|| BUNDLED_RESET.to_owned());
+        namespace_header.get_or_insert_with(|| BUNDLED_NAMESPACE.to_owned());
         if config.auth.is_empty() {
             // Two seed users: the second is the other identity of object_level_authorization.
             config.auth = [
@@ -283,6 +291,11 @@ async fn check(args: CheckArgs) -> Result<bool> {
             })
             .into();
         }
+    }
+    if let Some(name) = &namespace_header
+        && reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()).is_err()
+    {
+        bail!("--namespace-header {name:?} is not a header name");
     }
     let reset = match args.reset.as_deref().or(config.reset.as_deref()) {
         Some(reset) => {
@@ -341,6 +354,8 @@ async fn check(args: CheckArgs) -> Result<bool> {
         tls,
         max_failures: args.max_failures.map(|n| n as usize),
         max_time: args.max_time.map(|s| Duration::from_secs(u64::from(s))),
+        namespace_header,
+        namespace: None,
     });
     let bar = progress_bar(api.operations.len() as u64);
     let ticker = bar.clone();
@@ -424,6 +439,8 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 
 /// What the bundled mock is reset and logged in with when it is the target.
 const BUNDLED_RESET: &str = "POST /__admin/reset";
+/// The header that names one of the bundled mock's namespaces.
+const BUNDLED_NAMESPACE: &str = "X-Mock-Namespace";
 const BUNDLED_LOGIN: &str = "POST /api/auth/login";
 
 /// Settings from `--config`.

@@ -256,6 +256,141 @@ async fn finds_nothing_on_the_bundled_mock() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequences_with_a_reset_run_at_once_in_namespaces_of_their_own() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let mut options = contract_options(mock.url(), 3, 20);
+    options.reset = Some((reqwest::Method::POST, "/__admin/reset".to_owned()));
+    options.namespace_header = Some("X-Mock-Namespace".to_owned());
+    let login = contract::auth::Login::parse(
+        "POST /api/auth/login",
+        serde_json::json!({"email": "user@example.com", "password": "user123"}),
+        "/token",
+    )
+    .unwrap();
+    let auth = contract::auth::Auth::new(Some(login));
+    let report = tests::run_contract_with(mock_api::spec::YAML, options, auth).await;
+    assert_eq!(
+        report.failures.len(),
+        0,
+        "{}",
+        contract::report::terminal(&report)
+    );
+}
+
+/// A store per namespace (named in `X-Mock-Namespace`), with the namespace of every reset
+/// and of every create recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_lane_resets_and_uses_only_its_own_namespace() {
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: namespaced, version: "1"}
+paths:
+  /things:
+    post:
+      responses:
+        "201": {description: made, content: {application/json: {schema: {type: object, required: [id], properties: {id: {type: integer}}}}}}
+  /things/{id}:
+    parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+    get:
+      responses:
+        "200": {description: it, content: {application/json: {schema: {type: object, required: [id], properties: {id: {type: integer}}}}}}
+        "404": {description: gone}
+    delete:
+      responses:
+        "204": {description: gone}
+        "404": {description: gone}
+"#;
+    #[derive(Default)]
+    struct Seen {
+        stores: BTreeMap<String, Vec<i64>>,
+        resets: Vec<String>,
+        creates: Vec<String>,
+    }
+    type Shared = Arc<Mutex<Seen>>;
+    fn namespace(headers: &HeaderMap) -> String {
+        headers
+            .get("x-mock-namespace")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+    let seen = Shared::default();
+    let router = axum::Router::new()
+        .route(
+            "/reset",
+            axum::routing::post(|State(seen): State<Shared>, headers: HeaderMap| async move {
+                let mut seen = seen.lock().unwrap();
+                let ns = namespace(&headers);
+                seen.stores.remove(&ns);
+                seen.resets.push(ns);
+                StatusCode::NO_CONTENT
+            }),
+        )
+        .route(
+            "/things",
+            axum::routing::post(|State(seen): State<Shared>, headers: HeaderMap| async move {
+                let mut seen = seen.lock().unwrap();
+                let ns = namespace(&headers);
+                seen.creates.push(ns.clone());
+                let store = seen.stores.entry(ns).or_default();
+                let id = store.len() as i64 + 1;
+                store.push(id);
+                (StatusCode::CREATED, axum::Json(serde_json::json!({"id": id})))
+            }),
+        )
+        .route(
+            "/things/{id}",
+            axum::routing::get(
+                |State(seen): State<Shared>, headers: HeaderMap, Path(id): Path<String>| async move {
+                    let seen = seen.lock().unwrap();
+                    let id = id.parse::<i64>().unwrap_or(-1);
+                    match seen.stores.get(&namespace(&headers)).is_some_and(|s| s.contains(&id)) {
+                        true => axum::Json(serde_json::json!({"id": id})).into_response(),
+                        false => StatusCode::NOT_FOUND.into_response(),
+                    }
+                },
+            )
+            .delete(
+                |State(seen): State<Shared>, headers: HeaderMap, Path(id): Path<String>| async move {
+                    let mut seen = seen.lock().unwrap();
+                    let id = id.parse::<i64>().unwrap_or(-1);
+                    let store = seen.stores.entry(namespace(&headers)).or_default();
+                    match store.iter().position(|i| *i == id) {
+                        Some(at) => {
+                            store.remove(at);
+                            StatusCode::NO_CONTENT
+                        }
+                        None => StatusCode::NOT_FOUND,
+                    }
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let addr = planted::serve(router).await;
+    let mut options = contract_options(&format!("http://{addr}"), 4, 20);
+    options.reset = Some((reqwest::Method::POST, "/reset".to_owned()));
+    options.namespace_header = Some("X-Mock-Namespace".to_owned());
+    let report = run_contract(SPEC, options).await;
+    assert_eq!(found(&report), Default::default());
+    let seen = seen.lock().unwrap();
+    let lane = |ns: &String| ns.starts_with("contract-");
+    // Every lane's reset named its lane; the one reset of all (before the later phases,
+    // which run in the target's own data) named none.
+    assert!(
+        seen.resets.iter().filter(|ns| lane(ns)).count() > 1,
+        "{:?}",
+        seen.resets
+    );
+    assert!(seen.resets.iter().all(|ns| lane(ns) || ns.is_empty()));
+    assert!(seen.creates.iter().any(lane), "{:?}", seen.creates);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_are_pinned_for_a_known_seed() {
     let defects = Defects {
         server_error: true,

@@ -349,6 +349,8 @@ pub fn contract_options(target: &str, seed: u64, max_examples: u32) -> contract:
         tls: contract::tls::TlsOptions::default(),
         max_failures: None,
         max_time: None,
+        namespace_header: None,
+        namespace: None,
     }
 }
 

@@ -140,7 +140,7 @@ pub fn run(pins: &Pins) -> Result<String> {
     let _ = writeln!(out, "## mock-api --spec on real documents\n");
     let _ = writeln!(
         out,
-        "Each document of `tests/fixtures/real` that CI serves, by a release `mock-api --spec DOC --seed 1 --credential {CREDENTIAL}`, checked by Schemathesis (`--checks all --exclude-checks ignored_auth`, every phase, stateful included, `--max-examples 50`) and by contract (CI's options: `--seed 1 --max-examples 100`, a reset before each sequence). A failure is a distinct (check, operation); Schemathesis's are named by the matching contract check. The status check is left out of CI for the documents whose operations document no 404 where a real server answers one (the mock warns at start), and counted here.\n"
+        "Each document of `tests/fixtures/real` that CI serves, by a release `mock-api --spec DOC --seed 1 --credential {CREDENTIAL}`, checked by Schemathesis (`--checks all --exclude-checks ignored_auth`, every phase, stateful included, `--max-examples 50`) and by contract (CI's options: `--seed 1 --max-examples 100`, each lane of sequences in a namespace of its own, reset before each sequence). A failure is a distinct (check, operation); Schemathesis's are named by the matching contract check. The status check is left out of CI for the documents whose operations document no 404 where a real server answers one (the mock warns at start), and counted here.\n"
     );
     let _ = writeln!(
         out,
@@ -171,6 +171,7 @@ pub fn run(pins: &Pins) -> Result<String> {
         command
             .args(["check", "--spec", path(&spec), "--target", &mock.base_url()])
             .args(["--seed", "1", "--max-examples", "100", "--reset", &reset])
+            .args(["--namespace-header", "X-Mock-Namespace"])
             .args(["--report-json", path(&report)])
             .stdout(std::process::Stdio::null());
         for header in &headers {

@@ -118,8 +118,18 @@ pub fn run() -> Result<()> {
             format!("Authorization: Bearer {CREDENTIAL}"),
             format!("api_key: {CREDENTIAL}"),
         );
+        // Each lane of sequences in a namespace of its own, reset alone: at once, not in turn.
         let mut args = vec![
-            "--spec", document, "--target", &base, "--header", &bearer, "--header", &api_key,
+            "--spec",
+            document,
+            "--target",
+            &base,
+            "--header",
+            &bearer,
+            "--header",
+            &api_key,
+            "--namespace-header",
+            "X-Mock-Namespace",
         ];
         args.extend_from_slice(extra);
         contract_check(&reset, &args)?;

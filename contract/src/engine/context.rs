@@ -275,6 +275,42 @@ impl<'a> Context<'a> {
 }
 
 impl Context<'_> {
+    /// The options and identities of each lane of stateful sequences, when the target has
+    /// namespaces (`--namespace-header`): lane `n` runs in namespace `contract-n`, its
+    /// requests, login and reset all carrying its header. Empty without namespaces.
+    pub fn lanes(&self, count: usize) -> Vec<(Options, Auth)> {
+        let Some(name) = &self.options.namespace_header else {
+            return Vec::new();
+        };
+        (0..count)
+            .map(|lane| {
+                let header = (name.trim().to_owned(), format!("contract-{lane}"));
+                let mut options = self.options.clone();
+                options.headers.push(header.clone());
+                options.namespace = Some(header.clone());
+                (options, self.auth.in_namespace(header))
+            })
+            .collect()
+    }
+
+    /// This context with a lane's options and identities (see [`Context::lanes`]).
+    pub fn in_lane<'b>(&'b self, (options, auth): &'b (Options, Auth)) -> Context<'b> {
+        Context {
+            api: self.api,
+            options,
+            client: self.client,
+            handle: self.handle.clone(),
+            auth,
+            stats: self.stats,
+            known: self.known,
+            liveness: self.liveness,
+            pacer: self.pacer,
+            health: self.health,
+            budget: self.budget,
+            judges: self.judges,
+        }
+    }
+
     pub fn is_known(&self, key: &Key) -> bool {
         self.known
             .lock()
@@ -351,31 +387,32 @@ impl Context<'_> {
         self.options.concurrency.max(1) * self.options.workers.max(1)
     }
 
-    /// Runs `work` on each item on up to `lanes` threads (each may send and wait); the
-    /// results in the items' order.
+    /// Runs `work` on each item on up to `lanes` threads (each may send and wait), telling
+    /// it which lane it runs in; the results in the items' order.
     pub fn in_parallel<T: Sync, R: Send>(
         &self,
         items: &[T],
         lanes: usize,
-        work: impl Fn(&T) -> R + Sync,
+        work: impl Fn(usize, &T) -> R + Sync,
     ) -> Vec<R> {
         let lanes = lanes.clamp(1, items.len().max(1));
         if lanes == 1 {
-            return items.iter().map(work).collect();
+            return items.iter().map(|item| work(0, item)).collect();
         }
         let next = AtomicUsize::new(0);
         let mut results: Vec<Option<R>> = items.iter().map(|_| None).collect();
         std::thread::scope(|scope| {
             let lanes: Vec<_> = (0..lanes)
-                .map(|_| {
-                    scope.spawn(|| {
+                .map(|lane| {
+                    let (work, next) = (&work, &next);
+                    scope.spawn(move || {
                         let mut done = Vec::new();
                         loop {
                             let at = next.fetch_add(1, Ordering::Relaxed);
                             let Some(item) = items.get(at) else {
                                 return done;
                             };
-                            done.push((at, work(item)));
+                            done.push((at, work(lane, item)));
                         }
                     })
                 })
@@ -516,9 +553,13 @@ impl Context<'_> {
                 true => path.clone(),
                 false => format!("{}{path}", self.options.target.trim_end_matches('/')),
             };
-            let _ = self
-                .handle
-                .block_on(self.client.request(method.clone(), url).send());
+            let mut request = self.client.request(method.clone(), url);
+            // In a namespace, only that namespace is reset.
+            if let Some((name, value)) = &self.options.namespace {
+                request = request.header(name, value);
+            }
+            // Made inside the runtime: a lane's thread has none of its own (reqwest's timer).
+            let _ = self.handle.block_on(async move { request.send().await });
         }
     }
 

@@ -26,6 +26,12 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Sent before each stateful sequence, so that sequences are independent (`--reset`).
     pub reset: Option<(Method, String)>,
+    /// The header that names a namespace of the target (the bundled mock's
+    /// `X-Mock-Namespace`, `--namespace-header`): each lane of stateful sequences runs in
+    /// its own, reset alone, so sequences run at once even with `--reset`.
+    pub namespace_header: Option<String>,
+    /// The namespace these requests run in (its header and name), set per lane.
+    pub namespace: Option<(String, String)>,
     /// Requests per second at most, across all workers (`--rate-limit`).
     pub rate_limit: Option<f64>,
     /// The most bytes of a response body read; past it the case fails (`--max-response-size`).

@@ -73,13 +73,15 @@ pub(crate) fn sequences(ctx: &Context<'_>) -> Outcomes {
         // are judged and shrunk in order.
         let walks = walks(ctx, &graph);
         let first_new = |key: &Key| needs_state(key.1) && !ctx.is_known(key);
-        let runs = ctx.in_parallel(&walks, sequence_lanes(ctx), |steps| {
-            Run::execute(ctx, &graph, steps, &first_new)
+        let lanes = ctx.lanes(sequence_lanes(ctx));
+        let lanes: Vec<Context<'_>> = lanes.iter().map(|lane| ctx.in_lane(lane)).collect();
+        let runs = ctx.in_parallel(&walks, sequence_lanes(ctx), |lane, steps| {
+            Run::execute(lanes.get(lane).unwrap_or(ctx), &graph, steps, &first_new)
         });
         for (steps, run) in walks.into_iter().zip(runs) {
             shrink_and_record(ctx, &graph, steps, run, &mut outcomes);
         }
-        random_sequences(ctx, &graph, &mut outcomes);
+        random_sequences(ctx, &lanes, &graph, &mut outcomes);
     }
     outcomes.pool = seed_pool(ctx, &graph);
     outcomes
@@ -157,19 +159,21 @@ fn walks(ctx: &Context<'_>, graph: &Graph) -> Vec<Vec<(usize, Case)>> {
 }
 
 /// Sequences in flight at once: all lanes, unless each sequence starts with a reset of the
-/// target (`--reset`), which would pull the state from under the others.
+/// whole target (`--reset` without namespaces), which would pull the state from under the
+/// others.
 fn sequence_lanes(ctx: &Context<'_>) -> usize {
-    match ctx.options.reset {
-        Some(_) => 1,
-        None => ctx.solo_lanes(),
+    match (&ctx.options.reset, &ctx.options.namespace_header) {
+        (Some(_), None) => 1,
+        _ => ctx.solo_lanes(),
     }
 }
 
 /// Whether a sequence shows a finding again when run alone: one seen while other sequences
 /// ran at once may have been their doing (a delete or reset in between), and the server is
-/// not blamed for it.
+/// not blamed for it. Sequences in namespaces of their own, or one at a time, ran alone.
 fn confirmed(ctx: &Context<'_>, graph: &Graph, steps: &[(usize, Case)], key: &Key) -> bool {
     sequence_lanes(ctx) == 1
+        || ctx.options.namespace_header.is_some()
         || Run::execute(ctx, graph, steps, &|k: &Key| k == key)
             .found
             .iter()
@@ -228,7 +232,12 @@ fn shrink_and_record(
 /// Random sequences of operations, drawn by proptest and run in batches (at once unless
 /// each needs a reset); each new finding, judged in the order drawn, is shrunk to the fewest
 /// steps.
-fn random_sequences(ctx: &Context<'_>, graph: &Graph, outcomes: &mut Outcomes) {
+fn random_sequences(
+    ctx: &Context<'_>,
+    lanes: &[Context<'_>],
+    graph: &Graph,
+    outcomes: &mut Outcomes,
+) {
     let steps = Union::new(ctx.api.operations.iter().enumerate().map(|(index, _)| {
         ctx.plan(index)
             .positive()
@@ -242,7 +251,7 @@ fn random_sequences(ctx: &Context<'_>, graph: &Graph, outcomes: &mut Outcomes) {
         proptest_config(budget, SEQUENCE_SHRINK_STEPS),
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
     );
-    let lanes = sequence_lanes(ctx);
+    let (contexts, lanes) = (lanes, sequence_lanes(ctx));
     let mut left = budget as usize;
     let mut found = 0;
     let first_new = |key: &Key| needs_state(key.1) && !ctx.is_known(key);
@@ -260,8 +269,8 @@ fn random_sequences(ctx: &Context<'_>, graph: &Graph, outcomes: &mut Outcomes) {
         }
         left = left.saturating_sub(trees.len());
         let drawn: Vec<Vec<(usize, Case)>> = trees.iter().map(ValueTree::current).collect();
-        let runs = ctx.in_parallel(&drawn, lanes, |steps| {
-            Run::execute(ctx, graph, steps, &first_new)
+        let runs = ctx.in_parallel(&drawn, lanes, |lane, steps| {
+            Run::execute(contexts.get(lane).unwrap_or(ctx), graph, steps, &first_new)
         });
         for ((tree, steps), run) in trees.into_iter().zip(drawn).zip(runs) {
             keep_leftovers(ctx, &run, &mut outcomes.leftovers);
