@@ -1,7 +1,8 @@
 //! The test servers as a process, for `cargo xtask bench` to point both contract and
 //! Schemathesis at: `planted SPEC_FILE [FIXTURE]` writes the fixture's document there, serves
 //! it on 127.0.0.1:0, and prints `planted listening on http://HOST:PORT`. Fixtures:
-//! `planted` (every defect but the slow one, the default), and the correct servers
+//! `planted` (every defect but the slow one, the default), `httpbin` (httpbin's own
+//! defects), and the correct servers
 //! `planted-correct`, `fastapi-correct`, `swagger2-correct` (under `/v2`, with the API key
 //! `api_key: secret-key`), `things-correct` and `httpbin-correct`.
 
@@ -23,6 +24,7 @@ async fn main() -> std::io::Result<()> {
         "fastapi-correct" => (fastapi::SPEC, fastapi::app(fastapi::Defects::default())),
         "swagger2-correct" => (swagger2::SPEC, swagger2::app(swagger2::Defects::default())),
         "things-correct" => (things::SPEC, things::app(things::Defects::default())),
+        "httpbin" => (httpbin::SPEC, httpbin::app(httpbin::Defects::httpbin())),
         "httpbin-correct" => (httpbin::SPEC, httpbin::app(httpbin::Defects::default())),
         other => {
             eprintln!("planted: no fixture {other:?}");

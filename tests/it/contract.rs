@@ -884,6 +884,7 @@ async fn statuses_past_599_and_preconditions_are_not_blamed() {
     assert!(statuses.is_superset(&[863, 412].into()), "{statuses:?}");
     let addr = planted::serve(httpbin::app(httpbin::Defects {
         server_error_past_599: true,
+        ..httpbin::Defects::default()
     }))
     .await;
     let report = run_contract(
@@ -899,4 +900,42 @@ async fn statuses_past_599_and_preconditions_are_not_blamed() {
         "{:#?}",
         report.failures
     );
+}
+
+/// httpbin reflects query text into `Set-Cookie` and other headers, and a control character
+/// there is a 500; its `TRACE` is a 500 too. Valid strings carry control characters often
+/// enough to find each, and every documented method is sent; the same server that
+/// percent-encodes what it reflects, and answers `TRACE`, is silent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_in_reflected_text_and_trace_are_sent() {
+    use tests::httpbin;
+    let addr = planted::serve(httpbin::app(httpbin::Defects::httpbin())).await;
+    let report = run_contract(
+        httpbin::SPEC,
+        contract_options(&format!("http://{addr}"), 6, 30),
+    )
+    .await;
+    let errors: BTreeSet<String> = found(&report)
+        .into_iter()
+        .filter(|(check, _)| check == "not_a_server_error")
+        .map(|(_, operation)| operation)
+        .collect();
+    let expected = [
+        "GET /cookies/set",
+        "GET /response-headers",
+        "TRACE /status/{code}",
+    ];
+    assert_eq!(
+        errors,
+        expected.map(str::to_owned).into(),
+        "{:#?}",
+        report.failures
+    );
+    let addr = planted::serve(httpbin::app(httpbin::Defects::default())).await;
+    let report = run_contract(
+        httpbin::SPEC,
+        contract_options(&format!("http://{addr}"), 6, 30),
+    )
+    .await;
+    assert_eq!(found(&report), BTreeSet::new(), "{:#?}", report.failures);
 }

@@ -63,36 +63,45 @@ pub fn run(pins: &Pins) -> Result<String> {
     let loopback = tools.speed(None)?;
     let latency = tools.speed(Some(LATENCY_MS))?;
 
-    // The planted defects: what each tool finds.
-    let planted_spec = work.join("planted.yaml");
-    let server = Server::start(&planted, &[path(&planted_spec)], pins.server)?;
-    let target = server.url("");
-    let contract_report = work.join("planted-contract.json");
-    let status = pinned(&contract, pins.load)
-        .args(contract_args(&planted_spec, &target, &contract_report))
-        .stdout(std::process::Stdio::null())
-        .status()?;
-    if status.code() != Some(1) {
-        bail!("contract should find the planted defects (exit 1), exited {status}");
+    // The planted defects: what each tool finds on each defective server.
+    let mut ours = BTreeSet::new();
+    let mut theirs = BTreeSet::new();
+    for (fixture, _) in DEFECTIVE {
+        let planted_spec = work.join(format!("{fixture}.yaml"));
+        let server = Server::start(&planted, &[path(&planted_spec), fixture], pins.server)?;
+        let target = server.url("");
+        let contract_report = work.join(format!("{fixture}-contract.json"));
+        let status = pinned(&contract, pins.load)
+            .args(contract_args(&planted_spec, &target, &contract_report))
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        if status.code() != Some(1) {
+            bail!("contract should find the defects of {fixture} (exit 1), exited {status}");
+        }
+        let found = contract_found(&contract_report)?;
+        let st_report = work.join(format!("{fixture}-schemathesis.json"));
+        pinned(Path::new("schemathesis"), pins.load)
+            .args(schemathesis_args(
+                &config,
+                &planted_spec,
+                &target,
+                &st_report,
+            ))
+            .output()?;
+        let found_by_them = schemathesis_found(&st_report)?;
+        eprintln!(
+            "{fixture}: contract found {}, Schemathesis {}",
+            found.len(),
+            found_by_them.len()
+        );
+        let named = |set: BTreeSet<(String, String)>| {
+            set.into_iter()
+                .map(|(check, operation)| (fixture.to_owned(), check, operation))
+        };
+        ours.extend(named(found));
+        theirs.extend(named(found_by_them));
     }
-    let ours = contract_found(&contract_report)?;
-    let st_report = work.join("planted-schemathesis.json");
-    pinned(Path::new("schemathesis"), pins.load)
-        .args(schemathesis_args(
-            &config,
-            &planted_spec,
-            &server.url(""),
-            &st_report,
-        ))
-        .output()?;
-    let theirs = schemathesis_found(&st_report)?;
     let missed: Vec<_> = theirs.difference(&ours).collect();
-    eprintln!(
-        "planted: contract found {}, Schemathesis {}, contract missed {}",
-        ours.len(),
-        theirs.len(),
-        missed.len()
-    );
 
     let mut out = String::new();
     let _ = writeln!(out, "## contract against Schemathesis\n");
@@ -118,21 +127,25 @@ pub fn run(pins: &Pins) -> Result<String> {
     let _ = writeln!(out, "### Planted defects\n");
     let _ = writeln!(
         out,
-        "The API of `tests/src/planted.rs` with every defect but the slow one (a 500 that needs two conditions at once, an undocumented 418, a body that breaks its schema, a wrong content type, a leaked password, bad input accepted). Schemathesis's failures are named by the matching contract check.\n"
+        "Servers of `tests/src` with defects planted, both tools on each. Schemathesis's failures are named by the matching contract check.\n"
     );
-    let _ = writeln!(out, "| check | operation | contract | Schemathesis |");
-    let _ = writeln!(out, "| --- | --- | :---: | :---: |");
-    for (check, operation) in ours.union(&theirs) {
-        let mark = |set: &BTreeSet<(String, String)>| {
-            if set.contains(&(check.clone(), operation.clone())) {
-                "found"
-            } else {
-                "—"
-            }
+    for (fixture, what) in DEFECTIVE {
+        let _ = writeln!(out, "- `{fixture}`: {what}");
+    }
+    let _ = writeln!(
+        out,
+        "\n| server | check | operation | contract | Schemathesis |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | :---: | :---: |");
+    for found in ours.union(&theirs) {
+        let mark = |set: &BTreeSet<(String, String, String)>| match set.contains(found) {
+            true => "found",
+            false => "—",
         };
+        let (fixture, check, operation) = found;
         let _ = writeln!(
             out,
-            "| `{check}` | `{operation}` | {} | {} |",
+            "| `{fixture}` | `{check}` | `{operation}` | {} | {} |",
             mark(&ours),
             mark(&theirs)
         );
@@ -148,6 +161,18 @@ pub fn run(pins: &Pins) -> Result<String> {
     false_positives(pins, &tools, &planted, &mut out)?;
     Ok(out)
 }
+
+/// The servers of `tests/src` with defects planted, and what they are.
+const DEFECTIVE: [(&str, &str); 2] = [
+    (
+        "planted",
+        "every defect of `tests/src/planted.rs` but the slow one (a 500 that needs two conditions at once, an undocumented 418, a body that breaks its schema, a wrong content type, a leaked password, bad input accepted)",
+    ),
+    (
+        "httpbin",
+        "httpbin's own: a control character in query text reflected into `Set-Cookie` or another header is a 500, and so is `TRACE`",
+    ),
+];
 
 /// The correct servers of `tests/src` both tools are run against, with the path their
 /// document's paths are under and the headers they need.
