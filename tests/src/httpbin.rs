@@ -93,18 +93,15 @@ async fn trace(State(defects): State<Arc<Defects>>, code: Path<String>) -> Respo
     }
 }
 
-/// A header value for reflected text: the text as it is where HTTP can carry it; else a
-/// 500 when the defect is planted, and the text percent-encoded when not.
-fn reflected(defects: &Defects, text: &str) -> Result<HeaderValue, Response> {
+/// A header value for reflected text: the text as it is where HTTP can carry it, else
+/// percent-encoded; `None` (a 500) for a control character when the defect is planted.
+fn reflected(defects: &Defects, text: &str) -> Option<HeaderValue> {
     match HeaderValue::from_str(text) {
-        Ok(value) if text.is_ascii() => Ok(value),
-        _ if defects.raw_header_reflection && text.chars().any(char::is_control) => {
-            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
-        }
+        Ok(value) if text.is_ascii() => Some(value),
+        _ if defects.raw_header_reflection && text.chars().any(char::is_control) => None,
         _ => {
             let encoded: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
-            HeaderValue::from_str(&encoded)
-                .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+            HeaderValue::from_str(&encoded).ok()
         }
     }
 }
@@ -120,9 +117,8 @@ async fn set_cookie(State(defects): State<Arc<Defects>>, RawQuery(raw): RawQuery
     let Some((_, value)) = query(raw).into_iter().rev().find(|(n, _)| n == "name") else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let cookie = match reflected(&defects, &format!("name={value}; Path=/")) {
-        Ok(cookie) => cookie,
-        Err(response) => return response,
+    let Some(cookie) = reflected(&defects, &format!("name={value}; Path=/")) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let mut response = axum::Json(json!({"cookies": {"name": value}})).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -139,12 +135,10 @@ async fn response_headers(
         let Ok(header_name) = HeaderName::from_bytes(name.as_bytes()) else {
             continue;
         };
-        match reflected(&defects, &value) {
-            Ok(value) => {
-                headers.append(header_name, value);
-            }
-            Err(response) => return response,
-        }
+        let Some(reflected) = reflected(&defects, &value) else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
+        headers.append(header_name, reflected);
         body.insert(name, json!(value));
     }
     (headers, axum::Json(serde_json::Value::Object(body))).into_response()
