@@ -713,11 +713,45 @@ impl<'a> Plan<'a> {
                 "malformed JSON body",
             ));
         }
-        let text_accepted = body
-            .accepts
-            .iter()
-            .any(|m| m.starts_with("text/") || m.starts_with("*/"));
-        if !text_accepted {
+        let accepted = |kind: &str| {
+            body.accepts
+                .iter()
+                .any(|m| m.starts_with(kind) || m.starts_with("*/"))
+        };
+        // Bodies a framework cannot parse as what their content type says (FastAPI answers
+        // some of them with an undocumented 400).
+        if body.encoding == Encoding::Json {
+            let json = serde_json::to_vec(base_body).unwrap_or_default();
+            // Half an object or array is never JSON; half a number may be.
+            if base_body.is_object() || base_body.is_array() {
+                cases.push(raw(
+                    Some(&body.media_type),
+                    &json[..json.len() / 2],
+                    "truncated JSON body",
+                ));
+            }
+            cases.push(raw(
+                Some(&body.media_type),
+                b"{\"\xff\xfe\": \"\xc3\x28\"}",
+                "JSON body that is not UTF-8",
+            ));
+            if !accepted("application/x-www-form-urlencoded") {
+                cases.push(raw(
+                    Some("application/x-www-form-urlencoded"),
+                    &json,
+                    "JSON body sent as a form",
+                ));
+            }
+        }
+        if body.encoding == Encoding::Form && !accepted("application/json") {
+            let (_, form) = crate::generate::wire::encode_body(body, base_body);
+            cases.push(raw(
+                Some("application/json"),
+                &form,
+                "form body sent as JSON",
+            ));
+        }
+        if !accepted("text/") {
             let bytes = serde_json::to_vec(base_body).unwrap_or_default();
             cases.push(raw(Some("text/plain"), &bytes, "body sent as text/plain"));
         }
@@ -732,16 +766,44 @@ impl<'a> Plan<'a> {
         let resolved = self.schemas.resolve(schema);
         let mut out: Vec<(Value, String)> = Vec::new();
         let kind = schema_type(resolved);
-        let wrong_type = match kind {
-            "string" => json!(12345),
-            "integer" | "number" => json!("not-a-number"),
-            "boolean" => json!("not-a-boolean"),
-            "array" => json!({"not": "an array"}),
-            "object" => json!(["not", "an", "object"]),
-            _ => Value::Null,
+        // Each other JSON type in turn, and text holding a value of the right one: lax
+        // validators take some of them (pydantic a boolean for an integer, DRF a number for
+        // a string), each is a defect of its own.
+        let wrong_types: &[(Value, &str)] = match kind {
+            "string" => &[
+                (json!(12345), "a number"),
+                (json!(true), "a boolean"),
+                (json!(["a"]), "an array"),
+                (json!({"a": "b"}), "an object"),
+            ],
+            "integer" => &[
+                (json!("not-a-number"), "a string"),
+                (json!("12"), "a string holding a number"),
+                (json!(false), "a boolean"),
+                (json!([1]), "an array"),
+            ],
+            "number" => &[
+                (json!("not-a-number"), "a string"),
+                (json!("1.5"), "a string holding a number"),
+                (json!(true), "a boolean"),
+            ],
+            "boolean" => &[
+                (json!("not-a-boolean"), "a string"),
+                (json!("true"), "a string holding a boolean"),
+                (json!(1), "a number"),
+            ],
+            "array" => &[
+                (json!({"not": "an array"}), "an object"),
+                (json!("a"), "a string"),
+            ],
+            "object" => &[
+                (json!(["not", "an", "object"]), "an array"),
+                (json!("a"), "a string"),
+            ],
+            _ => &[],
         };
-        if !wrong_type.is_null() {
-            out.push((wrong_type, format!("not of type {kind}")));
+        for (value, what) in wrong_types {
+            out.push((value.clone(), format!("not of type {kind} ({what})")));
         }
         if kind == "integer" {
             out.push((json!(1.5), "not an integer".to_owned()));
