@@ -939,3 +939,38 @@ async fn control_characters_in_reflected_text_and_trace_are_sent() {
     .await;
     assert_eq!(found(&report), BTreeSet::new(), "{:#?}", report.failures);
 }
+
+/// FastAPI with SQLModel (and a connexion-style `PUT`): failures that need a stored row
+/// (`name: null` on a `NOT NULL` column, a `readOnly` date-time sent as `""`) show only on a
+/// hero that exists; lax validators take a boolean for an integer; a body that is not UTF-8
+/// gets FastAPI's undocumented 400. Each is found; the correct server is silent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_dependent_edges_lax_types_and_unparsable_bodies() {
+    use tests::heroes;
+    let addr = planted::serve(heroes::app(heroes::Defects::all())).await;
+    let report = run_contract(
+        heroes::SPEC,
+        contract_options(&format!("http://{addr}"), 7, 30),
+    )
+    .await;
+    let seen = found(&report);
+    for (check, operation) in [
+        ("not_a_server_error", "PATCH /heroes/{hero_id}"),
+        ("not_a_server_error", "PUT /heroes/{hero_id}"),
+        ("negative_data_rejection", "POST /heroes/"),
+        ("status_code_conformance", "POST /heroes/"),
+    ] {
+        assert!(
+            seen.contains(&(check.to_owned(), operation.to_owned())),
+            "{check} on {operation}: {:#?}",
+            report.failures
+        );
+    }
+    let addr = planted::serve(heroes::app(heroes::Defects::default())).await;
+    let report = run_contract(
+        heroes::SPEC,
+        contract_options(&format!("http://{addr}"), 7, 30),
+    )
+    .await;
+    assert_eq!(found(&report), BTreeSet::new(), "{:#?}", report.failures);
+}

@@ -6,6 +6,7 @@
 //! (the last two behave as those frameworks do, for their documents in `fixtures/`).
 
 pub mod fastapi;
+pub mod heroes;
 pub mod httpbin;
 pub mod notes;
 pub mod planted;

@@ -132,7 +132,7 @@ fn seed_pool(ctx: &Context<'_>, graph: &Graph) -> Pool {
 }
 
 /// A walk per operation with links: it, then each linked operation (reads first, deletes
-/// last), each bound to what the first step created.
+/// last), each bound to what the first step created, updates followed by their edge cases.
 fn walks(ctx: &Context<'_>, graph: &Graph) -> Vec<Vec<(usize, Case)>> {
     let api = ctx.api;
     let mut walks = Vec::new();
@@ -152,7 +152,15 @@ fn walks(ctx: &Context<'_>, graph: &Graph) -> Vec<Vec<(usize, Case)>> {
             continue;
         }
         let mut steps = vec![(index, sample_case(ctx, index, 1))];
-        steps.extend(targets.into_iter().map(|t| (t, ctx.plan(t).base())));
+        for target in targets {
+            let plan = ctx.plan(target);
+            steps.push((target, plan.base()));
+            // An update's edges go to the item just made, where a failure that depends on
+            // the stored row (a nullable field `null` on a `NOT NULL` column) can show.
+            if matches!(api.operations[target].method, Method::PUT | Method::PATCH) {
+                steps.extend(plan.item_edges().into_iter().map(|case| (target, case)));
+            }
+        }
         walks.push(steps);
     }
     walks

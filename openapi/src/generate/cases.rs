@@ -443,6 +443,13 @@ impl<'a> Plan<'a> {
         cases
     }
 
+    /// The edge cases of [`Plan::coverage`] alone, on the base case: what a stateful walk
+    /// sends to an item it created, where a state-dependent failure shows (a nullable field
+    /// `null` on a `NOT NULL` column) rather than a 404.
+    pub fn item_edges(&self) -> Vec<Case> {
+        self.edges(&self.base())
+    }
+
     /// Cases at the edges of what the document says: every nullable body field `null`
     /// (valid), every `readOnly` property sent anyway, and integers past 64 bits where no
     /// bound or format stops them (edges: only a failure to answer is blamed).
@@ -518,7 +525,9 @@ impl<'a> Plan<'a> {
                 }
             }
         }
-        // readOnly properties of the top level, sent with their simplest value.
+        // readOnly properties of the top level, sent with their simplest value and with one
+        // of the wrong kind (a server that parses what it should ignore fails on `""` for a
+        // date-time).
         let resolved = self.schemas.resolve(&body.schema);
         for (name, property) in resolved
             .get("properties")
@@ -527,13 +536,26 @@ impl<'a> Plan<'a> {
             .flatten()
         {
             if self.schemas.has_flag(property, "readOnly") && base_body.is_object() {
-                let mut sent = base_body.clone();
-                sent[name] = canonical(self.schemas, property, false);
-                cases.push(Case {
-                    kind: Kind::Edge(format!("body/{name} is readOnly")),
-                    body: Payload::Json(sent),
-                    ..base.clone()
-                });
+                let plain_string = {
+                    let resolved = self.schemas.resolve(property);
+                    schema_type(resolved) == "string" && !constrains_format(resolved)
+                };
+                let wrong = match plain_string {
+                    true => json!(0),
+                    false => json!(""),
+                };
+                for (value, what) in [
+                    (canonical(self.schemas, property, false), "is readOnly"),
+                    (wrong, "is readOnly, sent as a value of the wrong kind"),
+                ] {
+                    let mut sent = base_body.clone();
+                    sent[name] = value;
+                    cases.push(Case {
+                        kind: Kind::Edge(format!("body/{name} {what}")),
+                        body: Payload::Json(sent),
+                        ..base.clone()
+                    });
+                }
             }
         }
         cases
