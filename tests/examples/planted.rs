@@ -2,13 +2,14 @@
 //! Schemathesis at: `planted SPEC_FILE [FIXTURE]` writes the fixture's document there, serves
 //! it on 127.0.0.1:0, and prints `planted listening on http://HOST:PORT`. Fixtures:
 //! `planted` (every defect but the slow one, the default), `httpbin` (httpbin's own
-//! defects), and the correct servers
+//! defects), `heroes` (FastAPI with SQLModel's), `xmlpets` (XML refused, another root),
+//! and the correct servers
 //! `planted-correct`, `fastapi-correct`, `swagger2-correct` (under `/v2`, with the API key
-//! `api_key: secret-key`), `things-correct` and `httpbin-correct`.
+//! `api_key: secret-key`), `things-correct`, `httpbin-correct`, `heroes-correct` and `xmlpets-correct`.
 
 use std::io::Write;
 
-use tests::{fastapi, httpbin, planted, swagger2, things};
+use tests::{fastapi, heroes, httpbin, planted, swagger2, things, xmlpets};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -25,6 +26,10 @@ async fn main() -> std::io::Result<()> {
         "swagger2-correct" => (swagger2::SPEC, swagger2::app(swagger2::Defects::default())),
         "things-correct" => (things::SPEC, things::app(things::Defects::default())),
         "httpbin" => (httpbin::SPEC, httpbin::app(httpbin::Defects::httpbin())),
+        "heroes" => (heroes::SPEC, heroes::app(heroes::Defects::all())),
+        "heroes-correct" => (heroes::SPEC, heroes::app(heroes::Defects::default())),
+        "xmlpets" => (xmlpets::SPEC, xmlpets::app(xmlpets::Defects::all())),
+        "xmlpets-correct" => (xmlpets::SPEC, xmlpets::app(xmlpets::Defects::default())),
         "httpbin-correct" => (httpbin::SPEC, httpbin::app(httpbin::Defects::default())),
         other => {
             eprintln!("planted: no fixture {other:?}");

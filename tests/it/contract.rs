@@ -974,3 +974,141 @@ async fn state_dependent_edges_lax_types_and_unparsable_bodies() {
     .await;
     assert_eq!(found(&report), BTreeSet::new(), "{:#?}", report.failures);
 }
+
+/// Numeric formats in responses are read as their clients read them: an `int64` written as
+/// a float (`-9.22e18`, its last digits lost), an `int32` past its range, a `float` past
+/// `f32`. A `Content-Type: */*` names no type, and an empty body is no JSON. A server that
+/// answers each as documented is silent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn formats_wildcards_and_empty_bodies_in_responses() {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: formats, version: "1"}
+paths:
+  /long:
+    get:
+      responses:
+        "200": {description: n, content: {application/json: {schema: {type: integer, format: int64}}}}
+  /int:
+    get:
+      responses:
+        "200": {description: n, content: {application/json: {schema: {type: integer, format: int32}}}}
+  /real:
+    get:
+      responses:
+        "200": {description: n, content: {application/json: {schema: {type: number, format: float}}}}
+  /star:
+    get:
+      responses:
+        "200": {description: a thing, content: {"*/*": {schema: {type: object}}}}
+  /empty:
+    get:
+      responses:
+        "200": {description: a thing, content: {application/json: {schema: {type: object}}}}
+"#;
+    let app = |broken: bool| {
+        let number = move |bad: &'static str, good: &'static str| {
+            axum::routing::get(move || async move {
+                let body = if broken { bad } else { good };
+                ([(header::CONTENT_TYPE, "application/json")], body)
+            })
+        };
+        axum::Router::new()
+            .route("/long", number("-9.22e18", "-9220000000000000000"))
+            .route("/int", number("3000000000", "7"))
+            .route("/real", number("1e39", "1.5"))
+            .route(
+                "/star",
+                axum::routing::get(move || async move {
+                    let media = if broken { "*/*" } else { "application/json" };
+                    ([(header::CONTENT_TYPE, media)], "{}").into_response()
+                }),
+            )
+            .route(
+                "/empty",
+                axum::routing::get(move || async move {
+                    let body = if broken { "" } else { "{}" };
+                    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+                }),
+            )
+    };
+    let addr = planted::serve(app(true)).await;
+    let report = run_contract(SPEC, contract_options(&format!("http://{addr}"), 8, 5)).await;
+    let seen = found(&report);
+    for (check, operation) in [
+        ("response_schema_conformance", "GET /long"),
+        ("response_schema_conformance", "GET /int"),
+        ("response_schema_conformance", "GET /real"),
+        ("content_type_conformance", "GET /star"),
+        ("response_schema_conformance", "GET /empty"),
+    ] {
+        assert!(
+            seen.contains(&(check.to_owned(), operation.to_owned())),
+            "{check} on {operation}: {:#?}",
+            report.failures
+        );
+    }
+    let addr = planted::serve(app(false)).await;
+    let report = run_contract(SPEC, contract_options(&format!("http://{addr}"), 8, 5)).await;
+    assert_eq!(found(&report), BTreeSet::new(), "{:#?}", report.failures);
+}
+
+/// A Petstore taking XML as JAXB does: contract sends the body as XML too (the schema's
+/// names, attribute and wrapped array), and checks XML answers for well-formedness and
+/// their root. A server that refuses XML, names the root otherwise or never closes it is
+/// found; the correct one is silent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xml_bodies_are_sent_and_xml_answers_checked() {
+    use tests::xmlpets::{self, Defects};
+    let run = |defects: Defects| async move {
+        let addr = planted::serve(xmlpets::app(defects)).await;
+        let report = run_contract(
+            xmlpets::SPEC,
+            contract_options(&format!("http://{addr}"), 9, 20),
+        )
+        .await;
+        (found(&report), report)
+    };
+    let (seen, report) = run(Defects::default()).await;
+    assert_eq!(seen, BTreeSet::new(), "{:#?}", report.failures);
+    let xml_sent = report
+        .operations
+        .iter()
+        .any(|o| o.operation == "POST /pet" && o.statuses.contains_key(&200));
+    assert!(xml_sent, "{}", contract::report::terminal(&report));
+    for (defects, check, operation) in [
+        (
+            Defects {
+                refuses_xml: true,
+                ..Defects::default()
+            },
+            "positive_data_acceptance",
+            "POST /pet",
+        ),
+        (
+            Defects {
+                wrong_root: true,
+                ..Defects::default()
+            },
+            "response_schema_conformance",
+            "GET /pet/{petId}",
+        ),
+        (
+            Defects {
+                malformed: true,
+                ..Defects::default()
+            },
+            "response_schema_conformance",
+            "GET /pet/{petId}",
+        ),
+    ] {
+        let (seen, report) = run(defects).await;
+        assert!(
+            seen.contains(&(check.to_owned(), operation.to_owned())),
+            "{defects:?}: {:#?}",
+            report.failures
+        );
+    }
+}

@@ -160,6 +160,11 @@ fn invalid(loc: &[&str], msg: &str, kind: &str) -> Response {
         .into_response()
 }
 
+/// The same, boxed for a `Result` (a response is large).
+fn refuse(loc: &[&str], msg: &str, kind: &str) -> Box<Response> {
+    Box::new(invalid(loc, msg, kind))
+}
+
 fn server_error() -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -178,46 +183,52 @@ fn not_found() -> Response {
 }
 
 /// The body as FastAPI reads it: JSON only under a JSON content type, an object only.
-fn object(state: &App, headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn object(
+    state: &App,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Map<String, Value>, Box<Response>> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if body.is_empty() {
-        return Err(invalid(&["body"], "Field required", "missing"));
+        return Err(refuse(&["body"], "Field required", "missing"));
     }
     if is_json && std::str::from_utf8(body).is_err() {
         return Err(match state.defects.parse_error_400 {
-            true => (
-                StatusCode::BAD_REQUEST,
-                axum::Json(json!({"detail": "There was an error parsing the body"})),
-            )
-                .into_response(),
-            false => invalid(&["body", "0"], "JSON decode error", "json_invalid"),
+            true => Box::new(
+                (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"detail": "There was an error parsing the body"})),
+                )
+                    .into_response(),
+            ),
+            false => refuse(&["body", "0"], "JSON decode error", "json_invalid"),
         });
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) if is_json => Ok(map),
-        Ok(_) => Err(invalid(
+        Ok(_) => Err(refuse(
             &["body"],
             "Input should be a valid dictionary",
             "model_attributes_type",
         )),
-        Err(_) if !is_json => Err(invalid(
+        Err(_) if !is_json => Err(refuse(
             &["body"],
             "Input should be a valid dictionary",
             "model_attributes_type",
         )),
-        Err(_) => Err(invalid(&["body", "0"], "JSON decode error", "json_invalid")),
+        Err(_) => Err(refuse(&["body", "0"], "JSON decode error", "json_invalid")),
     }
 }
 
 /// A string field: strict, or (lax) a number taken as its text.
-fn string(state: &App, value: &Value, field: &str) -> Result<Value, Response> {
+fn string(state: &App, value: &Value, field: &str) -> Result<Value, Box<Response>> {
     match value {
         Value::String(_) => Ok(value.clone()),
         Value::Number(n) if state.defects.lax_types => Ok(json!(n.to_string())),
-        _ => Err(invalid(
+        _ => Err(refuse(
             &["body", field],
             "Input should be a valid string",
             "string_type",
@@ -226,14 +237,19 @@ fn string(state: &App, value: &Value, field: &str) -> Result<Value, Response> {
 }
 
 /// An optional integer field: strict, or (lax) a boolean or a string of digits too.
-fn age(state: &App, value: &Value) -> Result<Value, Response> {
+fn age(state: &App, value: &Value) -> Result<Value, Box<Response>> {
     let lax = state.defects.lax_types;
     match value {
         Value::Null => Ok(Value::Null),
-        Value::Number(n) if n.is_i64() => Ok(value.clone()),
+        // Python's int has no bound: any whole number is one.
+        Value::Number(n)
+            if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+        {
+            Ok(value.clone())
+        }
         Value::Bool(b) if lax => Ok(json!(i64::from(*b))),
         Value::String(s) if lax && s.parse::<i64>().is_ok() => Ok(json!(s.parse::<i64>().ok())),
-        _ => Err(invalid(
+        _ => Err(refuse(
             &["body", "age"],
             "Input should be a valid integer",
             "int_type",
@@ -241,9 +257,9 @@ fn age(state: &App, value: &Value) -> Result<Value, Response> {
     }
 }
 
-fn hero_id(raw: &str) -> Result<i64, Response> {
+fn hero_id(raw: &str) -> Result<i64, Box<Response>> {
     raw.parse::<i64>().map_err(|_| {
-        invalid(
+        refuse(
             &["path", "hero_id"],
             "Input should be a valid integer",
             "int_parsing",
@@ -257,18 +273,17 @@ fn apply(
     hero: &mut Map<String, Value>,
     body: &Map<String, Value>,
     required: bool,
-) -> Result<(), Response> {
+) -> Result<(), Box<Response>> {
     for field in ["name", "secret_name"] {
         match body.get(field) {
-            None if required => return Err(invalid(&["body", field], "Field required", "missing")),
+            None if required => return Err(refuse(&["body", field], "Field required", "missing")),
             None => {}
             // Nullable in `HeroUpdate`, `NOT NULL` in the table: a correct server keeps the
             // old value.
-            Some(Value::Null) if !required => {
-                if state.defects.not_null_name {
-                    return Err(server_error());
-                }
+            Some(Value::Null) if !required && state.defects.not_null_name => {
+                return Err(Box::new(server_error()));
             }
+            Some(Value::Null) if !required => {}
             Some(value) => {
                 hero.insert(field.to_owned(), string(state, value, field)?);
             }
@@ -283,12 +298,12 @@ fn apply(
 async fn create(State(state): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let body = match object(&state, &headers, &body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut hero = Map::new();
     hero.insert("age".to_owned(), Value::Null);
     if let Err(response) = apply(&state, &mut hero, &body, true) {
-        return response;
+        return *response;
     }
     let id = {
         let mut next = state.next_id.lock().unwrap();
@@ -305,7 +320,7 @@ async fn create(State(state): State<Arc<App>>, headers: HeaderMap, body: Bytes) 
 async fn read(State(state): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     let id = match hero_id(&raw) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match state.heroes.lock().unwrap().get(&id) {
         Some(hero) => axum::Json(hero.clone()).into_response(),
@@ -317,14 +332,14 @@ async fn read(State(state): State<Arc<App>>, Path(raw): Path<String>) -> Respons
 fn change(state: &App, raw: &str, headers: &HeaderMap, body: &Bytes, whole: bool) -> Response {
     let id = match hero_id(raw) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Some(Value::Object(mut hero)) = state.heroes.lock().unwrap().get(&id).cloned() else {
         return not_found();
     };
     let body = match object(state, headers, body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if whole
         && state.defects.parses_read_only
@@ -336,7 +351,7 @@ fn change(state: &App, raw: &str, headers: &HeaderMap, body: &Bytes, whole: bool
         return server_error();
     }
     if let Err(response) = apply(state, &mut hero, &body, whole) {
-        return response;
+        return *response;
     }
     let hero = Value::Object(hero);
     state.heroes.lock().unwrap().insert(id, hero.clone());
@@ -364,7 +379,7 @@ async fn replace(
 async fn remove(State(state): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     let id = match hero_id(&raw) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match state.heroes.lock().unwrap().remove(&id) {
         Some(_) => axum::Json(json!({"ok": true})).into_response(),

@@ -12,6 +12,7 @@ pub mod notes;
 pub mod planted;
 pub mod swagger2;
 pub mod things;
+pub mod xmlpets;
 
 use std::sync::{Arc, OnceLock};
 

@@ -40,7 +40,10 @@ pub fn run(args: &[String]) -> Result<()> {
         [flag, section] if flag == "--only" && section == "spec-mocks" => {
             return section_only(crate::bench_spec_mocks::run);
         }
-        _ => bail!("usage: cargo xtask bench [--seconds N | --only directory|spec-mocks]"),
+        [flag, section] if flag == "--only" && section == "contract" => {
+            return section_only(crate::bench_contract::run);
+        }
+        _ => bail!("usage: cargo xtask bench [--seconds N | --only directory|spec-mocks|contract]"),
     };
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is not installed: apt-get install wrk");
@@ -224,6 +227,10 @@ fn section_only(part: fn(&Pins) -> Result<String>) -> Result<()> {
         "contract",
         "--bin",
         "contract",
+        "-p",
+        "tests",
+        "--example",
+        "planted",
     ]))?;
     let section = part(&Pins::detect())?;
     let path = root().join("BENCHMARKS.md");

@@ -40,6 +40,18 @@ pub fn check<'a>(
             format!("no Content-Type header; documented: {}", documented()),
         ));
     };
+    // A wildcard names no type at all (springfox answers `*/*` as it was documented); what
+    // was documented under it is then unread.
+    if essence(content_type).contains('*') {
+        return Err(Finding::new(
+            Check::ContentTypeConformance,
+            format!("{status} wildcard"),
+            format!(
+                "Content-Type `{content_type}` is a wildcard, not a media type (documented: {})",
+                documented()
+            ),
+        ));
+    }
     match spec
         .content
         .iter()

@@ -72,6 +72,9 @@ pub fn render(operation: &Operation, case: &Case) -> Rendered {
             content_type,
             bytes,
         } => (content_type.clone(), Some(bytes.clone())),
+        Payload::Xml {
+            media_type, bytes, ..
+        } => (Some(media_type.clone()), Some(bytes.clone())),
     };
     Rendered {
         path_and_query: path,

@@ -539,6 +539,11 @@ fn number(schema: &Value) -> BoxedStrategy<Value> {
     let high = bound("maximum")
         .or(bound("exclusiveMaximum"))
         .unwrap_or(1e6);
+    // A `float` holds what an `f32` can.
+    let (low, high) = match schema.get("format").and_then(Value::as_str) {
+        Some("float") => (low.max(-f64::from(f32::MAX)), high.min(f64::from(f32::MAX))),
+        _ => (low, high),
+    };
     if low > high {
         return nothing();
     }

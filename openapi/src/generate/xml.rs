@@ -1,8 +1,9 @@
 //! XML bodies as a server bound by the schema reads them (JAXB, Jackson's XML module), by
 //! OpenAPI's `xml` object: element and attribute names, wrapped arrays. The value read is
-//! judged by the same validator as a JSON body; text is typed as a form field's is.
+//! judged by the same validator as a JSON body; text is typed as a form field's is. The
+//! same rules write a value as such a body ([`write`]), for a checker to send.
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use serde_json::{Map, Value};
 
 use crate::generate::values::{object_view, types};
@@ -63,7 +64,7 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
 fn root(reader: &mut quick_xml::Reader<&[u8]>) -> Result<Element, XmlError> {
     let mut stack: Vec<Element> = Vec::new();
     let malformed = |e: &dyn std::fmt::Display| XmlError::Malformed(e.to_string());
-    let open = |start: &quick_xml::events::BytesStart<'_>| -> Result<Element, XmlError> {
+    let open = |start: &BytesStart<'_>| -> Result<Element, XmlError> {
         let mut attributes = Vec::new();
         for attribute in start.attributes() {
             let attribute = attribute.map_err(|e| malformed(&e))?;
@@ -229,6 +230,149 @@ fn read_at(schemas: &Schemas, schema: &Value, element: &Element, depth: usize) -
     Value::Object(object)
 }
 
+/// The root element's name the schema says outright (its `xml.name`), for checking an
+/// answer's root: a component's own name is only what most servers use.
+pub fn declared_root(schemas: &Schemas, schema: &Value) -> Option<String> {
+    xml_text(xml_of(schemas, schema), "name").map(str::to_owned)
+}
+
+/// The name of the root element of a body of `schema`: its `xml.name`, else the name of the
+/// component it is (`Pet` for `#/components/schemas/Pet`).
+pub fn root_name(schemas: &Schemas, schema: &Value) -> Option<String> {
+    if let Some(name) = xml_text(xml_of(schemas, schema), "name") {
+        return Some(name.to_owned());
+    }
+    let origin = schemas.origin(schema)?;
+    let (parent, name) = origin.rsplit_once('/')?;
+    (parent.ends_with("/schemas") || parent.ends_with("/definitions")).then(|| name.to_owned())
+}
+
+/// Whether XML can name an element or attribute so: a letter or `_` first, then letters,
+/// digits, `-`, `_` and `.` (no prefix, which would need a namespace).
+fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Whether XML 1.0 can carry this text at all (no control characters but tab and line ends).
+fn is_text(text: &str) -> bool {
+    text.chars()
+        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// `value` as the XML body a server bound by `schema` reads back as it (see [`read`]);
+/// `None` where XML cannot say it (a name XML does not allow, text it cannot carry, no
+/// root name).
+pub fn write(schemas: &Schemas, schema: &Value, value: &Value) -> Option<Vec<u8>> {
+    let root = root_name(schemas, schema)?;
+    let mut writer = quick_xml::Writer::new(Vec::new());
+    write_at(&mut writer, schemas, schema, &root, value, 0)?;
+    Some(writer.into_inner())
+}
+
+/// Text of a scalar, as a form field carries it.
+fn scalar_text(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        Value::Bool(_) | Value::Number(_) => value.to_string(),
+        Value::Array(_) | Value::Object(_) => return None,
+    };
+    is_text(&text).then_some(text)
+}
+
+fn write_at(
+    writer: &mut quick_xml::Writer<Vec<u8>>,
+    schemas: &Schemas,
+    schema: &Value,
+    name: &str,
+    value: &Value,
+    depth: usize,
+) -> Option<()> {
+    if depth >= MAX_DEPTH || !is_name(name) {
+        return None;
+    }
+    let resolved = schemas.resolve(schema);
+    let mut start = BytesStart::new(name);
+    let mut children: Vec<(Value, String, &Value)> = Vec::new();
+    let mut text = None;
+    if let (Value::Array(items), true) = (value, types(resolved) == ["array"]) {
+        // Items without a name of their own take the array's (as Swagger UI shows them).
+        let item_schema = resolved.get("items").cloned().unwrap_or(Value::Bool(true));
+        let item_name = item_name(schemas, &item_schema, name);
+        children.extend(
+            items
+                .iter()
+                .map(|item| (item_schema.clone(), item_name.clone(), item)),
+        );
+    } else if let Value::Object(object) = value {
+        let view = object_view(schemas, schema);
+        let properties = view.get("properties").and_then(Value::as_object)?;
+        for (property_name, property) in properties {
+            let Some(field) = object.get(property_name) else {
+                continue;
+            };
+            let xml = xml_of(schemas, property);
+            let xml_name = xml_text(xml, "name").unwrap_or(property_name);
+            if !is_name(xml_name) {
+                return None;
+            }
+            if xml_flag(xml, "attribute") {
+                start.push_attribute((xml_name, scalar_text(field)?.as_str()));
+                continue;
+            }
+            let property_resolved = schemas.resolve(property);
+            match (field, types(property_resolved) == ["array"]) {
+                (Value::Array(items), true) => {
+                    let items_schema = property_resolved
+                        .get("items")
+                        .cloned()
+                        .unwrap_or(Value::Bool(true));
+                    let each = item_name(schemas, &items_schema, xml_name);
+                    match xml_flag(xml, "wrapped") {
+                        // The wrapper is an array element of its own: its items inside.
+                        true => children.push((property.clone(), xml_name.to_owned(), field)),
+                        false => children.extend(
+                            items
+                                .iter()
+                                .map(|item| (items_schema.clone(), each.clone(), item)),
+                        ),
+                    }
+                }
+                _ => children.push((property.clone(), xml_name.to_owned(), field)),
+            }
+        }
+    } else {
+        text = Some(scalar_text(value)?);
+    }
+    if children.is_empty() && text.as_deref().is_none_or(str::is_empty) {
+        return writer.write_event(Event::Empty(start)).ok();
+    }
+    writer.write_event(Event::Start(start)).ok()?;
+    if let Some(text) = &text {
+        writer.write_event(Event::Text(BytesText::new(text))).ok()?;
+    }
+    for (child_schema, child_name, child) in children {
+        write_at(
+            writer,
+            schemas,
+            &child_schema,
+            &child_name,
+            child,
+            depth + 1,
+        )?;
+    }
+    writer.write_event(Event::End(BytesEnd::new(name))).ok()
+}
+
+/// The element name of an array's items: their `xml.name`, else `fallback`.
+fn item_name(schemas: &Schemas, items: &Value, fallback: &str) -> String {
+    xml_text(xml_of(schemas, items), "name")
+        .unwrap_or(fallback)
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -287,5 +431,16 @@ components:
         assert!(parse(b"<order/>\n<!-- done -->\n").is_ok());
         let text = read(&api.schemas, schema, &parse(b"<pet>true</pet>").unwrap());
         assert!(!api.schemas.is_valid(schema, Direction::Request, &text));
+        // Written by the same rules, a value reads back as itself.
+        let pet = json!({"id": 10, "name": "rex & <co>", "available": true,
+            "photoUrls": ["a", "b"], "tags": [{"id": 1, "name": "good"}, {"id": 2}]});
+        let bytes = write(&api.schemas, schema, &pet).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.starts_with(r#"<pet id="10">"#), "{text}");
+        assert!(text.contains("<photoUrls><photoUrl>a</photoUrl>"), "{text}");
+        assert_eq!(read(&api.schemas, schema, &parse(&bytes).unwrap()), pet);
+        // Text XML cannot carry is not written.
+        let bell = json!({"name": "a\u{7}b", "photoUrls": []});
+        assert!(write(&api.schemas, schema, &bell).is_none());
     }
 }

@@ -395,9 +395,7 @@ impl Schemas {
             Direction::Response => "writeOnly",
         };
         let mut out = Map::new();
-        if direction == Direction::Request
-            && let Some(format) = ranges::ranged_format(map)
-        {
+        if let Some(format) = ranges::ranged_format(map, direction) {
             out.insert(ranges::KEYWORD.to_owned(), json!(format));
         }
         for (key, value) in map {

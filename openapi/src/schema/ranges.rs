@@ -1,19 +1,28 @@
-//! The ranges of the integer formats OpenAPI names (`int32`, `int64`), which JSON Schema
-//! leaves as annotations: a request past them is refused, as the typed server it describes
-//! (Java's `int`, `long`) refuses it. The direction view marks such a schema with
-//! [`KEYWORD`]; the validators read the mark.
+//! The ranges of the numeric formats OpenAPI names (`int32`, `int64`, `float`), which JSON
+//! Schema leaves as annotations. A request past them is refused, as the typed server it
+//! describes (Java's `int`, `long`) refuses it; a response must hold them as its clients
+//! read it (as Schemathesis checks them): an integer format written as a whole number in
+//! range (`-9.22e18` for an `int64` has lost its digits), a `float` within `f32`. The
+//! direction view marks such a schema with [`KEYWORD`]; the validators read the mark.
 
 use jsonschema::{Keyword, ValidationError};
 use serde_json::{Map, Number, Value};
 
-/// The keyword a request's view of an `int32`/`int64` schema carries: its format's name.
+use crate::schema::Direction;
+
+/// The keyword a direction's view of a ranged schema carries: its format's name, and in
+/// responses ` exact` after an integer format.
 pub const KEYWORD: &str = "x-integer-format";
 
-/// The formats with a range, read from a schema's `format`.
-pub fn ranged_format(schema: &Map<String, Value>) -> Option<&'static str> {
-    match schema.get("format").and_then(Value::as_str)? {
-        "int32" => Some("int32"),
-        "int64" => Some("int64"),
+/// The mark of a schema's `format` in a direction's view, if it has a range there.
+pub fn ranged_format(schema: &Map<String, Value>, direction: Direction) -> Option<&'static str> {
+    let format = schema.get("format").and_then(Value::as_str)?;
+    match (direction, format) {
+        (Direction::Request, "int32") => Some("int32"),
+        (Direction::Request, "int64") => Some("int64"),
+        (Direction::Response, "int32") => Some("int32 exact"),
+        (Direction::Response, "int64") => Some("int64 exact"),
+        (Direction::Response, "float") => Some("float"),
         _ => None,
     }
 }
@@ -29,6 +38,9 @@ pub fn fits(format: &str, number: &Number) -> bool {
             (None, Some(f)) => f >= f64::from(i32::MIN) && f <= f64::from(i32::MAX),
             (None, None) => false,
         },
+        "float" => number
+            .as_f64()
+            .is_some_and(|f| f.abs() <= f64::from(f32::MAX)),
         _ => match (number.as_i64(), number.as_u64(), number.as_f64()) {
             (Some(_), _, _) => true,
             (None, Some(_), _) => false,
@@ -38,7 +50,11 @@ pub fn fits(format: &str, number: &Number) -> bool {
     }
 }
 
-struct Range(&'static str);
+/// A format's range; `exact`: an integer format must be written as a whole number.
+struct Range {
+    format: &'static str,
+    exact: bool,
+}
 
 impl<'i> Keyword<'i> for Range {
     fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
@@ -46,14 +62,14 @@ impl<'i> Keyword<'i> for Range {
             true => Ok(()),
             false => Err(ValidationError::custom(format!(
                 "{instance} is out of the range of {}",
-                self.0
+                self.format
             ))),
         }
     }
 
     fn is_valid(&self, instance: &'i Value) -> bool {
         match instance {
-            Value::Number(number) => fits(self.0, number),
+            Value::Number(number) => !(self.exact && number.is_f64()) && fits(self.format, number),
             _ => true,
         }
     }
@@ -65,11 +81,16 @@ pub fn factory<'a>(
     value: &'a Value,
     _path: jsonschema::paths::Location,
 ) -> Result<Box<dyn for<'i> Keyword<'i>>, ValidationError<'a>> {
-    let format = match value.as_str() {
+    let mark = value.as_str().unwrap_or("int64");
+    let format = match mark.split_whitespace().next() {
         Some("int32") => "int32",
+        Some("float") => "float",
         _ => "int64",
     };
-    Ok(Box::new(Range(format)))
+    Ok(Box::new(Range {
+        format,
+        exact: mark.ends_with(" exact"),
+    }))
 }
 
 #[cfg(test)]
@@ -91,5 +112,7 @@ mod tests {
         assert!(!fits("int64", &number("-9223372036854775809")));
         assert!(!fits("int64", &number("1e19")));
         assert!(fits("int64", &number("1.0")));
+        assert!(fits("float", &number("3.4e38")));
+        assert!(!fits("float", &number("3.5e38")));
     }
 }

@@ -20,6 +20,16 @@ fn json_content(spec: &ResponseSpec) -> Option<(&str, Option<&Value>)> {
     spec.json()
 }
 
+/// The media type a response says it is: a documented wildcard (`text/*`, `image/*`) names
+/// no type, so the plainest one it covers.
+fn concrete(media: &str) -> &str {
+    match media.split(';').next().unwrap_or(media).trim() {
+        "text/*" => "text/plain",
+        essence if essence.contains('*') => "application/octet-stream",
+        _ => media,
+    }
+}
+
 /// A response of `status` with the documented required headers (values from their schemas).
 fn with_headers(
     api: &Api,
@@ -121,7 +131,7 @@ pub fn documented(
         let media = json_content(spec)
             .map(|(media, _)| media)
             .or_else(|| spec.content.first().map(|(media, _)| media.as_str()));
-        if let Some(value) = media.and_then(|m| HeaderValue::from_str(m).ok()) {
+        if let Some(value) = media.and_then(|m| HeaderValue::from_str(concrete(m)).ok()) {
             response.headers_mut().insert(header::CONTENT_TYPE, value);
         }
         return with_headers(api, spec, status_code, response);
@@ -147,7 +157,7 @@ pub fn documented(
                 })
                 .unwrap_or_default();
             let mut response = Response::new(Body::from(text));
-            if let Ok(value) = HeaderValue::from_str(media) {
+            if let Ok(value) = HeaderValue::from_str(concrete(media)) {
                 response.headers_mut().insert(header::CONTENT_TYPE, value);
             }
             response
@@ -196,7 +206,7 @@ pub fn error(api: &Api, operation: &Operation, status: u16, code: &str, message:
             let response = match spec.content.first() {
                 Some((media, _)) if !matches!(status, 204 | 304) => {
                     let mut response = Response::new(Body::from(message.to_owned()));
-                    if let Ok(value) = HeaderValue::from_str(media) {
+                    if let Ok(value) = HeaderValue::from_str(concrete(media)) {
                         response.headers_mut().insert(header::CONTENT_TYPE, value);
                     }
                     response
