@@ -16,7 +16,7 @@ use crate::checks::{self, Check, Finding};
 use crate::engine::options::Options;
 use crate::http::{Outcome, SentRequest, build, excerpt, send};
 use crate::report::{Failure, OperationReport};
-use openapi::generate::{AuthMode, Case, Judges, Plan};
+use openapi::generate::{AuthMode, Case, Judges, Kind, Plan};
 use openapi::model::{Api, Operation};
 
 /// Distinct failures an operation may report per phase, so that a badly broken server
@@ -126,6 +126,9 @@ pub(crate) struct Health {
     answers: Mutex<(usize, HashMap<String, Outcome>)>,
     /// A request with the login's credentials was answered other than 401.
     pub authorized: AtomicBool,
+    /// A valid case was answered: until then, an invalid one that gets no answer (a
+    /// connection closed on a header it could not read) is not blamed on the server.
+    answered_valid: AtomicBool,
 }
 
 impl Health {
@@ -459,6 +462,9 @@ impl Context<'_> {
             if operation.secured && case.auth == AuthMode::Normal && response.status != 401 {
                 health.authorized.store(true, Ordering::Release);
             }
+            if case.kind == Kind::Positive {
+                health.answered_valid.store(true, Ordering::Release);
+            }
         }
         let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
         stats[index].cases += 1;
@@ -524,6 +530,14 @@ impl Context<'_> {
     /// The stateless checks on one exchange.
     pub fn check(&self, index: usize, case: &Case, outcome: &Outcome) -> Vec<Finding> {
         if matches!(outcome, Outcome::Transport(error) if error == NOT_SENT) {
+            return Vec::new();
+        }
+        // No answer to an invalid case counts only where valid ones of the operation are
+        // answered: otherwise it says nothing of how the server treats bad input.
+        if matches!(outcome, Outcome::Transport(_))
+            && case.kind != Kind::Positive
+            && !self.health[index].answered_valid.load(Ordering::Acquire)
+        {
             return Vec::new();
         }
         let operation = &self.api.operations[index];
