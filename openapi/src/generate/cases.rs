@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::generate::values::{
     MAX_LENGTH, allows_null, canonical, constrains_format, integer_bounds, schema_type, strategy,
-    usize_of,
+    types, usize_of,
 };
 use crate::generate::wire::{BodyJudge, ParamJudge};
 use crate::generate::xml;
@@ -325,8 +325,15 @@ impl<'a> Plan<'a> {
                     .pool
                     .iter()
                     .find(|(n, _)| *n == p.name && p.location == Location::Path);
+                // A delete takes the oldest id and everything else the newest, so that a
+                // delete's cases, sent beside the others, leave the others an item to meet.
                 let value = pooled
-                    .and_then(|(_, values)| values.last().cloned())
+                    .and_then(
+                        |(_, values)| match self.operation.method == http::Method::DELETE {
+                            true => values.first().cloned(),
+                            false => values.last().cloned(),
+                        },
+                    )
                     .or_else(|| p.examples.first().cloned());
                 let value = value.unwrap_or_else(|| {
                     canonical(self.schemas, &p.schema, p.location == Location::Header)
@@ -858,7 +865,12 @@ impl<'a> Plan<'a> {
     fn mutations(&self, schema: &Value) -> Vec<(Value, String)> {
         let resolved = self.schemas.resolve(schema);
         let mut out: Vec<(Value, String)> = Vec::new();
-        let kind = schema_type(resolved);
+        // `Optional[int]` as FastAPI writes it (`anyOf: [{type: integer}, {type: null}]`)
+        // is typed as its one branch that is not null.
+        let kind = match schema_type(resolved) {
+            "any" => nullable_branch(self.schemas, resolved).map_or("any", schema_type),
+            kind => kind,
+        };
         // Each other JSON type in turn, and text holding a value of the right one: lax
         // validators take some of them (pydantic a boolean for an integer, DRF a number for
         // a string), each is a defect of its own.
@@ -982,6 +994,23 @@ impl<'a> Plan<'a> {
         let mut fields = Vec::new();
         collect_fields(self.schemas, schema, "", 0, &mut fields);
         fields
+    }
+}
+
+/// The one branch of an `anyOf`/`oneOf` of two whose other branch is `null`.
+fn nullable_branch<'s>(schemas: &'s Schemas, schema: &'s Value) -> Option<&'s Value> {
+    let branches = schema
+        .get("anyOf")
+        .or_else(|| schema.get("oneOf"))?
+        .as_array()?;
+    let [first, second] = branches.as_slice() else {
+        return None;
+    };
+    let is_null = |branch: &Value| types(schemas.resolve(branch)) == ["null"];
+    match (is_null(first), is_null(second)) {
+        (true, false) => Some(schemas.resolve(second)),
+        (false, true) => Some(schemas.resolve(first)),
+        _ => None,
     }
 }
 
