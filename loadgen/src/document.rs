@@ -6,7 +6,8 @@
 //! By default reads weigh 4 and writes 1; a create is followed, in the same transaction, by
 //! the updates and the delete of what it made, so the load leaves nothing behind. A write that
 //! cannot clean up after itself (a reset, a logout, a create with no delete) and a protected
-//! operation without a login are left out unless a weights file names them.
+//! operation whose security neither the static credentials nor a login satisfy are left out
+//! unless a weights file names them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -18,6 +19,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::credentials::Credentials;
 use crate::login::Login;
 use crate::send::{Request, send};
 use openapi::generate::wire::percent_encode;
@@ -57,6 +59,7 @@ struct Shared {
     /// carry) and lists (for ids, at the start).
     read: Vec<bool>,
     login: Option<Login>,
+    credentials: Credentials,
     /// The ids the lists held at the start, read by the first user for all (the lock keeps
     /// the others waiting meanwhile).
     start_ids: std::sync::OnceLock<Ids>,
@@ -110,6 +113,7 @@ pub fn scenarios(
     api: Arc<Api>,
     weights: &BTreeMap<String, usize>,
     login: Option<Login>,
+    credentials: Credentials,
 ) -> Result<Vec<Scenario>, DocumentError> {
     let graph = Graph::new(&api);
     let mut seen = std::collections::HashSet::new();
@@ -143,6 +147,7 @@ pub fn scenarios(
         api: api.clone(),
         cases,
         login,
+        credentials,
         start_ids: Default::default(),
         start_lock: Default::default(),
         expect: api.operations.iter().map(documented_successes).collect(),
@@ -267,7 +272,13 @@ fn weight(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -> O
     let has_ids = has_ids(operation);
     let creates = !shared.graph.links[index].is_empty() && operation.method == Method::POST;
     match () {
-        _ if !sendable || (operation.secured && shared.login.is_none()) => None,
+        _ if !sendable => None,
+        _ if !shared
+            .credentials
+            .satisfy(&shared.api, operation, shared.login.is_some()) =>
+        {
+            None
+        }
         _ if operation.method == Method::GET => Some(READ_WEIGHT),
         // Writes on items run inside the create that made the item.
         _ if creates && !has_ids => Some(WRITE_WEIGHT),
@@ -279,7 +290,7 @@ fn weight(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -> O
 async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     let mut session = Session::default();
     if let Some(login) = &shared.login {
-        session.credential = login.log_in(user).await?;
+        session.credential = login.log_in(user, &shared.credentials).await?;
     }
     user.set_session_data(session);
     // The lists are read once, by the first user, before any user's first create: the ids
@@ -340,6 +351,7 @@ async fn read(shared: &Shared, index: usize, user: &mut GooseUser) -> Transactio
             body: None,
             expect: &shared.expect[index],
             read: shared.read[index],
+            credentials: &shared.credentials,
         },
     )
     .await?;
@@ -466,6 +478,7 @@ async fn call_with(
             body: rendered.body,
             expect: &shared.expect[index],
             read: shared.read[index],
+            credentials: &shared.credentials,
         },
     )
     .await?;

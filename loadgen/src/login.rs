@@ -4,6 +4,7 @@
 use goose::prelude::*;
 use serde_json::Value;
 
+use crate::credentials::Credentials;
 use crate::send::{Request, send};
 
 /// How a user logs in.
@@ -77,6 +78,7 @@ impl Login {
     pub async fn log_in(
         &self,
         user: &mut GooseUser,
+        credentials: &Credentials,
     ) -> Result<Option<(String, String)>, Box<TransactionError>> {
         let answer = send(
             user,
@@ -89,6 +91,7 @@ impl Login {
                 body: Some(serde_json::to_vec(&self.body).unwrap_or_default()),
                 expect: &[],
                 read: true,
+                credentials,
             },
         )
         .await?;

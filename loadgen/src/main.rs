@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use goose::config::GooseConfiguration;
+use loadgen::credentials::Credentials;
 use loadgen::login::Login;
 use loadgen::merge::{self, Totals};
 use loadgen::rules::Rule;
@@ -75,6 +76,26 @@ struct RunArgs {
         requires = "auth_login"
     )]
     auth_header: Option<String>,
+    /// A header sent with every request of a --spec or --scenario-file load, 'Name: value'
+    /// (repeatable); `${NAME}` in the value is read from the environment, so a token need not
+    /// sit in the command line: --header 'Authorization: Bearer ${API_TOKEN}'.
+    #[arg(
+        long = "header",
+        value_name = "'NAME: VALUE'",
+        help_heading = "Credentials"
+    )]
+    headers: Vec<String>,
+    /// A query parameter sent with every request, 'name=value' (repeatable; `${NAME}` as for
+    /// --header): an API key in the query.
+    #[arg(
+        long = "query",
+        value_name = "NAME=VALUE",
+        help_heading = "Credentials"
+    )]
+    query: Vec<String>,
+    /// HTTP basic credentials for every request, USER:PASSWORD (`${NAME}` as for --header).
+    #[arg(long, value_name = "USER:PASSWORD", help_heading = "Credentials")]
+    auth_basic: Option<String>,
     #[command(flatten)]
     goose: GooseConfiguration,
 }
@@ -148,13 +169,23 @@ fn source(args: &RunArgs) -> Result<Source, String> {
         ),
         None => None,
     };
+    let credentials = Credentials::parse(&args.headers, &args.query, args.auth_basic.as_deref())
+        .map_err(|e| e.to_string())?;
+    let given = !args.headers.is_empty() || !args.query.is_empty() || args.auth_basic.is_some();
     Ok(match (&args.spec, &args.scenario_file) {
         (Some(spec), _) => Source::Document {
             location: spec.clone(),
             weights: args.weights.clone(),
             login,
+            credentials,
         },
-        (None, Some(file)) => Source::Script(file.clone()),
+        (None, Some(file)) => Source::Script(file.clone(), credentials),
+        (None, None) if given => {
+            return Err(
+                "--header, --query and --auth-basic are for --spec and --scenario-file loads"
+                    .to_owned(),
+            );
+        }
         (None, None) => Source::Demo,
     })
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use goose::config::{GooseConfiguration, GooseDefault};
 use goose::prelude::*;
 
+use crate::credentials::Credentials;
 use crate::login::Login;
 use crate::{document, scenarios, script};
 
@@ -22,9 +23,10 @@ pub enum Source {
         location: String,
         weights: Option<PathBuf>,
         login: Option<Login>,
+        credentials: Credentials,
     },
     /// The scenarios of a file.
-    Script(PathBuf),
+    Script(PathBuf, Credentials),
 }
 
 /// Why a run did not pass.
@@ -123,11 +125,14 @@ async fn load(source: Source) -> Result<Vec<Scenario>, RunError> {
     let setup = |e: String| RunError::Setup(e);
     match source {
         Source::Demo => scenarios::all().map_err(|e| setup(describe_goose(&e))),
-        Source::Script(file) => script::read(&file).map_err(|e| setup(e.to_string())),
+        Source::Script(file, credentials) => {
+            script::read(&file, credentials).map_err(|e| setup(e.to_string()))
+        }
         Source::Document {
             location,
             weights,
             login,
+            credentials,
         } => {
             let client = reqwest_client()?;
             let api = openapi::load(&client, &location)
@@ -142,7 +147,8 @@ async fn load(source: Source) -> Result<Vec<Scenario>, RunError> {
                 }
                 None => Default::default(),
             };
-            document::scenarios(Arc::new(api), &weights, login).map_err(|e| setup(e.to_string()))
+            document::scenarios(Arc::new(api), &weights, login, credentials)
+                .map_err(|e| setup(e.to_string()))
         }
     }
 }

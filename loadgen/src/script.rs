@@ -23,6 +23,7 @@ use std::time::Duration;
 use goose::prelude::*;
 use serde_json::Value;
 
+use crate::credentials::Credentials;
 use crate::send::{Request, send};
 
 /// Why a scenario file cannot be used.
@@ -88,7 +89,8 @@ const BUILTINS: [&str; 3] = ["uuid", "random", "user"];
 
 /// Reads and checks a scenario file: every variable defined before it is used, every method,
 /// path, pointer and think time well-formed.
-pub fn read(path: &Path) -> Result<Vec<Scenario>, ScriptError> {
+pub fn read(path: &Path, credentials: Credentials) -> Result<Vec<Scenario>, ScriptError> {
+    let credentials = Arc::new(credentials);
     let file_name = path.display().to_string();
     let error = |what: String| ScriptError {
         file: file_name.clone(),
@@ -169,9 +171,10 @@ pub fn read(path: &Path) -> Result<Vec<Scenario>, ScriptError> {
             });
         }
         let steps = Arc::new(steps);
+        let credentials = credentials.clone();
         let transaction = Transaction::new(Arc::new(move |user| {
-            let steps = steps.clone();
-            Box::pin(async move { run_steps(&steps, user).await })
+            let (steps, credentials) = (steps.clone(), credentials.clone());
+            Box::pin(async move { run_steps(&steps, &credentials, user).await })
         }))
         .set_name(&scenario.name);
         scenarios.push(
@@ -185,7 +188,11 @@ pub fn read(path: &Path) -> Result<Vec<Scenario>, ScriptError> {
 }
 
 /// One run of a scenario's steps, captures carried along.
-async fn run_steps(steps: &[Step], user: &mut GooseUser) -> TransactionResult {
+async fn run_steps(
+    steps: &[Step],
+    credentials: &Credentials,
+    user: &mut GooseUser,
+) -> TransactionResult {
     let mut values: HashMap<String, String> = HashMap::new();
     values.insert("user".to_owned(), user.weighted_users_index.to_string());
     for step in steps {
@@ -224,6 +231,7 @@ async fn run_steps(steps: &[Step], user: &mut GooseUser) -> TransactionResult {
                 body,
                 expect: &step.file.expect,
                 read: !step.file.capture.is_empty(),
+                credentials,
             },
         )
         .await?;

@@ -6,6 +6,8 @@ use goose::goose::{GooseMethod, GooseRequest};
 use goose::prelude::*;
 use serde_json::Value;
 
+use crate::credentials::Credentials;
+
 /// A request to send.
 pub struct Request<'a> {
     pub method: &'a reqwest::Method,
@@ -20,6 +22,8 @@ pub struct Request<'a> {
     pub expect: &'a [u16],
     /// Whether the answer is read as JSON (only when a step needs a value from it).
     pub read: bool,
+    /// Sent with it, before its own headers of the same name (`--header`, `--query`).
+    pub credentials: &'a Credentials,
 }
 
 /// Sends it; the status and the JSON answer (if any), or `None` when no answer came. A
@@ -29,11 +33,24 @@ pub async fn send(
     request: Request<'_>,
 ) -> Result<Option<(u16, Option<Value>)>, Box<TransactionError>> {
     let method = goose_method(request.method);
+    let credentials = request.credentials;
+    let path = credentials.with_query(request.path);
     // Relative to the host, so a host with a path (`http://api/v2/`) keeps it.
-    let path = request.path.trim_start_matches('/');
+    let path = path.trim_start_matches('/');
     let mut builder = user.get_request_builder(&method, path)?;
-    for (name, value) in &request.headers {
+    for (name, value) in &credentials.headers {
         builder = builder.header(name.as_str(), value.as_str());
+    }
+    // A header the credentials set is theirs (a document's `api_key` header parameter
+    // drawn at random would not pass).
+    for (name, value) in &request.headers {
+        if !credentials
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
     }
     if let Some(content_type) = &request.content_type {
         builder = builder.header(reqwest::header::CONTENT_TYPE, content_type.as_str());
