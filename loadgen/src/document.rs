@@ -25,7 +25,7 @@ use crate::send::{Request, send};
 use openapi::generate::wire::percent_encode;
 use openapi::generate::{Case, Plan, param_text, render};
 use openapi::links::{Graph, evaluate};
-use openapi::model::{Api, Location, Operation, StatusKey};
+use openapi::model::{Api, LinkSpec, Location, Operation, StatusKey};
 
 /// Valid cases drawn per operation at start: more for writes, so that users creating at once
 /// rarely send the same unique value (an email, a name) and meet a conflict.
@@ -41,16 +41,51 @@ const WRITE_WEIGHT: usize = 1;
 pub enum DocumentError {
     #[error("{file}: {what}")]
     Weights { file: String, what: String },
-    #[error("the document has no operation the load can send")]
-    Nothing,
+    #[error("the document has no operation the load can send\n{0}")]
+    Nothing(String),
     #[error("{0}")]
     Goose(#[from] GooseError),
+}
+
+/// What a load does with one operation of the document: its weight, or why it has none.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanLine {
+    /// `GET /pets/{petId}`.
+    pub operation: String,
+    /// The weight of its own transaction; `None` when it is left out or sent inside another.
+    pub weight: Option<usize>,
+    /// Where its ids come from, what it is sent after, or why it is left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The plan as the terminal shows it: one line per operation.
+pub fn plan_table(plan: &[PlanLine]) -> String {
+    let width = plan.iter().map(|l| l.operation.len()).max().unwrap_or(0);
+    let mut out = String::from("loadgen plan (weight, operation):\n");
+    for line in plan {
+        let weight = line.weight.map_or("-".to_owned(), |w| w.to_string());
+        let note = line
+            .note
+            .as_deref()
+            .map(|n| format!("  {n}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {weight:>3}  {:<width$}{note}\n",
+            line.operation
+        ));
+    }
+    out
 }
 
 /// What every user of a document-driven load shares.
 struct Shared {
     api: Arc<Api>,
     graph: Graph,
+    /// The links of each operation (the document's or inferred ones), and from a create to
+    /// the operations below the items it links to (`POST /pet` to
+    /// `POST /pet/{petId}/uploadImage`), bound the same way.
+    links: Vec<Vec<LinkSpec>>,
     /// Valid cases of each operation.
     cases: Vec<Vec<Case>>,
     /// The 2xx statuses each operation documents.
@@ -67,15 +102,21 @@ struct Shared {
     /// The next case of each write, taken in turn: two users writing at once never send the
     /// same unique value (an email) and meet a conflict.
     next: Vec<std::sync::atomic::AtomicUsize>,
+    /// Per operation, the create each user calls at its start for its ids (reads no list
+    /// gives ids to), from the plan.
+    sources: std::sync::OnceLock<Vec<Option<usize>>>,
 }
 
 /// Ids of existing resources, by item path and parameter.
 type Ids = HashMap<String, HashMap<String, Vec<Value>>>;
 
-/// What one user keeps: its credential.
+/// What one user keeps: its credential, and what it made at its start.
 #[derive(Default, Clone)]
 struct Session {
     credential: Option<(String, String)>,
+    /// Items made at the start for reads no list gives ids to: the create, its case and
+    /// its answer (what the create's links are evaluated on).
+    made: Vec<(usize, Case, Value)>,
 }
 
 /// The most ids kept per parameter.
@@ -108,13 +149,13 @@ pub fn read_weights(file: &Path, api: &Api) -> Result<BTreeMap<String, usize>, D
     Ok(weights)
 }
 
-/// The document's scenario: one transaction per operation it sends.
+/// The document's scenario (one transaction per operation it sends), and the plan.
 pub fn scenarios(
     api: Arc<Api>,
     weights: &BTreeMap<String, usize>,
     login: Option<Login>,
     credentials: Credentials,
-) -> Result<Vec<Scenario>, DocumentError> {
+) -> Result<(Vec<Scenario>, Vec<PlanLine>), DocumentError> {
     let graph = Graph::new(&api);
     let mut seen = std::collections::HashSet::new();
     let cases = api
@@ -160,8 +201,10 @@ pub fn scenarios(
                     || !graph.feeds[index].is_empty()
             })
             .collect(),
+        links: with_sub_resources(&api, &graph),
         graph,
         next,
+        sources: Default::default(),
     });
     let mut scenario = scenario!("document");
     let start = shared.clone();
@@ -173,14 +216,34 @@ pub fn scenarios(
         .set_name("start")
         .set_on_start(),
     );
+    let stop = shared.clone();
+    scenario = scenario.register_transaction(
+        Transaction::new(Arc::new(move |user| {
+            let shared = stop.clone();
+            Box::pin(async move { end(&shared, user).await })
+        }))
+        .set_name("stop")
+        .set_on_stop(),
+    );
+    let plan: Vec<PlanLine> = (0..api.operations.len())
+        .map(|index| plan_line(&shared, index, weights))
+        .collect();
+    let sources = (0..api.operations.len())
+        .map(|index| {
+            let operation = &api.operations[index];
+            let loaded = plan[index].weight.is_some_and(|w| w > 0);
+            let needs = loaded && operation.method == Method::GET && has_ids(operation);
+            (needs && !listed(&shared, index))
+                .then(|| source(&shared, index))
+                .flatten()
+        })
+        .collect();
+    let _ = shared.sources.set(sources);
     let mut any = false;
     for (index, operation) in api.operations.iter().enumerate() {
-        let Some(weight) = weight(&shared, index, weights) else {
+        let Some(weight) = plan[index].weight.filter(|w| *w > 0) else {
             continue;
         };
-        if weight == 0 {
-            continue;
-        }
         any = true;
         let each = shared.clone();
         scenario = scenario.register_transaction(
@@ -193,9 +256,40 @@ pub fn scenarios(
         );
     }
     match any {
-        true => Ok(vec![scenario]),
-        false => Err(DocumentError::Nothing),
+        true => Ok((vec![scenario], plan)),
+        false => Err(DocumentError::Nothing(plan_table(&plan))),
     }
+}
+
+/// Each operation's links, and for a create, links to what lies below the items it links to:
+/// the same parameters take them there.
+fn with_sub_resources(api: &Api, graph: &Graph) -> Vec<Vec<LinkSpec>> {
+    graph
+        .links
+        .iter()
+        .map(|links| {
+            let mut all = links.clone();
+            for link in links {
+                let item = &api.operations[link.target].path;
+                let below = format!("{}/", item.trim_end_matches('/'));
+                for (target, operation) in api.operations.iter().enumerate() {
+                    let covered = operation
+                        .params
+                        .iter()
+                        .filter(|p| p.location == Location::Path)
+                        .all(|p| link.parameters.iter().any(|(name, _)| *name == p.name));
+                    let known = all.iter().any(|l| l.target == target);
+                    if operation.path.starts_with(&below) && covered && !known {
+                        all.push(LinkSpec {
+                            target,
+                            parameters: link.parameters.clone(),
+                        });
+                    }
+                }
+            }
+            all
+        })
+        .collect()
 }
 
 /// Valid cases of an operation, drawn with a fixed seed.
@@ -248,19 +342,21 @@ fn distinct(cases: Vec<Case>, seen: &mut std::collections::HashSet<String>) -> V
     kept
 }
 
-/// An operation's weight: from the file (its own, else its first tag's), else by default;
-/// `None` when it is left out by default.
-fn weight(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -> Option<usize> {
+/// The weight of an operation (from the file, its own, else its first tag's; else by
+/// default), or why it has none.
+fn plan_line(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -> PlanLine {
     let operation = &shared.api.operations[index];
+    let line = |weight: Option<usize>, note: Option<String>| PlanLine {
+        operation: operation.label(),
+        weight,
+        note,
+    };
     let named = weights.get(&operation.label()).copied().or_else(|| {
         operation
             .tags
             .iter()
             .find_map(|tag| weights.get(&format!("tag:{tag}")).copied())
     });
-    if let Some(weight) = named {
-        return Some(weight);
-    }
     let sendable = [
         Method::GET,
         Method::POST,
@@ -269,21 +365,124 @@ fn weight(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -> O
         Method::DELETE,
     ]
     .contains(&operation.method);
-    let has_ids = has_ids(operation);
-    let creates = !shared.graph.links[index].is_empty() && operation.method == Method::POST;
-    match () {
-        _ if !sendable => None,
-        _ if !shared
-            .credentials
-            .satisfy(&shared.api, operation, shared.login.is_some()) =>
-        {
-            None
-        }
-        _ if operation.method == Method::GET => Some(READ_WEIGHT),
-        // Writes on items run inside the create that made the item.
-        _ if creates && !has_ids => Some(WRITE_WEIGHT),
-        _ => None,
+    if !sendable {
+        return line(
+            None,
+            Some("left out: a load sends GET, POST, PUT, PATCH and DELETE".to_owned()),
+        );
     }
+    if let Some(weight) = named {
+        let note = (weight == 0).then(|| "left out: weight 0 in the weights file".to_owned());
+        return line(Some(weight), note);
+    }
+    if !shared
+        .credentials
+        .satisfy(&shared.api, operation, shared.login.is_some())
+    {
+        return line(
+            None,
+            Some(
+                "left out: protected, and no credential of its scheme was given (--header, --query, --auth-basic or --auth-login)"
+                    .to_owned(),
+            ),
+        );
+    }
+    let creates = creates(shared, index);
+    // The create whose links reach this operation, with a delete to clean up after it.
+    let made_by = source(shared, index);
+    let label = |c: &usize| format!("`{}`", shared.api.operations[*c].label());
+    if operation.method == Method::GET {
+        if !has_ids(operation) || listed(shared, index) {
+            return line(Some(READ_WEIGHT), None);
+        }
+        return match &made_by {
+            Some(create) => line(
+                Some(READ_WEIGHT),
+                Some(format!(
+                    "ids from {}, made by each user at its start and deleted at its end",
+                    label(create)
+                )),
+            ),
+            None => {
+                let params: Vec<String> =
+                    path_params(operation).map(|p| format!("{{{p}}}")).collect();
+                line(
+                    None,
+                    Some(format!(
+                        "left out: no ids: no list or create gives its {}",
+                        params.join(", ")
+                    )),
+                )
+            }
+        };
+    }
+    if creates && !has_ids(operation) {
+        return match creates_with_cleanup(shared, index) {
+            true => line(Some(WRITE_WEIGHT), None),
+            false => line(
+                None,
+                Some(
+                    "left out: a write with no delete to clean up after it: give it a weight to load it"
+                        .to_owned(),
+                ),
+            ),
+        };
+    }
+    match &made_by {
+        // Updates and deletes of an item run in the transaction of the create that made it.
+        Some(create) if has_ids(operation) => line(
+            None,
+            Some(format!("sent after each {}, on what it made", label(create))),
+        ),
+        _ => line(
+            None,
+            Some(
+                "left out: a write with no create before it and no delete after it: give it a weight to load it"
+                    .to_owned(),
+            ),
+        ),
+    }
+}
+
+/// Whether an operation creates what its links lead to (a POST with links).
+fn creates(shared: &Shared, index: usize) -> bool {
+    shared.api.operations[index].method == Method::POST && !shared.links[index].is_empty()
+}
+
+/// A create whose links lead to a delete of what it made.
+fn creates_with_cleanup(shared: &Shared, index: usize) -> bool {
+    creates(shared, index)
+        && shared.links[index]
+            .iter()
+            .any(|l| shared.api.operations[l.target].method == Method::DELETE)
+}
+
+/// The first create with a delete after it whose links reach this operation.
+fn source(shared: &Shared, index: usize) -> Option<usize> {
+    (0..shared.api.operations.len())
+        .filter(|c| creates_with_cleanup(shared, *c))
+        .find(|c| shared.links[*c].iter().any(|l| l.target == index))
+}
+
+/// Whether a list read at the start gives every path parameter of the operation.
+fn listed(shared: &Shared, index: usize) -> bool {
+    let operation = &shared.api.operations[index];
+    path_params(operation).all(|param| {
+        shared
+            .graph
+            .feeds
+            .iter()
+            .flatten()
+            .any(|feed| feed.target_path == operation.path && feed.param == param)
+    })
+}
+
+fn path_params(operation: &Operation) -> impl Iterator<Item = &str> {
+    operation
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Path)
+        .map(|p| p.name.as_str())
 }
 
 /// A user's start: log in, and list what the lists hold, for ids.
@@ -311,7 +510,71 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
         }
         let _ = shared.start_ids.set(ids);
     }
+    drop(_first);
+    // The items this user's reads need ids of, that no list gives: made now, deleted at
+    // its end.
+    let mut needed: Vec<usize> = shared
+        .sources
+        .get()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let mut made = Vec::new();
+    for create in needed {
+        match call(shared, create, user, None).await? {
+            Some((case, Some(body))) => made.push((create, case, body)),
+            answer => {
+                // One line per user and create: the reads that need it fail, not the run.
+                let label = shared.api.operations[create].label();
+                let what = match answer {
+                    Some(_) => "answered without a body",
+                    None => "got no answer or was refused",
+                };
+                eprintln!(
+                    "loadgen: user {}: {label} {what}; its reads that need ids from it fail",
+                    user.weighted_users_index
+                );
+            }
+        }
+    }
+    if let Some(session) = user.get_session_data_mut::<Session>() {
+        session.made = made;
+    }
     Ok(())
+}
+
+/// A user's end: what it made at its start deleted, through the delete its create links to.
+async fn end(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
+    let made = user
+        .get_session_data::<Session>()
+        .map(|s| s.made.clone())
+        .unwrap_or_default();
+    for (create, case, body) in made {
+        let delete = shared.links[create]
+            .iter()
+            .find(|l| shared.api.operations[l.target].method == Method::DELETE);
+        if let Some(link) = delete
+            && let Some(bound) = bind(link, &case, &body)
+        {
+            call(shared, link.target, user, Some(bound)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The parameters a link gives its target, evaluated on a create's case and answer.
+fn bind(link: &LinkSpec, case: &Case, body: &Value) -> Option<Vec<(String, Value)>> {
+    let no_header = |_: &str| None;
+    link.parameters
+        .iter()
+        .map(|(param, expression)| {
+            evaluate(expression, case, &no_header, Some(body)).map(|v| (param.clone(), v))
+        })
+        .collect()
 }
 
 /// One transaction of an operation: a read of an id the user has (or of no id), or a create
@@ -333,12 +596,17 @@ async fn read(shared: &Shared, index: usize, user: &mut GooseUser) -> Transactio
     let case = &cases[rand::random_range(0..cases.len())];
     let only_path = matches!(case.body, openapi::generate::Payload::None)
         && case.params.iter().all(|(l, _, _)| *l == Location::Path);
+    if let Some(create) = shared.sources.get().and_then(|s| s[index]) {
+        return read_made(shared, index, create, user).await;
+    }
     if !only_path || operation.secured {
-        call(shared, index, user, None).await?;
-        return Ok(());
+        return match call(shared, index, user, None).await? {
+            Some(_) => Ok(()),
+            None => Err(nothing_sent(operation)),
+        };
     }
     let Some(path) = fill(shared, operation) else {
-        return Ok(());
+        return Err(nothing_sent(operation));
     };
     send(
         user,
@@ -356,6 +624,37 @@ async fn read(shared: &Shared, index: usize, user: &mut GooseUser) -> Transactio
     )
     .await?;
     Ok(())
+}
+
+/// A read of an item this user made at its start.
+async fn read_made(
+    shared: &Shared,
+    index: usize,
+    create: usize,
+    user: &mut GooseUser,
+) -> TransactionResult {
+    let operation = &shared.api.operations[index];
+    let made = user.get_session_data::<Session>().and_then(|session| {
+        let (_, case, body) = session.made.iter().find(|(c, _, _)| *c == create)?;
+        let link = shared.links[create].iter().find(|l| l.target == index)?;
+        bind(link, case, body)
+    });
+    let Some(bound) = made else {
+        return Err(nothing_sent(operation));
+    };
+    match call(shared, index, user, Some(bound)).await? {
+        Some(_) => Ok(()),
+        None => Err(nothing_sent(operation)),
+    }
+}
+
+/// A transaction that could send nothing (no id to send it with): a failed one, never one
+/// that ran in no time.
+fn nothing_sent(operation: &Operation) -> Box<TransactionError> {
+    Box::new(TransactionError::Custom(format!(
+        "{}: no id to send it with",
+        operation.label()
+    )))
 }
 
 /// The path of an operation with each parameter an id from the start; `None` without ids.
@@ -383,23 +682,15 @@ async fn create(shared: &Shared, index: usize, user: &mut GooseUser) -> Transact
     let Some(body) = answer else {
         return Ok(());
     };
-    let no_header = |_: &str| None;
     // What the create links to, on what it made: updates, then the delete.
-    let mut targets: Vec<_> = shared.graph.links[index]
+    let mut targets: Vec<_> = shared.links[index]
         .iter()
         .filter(|link| link.target != index)
         .filter(|link| shared.api.operations[link.target].method != Method::GET)
         .collect();
     targets.sort_by_key(|link| shared.api.operations[link.target].method == Method::DELETE);
     for link in targets {
-        let bound: Option<Vec<(String, Value)>> = link
-            .parameters
-            .iter()
-            .map(|(param, expression)| {
-                evaluate(expression, &case, &no_header, Some(&body)).map(|v| (param.clone(), v))
-            })
-            .collect();
-        if let Some(bound) = bound {
+        if let Some(bound) = bind(link, &case, &body) {
             call(shared, link.target, user, Some(bound)).await?;
         }
     }

@@ -93,6 +93,10 @@ struct RunArgs {
         help_heading = "Credentials"
     )]
     query: Vec<String>,
+    /// Print the plan of a --spec load (each operation's weight, or why it is left out) and
+    /// exit without sending anything.
+    #[arg(long, help_heading = "What to load", requires = "spec")]
+    dry_run: bool,
     /// HTTP basic credentials for every request, USER:PASSWORD (`${NAME}` as for --header).
     #[arg(long, value_name = "USER:PASSWORD", help_heading = "Credentials")]
     auth_basic: Option<String>,
@@ -138,6 +142,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.dry_run {
+        return match runtime.block_on(loadgen::run::dry_run(source)) {
+            Ok(plan) => {
+                print!("{plan}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("loadgen: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match runtime.block_on(loadgen::run::run(args.goose, source)) {
         Ok(_) => ExitCode::SUCCESS,
         Err(RunError::Thresholds(failed)) => {

@@ -53,6 +53,7 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
             *file = file.replace("{index}", &index);
         }
     }
+    let report_files = config.report_file.clone();
     let host = config.host.clone().filter(|h| !h.is_empty());
     let (_mock, host) = match host {
         Some(host) => (None, host),
@@ -84,7 +85,10 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
             )));
         }
     }
-    let registered = load(source).await?;
+    let (registered, plan) = load(source).await?;
+    if let Some(plan) = &plan {
+        print!("{}", document::plan_table(plan));
+    }
     let setup = |e: GooseError| RunError::Setup(describe_goose(&e));
     let mut attack = *GooseAttack::initialize_with_config(config)
         .map_err(setup)?
@@ -104,6 +108,9 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
         }
         Err(error) => return Err(RunError::Setup(describe_goose(&error))),
     };
+    if let Some(plan) = &plan {
+        add_plan(&report_files, plan)?;
+    }
     let (successes, failures) =
         metrics
             .requests
@@ -120,14 +127,47 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
     Ok(metrics)
 }
 
+/// The plan of a `--spec` load, as the terminal shows it, without any load (`--dry-run`).
+pub async fn dry_run(source: Source) -> Result<String, RunError> {
+    match load(source).await? {
+        (_, Some(plan)) => Ok(document::plan_table(&plan)),
+        (_, None) => Err(RunError::Setup("--dry-run needs --spec".to_owned())),
+    }
+}
+
+/// The plan in each JSON report goose wrote: `"plan": [{operation, weight, note}]`.
+fn add_plan(files: &[String], plan: &[document::PlanLine]) -> Result<(), RunError> {
+    for file in files.iter().filter(|f| f.ends_with(".json")) {
+        let failed = |e: String| RunError::Setup(format!("--report-file {file}: {e}"));
+        let text = std::fs::read_to_string(file).map_err(|e| failed(e.to_string()))?;
+        let mut report: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
+        if let Some(object) = report.as_object_mut() {
+            object.insert(
+                "plan".to_owned(),
+                serde_json::to_value(plan).map_err(|e| failed(e.to_string()))?,
+            );
+        }
+        let text = serde_json::to_string(&report).map_err(|e| failed(e.to_string()))?;
+        std::fs::write(file, text).map_err(|e| failed(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// What a load of the source is made of, checked before any load: the scenarios, and for
+/// a document the plan.
+type Loaded = (Vec<Scenario>, Option<Vec<document::PlanLine>>);
+
 /// The scenarios of a source, checked before any load.
-async fn load(source: Source) -> Result<Vec<Scenario>, RunError> {
+async fn load(source: Source) -> Result<Loaded, RunError> {
     let setup = |e: String| RunError::Setup(e);
     match source {
-        Source::Demo => scenarios::all().map_err(|e| setup(describe_goose(&e))),
-        Source::Script(file, credentials) => {
-            script::read(&file, credentials).map_err(|e| setup(e.to_string()))
-        }
+        Source::Demo => scenarios::all()
+            .map(|s| (s, None))
+            .map_err(|e| setup(describe_goose(&e))),
+        Source::Script(file, credentials) => script::read(&file, credentials)
+            .map(|s| (s, None))
+            .map_err(|e| setup(e.to_string())),
         Source::Document {
             location,
             weights,
@@ -148,6 +188,7 @@ async fn load(source: Source) -> Result<Vec<Scenario>, RunError> {
                 None => Default::default(),
             };
             document::scenarios(Arc::new(api), &weights, login, credentials)
+                .map(|(scenarios, plan)| (scenarios, Some(plan)))
                 .map_err(|e| setup(e.to_string()))
         }
     }
