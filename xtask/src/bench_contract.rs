@@ -134,7 +134,7 @@ pub fn run(pins: &Pins) -> Result<String> {
     speed_table(&mut out, &latency);
     let _ = writeln!(
         out,
-        "\nTarget: at least 30 times Schemathesis's cases per second, on loopback and with latency; with `--reset` (a reset of the mock before each stateful sequence, which then run one at a time), at least 15 times with latency. In namespaces (`--namespace-header X-Mock-Namespace`), each lane of sequences resets only its own, and they run at once.\n"
+        "\nTarget: at least 30 times Schemathesis's cases per second, on loopback and with latency; with `--reset` (a reset of the mock before each batch of stateful sequences, run at once), at least 15 times with latency. In namespaces (`--namespace-header X-Mock-Namespace`), each lane of sequences resets only its own namespace, before each of its sequences.\n"
     );
     let _ = writeln!(out, "### Planted defects\n");
     let _ = writeln!(

@@ -75,9 +75,7 @@ pub(crate) fn sequences(ctx: &Context<'_>) -> Outcomes {
         let first_new = |key: &Key| needs_state(key.1) && !ctx.is_known(key);
         let lanes = ctx.lanes(sequence_lanes(ctx));
         let lanes: Vec<Context<'_>> = lanes.iter().map(|lane| ctx.in_lane(lane)).collect();
-        let runs = ctx.in_parallel(&walks, sequence_lanes(ctx), |lane, steps| {
-            Run::execute(lanes.get(lane).unwrap_or(ctx), &graph, steps, &first_new)
-        });
+        let runs = run_batch(ctx, &lanes, &graph, &walks, &first_new);
         for (steps, run) in walks.into_iter().zip(runs) {
             shrink_and_record(ctx, &graph, steps, run, &mut outcomes);
         }
@@ -174,26 +172,68 @@ fn walks(ctx: &Context<'_>, graph: &Graph) -> Vec<Vec<(usize, Case)>> {
     walks
 }
 
-/// Sequences in flight at once: all lanes, unless each sequence starts with a reset of the
-/// whole target (`--reset` without namespaces), which would pull the state from under the
-/// others.
-fn sequence_lanes(ctx: &Context<'_>) -> usize {
-    match (&ctx.options.reset, &ctx.options.namespace_header) {
-        (Some(_), None) => 1,
-        _ => ctx.solo_lanes(),
+/// How stateful sequences share the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sharing {
+    /// One at a time, each after a reset: a run repeats exactly (one lane).
+    Alone,
+    /// Each lane in a namespace of its own, reset alone before each of its sequences.
+    Namespaces,
+    /// At once; with `--reset`, the target is reset once before each batch rather than
+    /// before each sequence, and a finding counts only once its sequence shows it again
+    /// alone, after a reset of its own.
+    Together,
+}
+
+fn sharing(ctx: &Context<'_>) -> Sharing {
+    match (&ctx.options.namespace_header, ctx.solo_lanes()) {
+        (Some(_), _) => Sharing::Namespaces,
+        (None, 1) => Sharing::Alone,
+        (None, _) => Sharing::Together,
     }
 }
 
+/// Sequences in flight at once.
+fn sequence_lanes(ctx: &Context<'_>) -> usize {
+    match sharing(ctx) {
+        Sharing::Alone => 1,
+        Sharing::Namespaces | Sharing::Together => ctx.solo_lanes(),
+    }
+}
+
+/// Runs a batch of sequences, each lane in its context (its namespace, if any); together,
+/// after one reset of the target for the whole batch.
+fn run_batch<'c, 'a>(
+    ctx: &'c Context<'a>,
+    lanes: &'c [Context<'a>],
+    graph: &'c Graph,
+    batch: &[Vec<(usize, Case)>],
+    stop: &(dyn Fn(&Key) -> bool + Sync),
+) -> Vec<Run<'c, 'a>> {
+    let together = sharing(ctx) == Sharing::Together;
+    if together {
+        ctx.reset();
+    }
+    ctx.in_parallel(batch, sequence_lanes(ctx), |lane, steps| {
+        let lane = lanes.get(lane).unwrap_or(ctx);
+        match together {
+            true => Run::steps(lane, graph, steps, stop),
+            false => Run::execute(lane, graph, steps, stop),
+        }
+    })
+}
+
 /// Whether a sequence shows a finding again when run alone: one seen while other sequences
-/// ran at once may have been their doing (a delete or reset in between), and the server is
-/// not blamed for it. Sequences in namespaces of their own, or one at a time, ran alone.
+/// ran at once may have been their doing (a delete in between), and the server is not
+/// blamed for it. Sequences in namespaces of their own, or one at a time, ran alone.
 fn confirmed(ctx: &Context<'_>, graph: &Graph, steps: &[(usize, Case)], key: &Key) -> bool {
-    sequence_lanes(ctx) == 1
-        || ctx.options.namespace_header.is_some()
-        || Run::execute(ctx, graph, steps, &|k: &Key| k == key)
+    match sharing(ctx) {
+        Sharing::Alone | Sharing::Namespaces => true,
+        Sharing::Together => Run::execute(ctx, graph, steps, &|k: &Key| k == key)
             .found
             .iter()
-            .any(|f| f.key() == *key)
+            .any(|f| f.key() == *key),
+    }
 }
 
 /// Runs a failing sequence again without each step in turn, keeping every removal after
@@ -285,9 +325,7 @@ fn random_sequences(
         }
         left = left.saturating_sub(trees.len());
         let drawn: Vec<Vec<(usize, Case)>> = trees.iter().map(ValueTree::current).collect();
-        let runs = ctx.in_parallel(&drawn, lanes, |lane, steps| {
-            Run::execute(contexts.get(lane).unwrap_or(ctx), graph, steps, &first_new)
-        });
+        let runs = run_batch(ctx, contexts, graph, &drawn, &first_new);
         for ((tree, steps), run) in trees.into_iter().zip(drawn).zip(runs) {
             keep_leftovers(ctx, &run, &mut outcomes.leftovers);
             let Some(key) = run.found.iter().map(Found::key).find(|k| first_new(k)) else {
@@ -415,6 +453,16 @@ impl<'c, 'a> Run<'c, 'a> {
         stop: &dyn Fn(&Key) -> bool,
     ) -> Run<'c, 'a> {
         ctx.reset();
+        Run::steps(ctx, graph, steps, stop)
+    }
+
+    /// Runs the steps on the target as it is (see [`Run::execute`]).
+    fn steps(
+        ctx: &'c Context<'a>,
+        graph: &'c Graph,
+        steps: &[(usize, Case)],
+        stop: &dyn Fn(&Key) -> bool,
+    ) -> Run<'c, 'a> {
         let mut run = Run::new(ctx, graph);
         for (step, (index, case)) in steps.iter().enumerate() {
             run.step = step;
