@@ -198,6 +198,49 @@ async fn stores_have_byte_and_work_bounds() {
     assert_eq!(error_body(last.unwrap(), 409).await["code"], "fault_limit");
 }
 
+/// A stub over the matcher cap is refused on its shape, before any of its patterns is
+/// compiled (a bad one among them is not even read), and a pattern is compiled within a
+/// bound: one that would take more memory than it is refused, not built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caps_are_checked_before_any_pattern_is_compiled() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let client = reqwest::Client::new();
+    let url = mock.url();
+    let post = |stub: Value| {
+        client
+            .post(format!("{url}/__admin/stubs"))
+            .json(&stub)
+            .send()
+    };
+    let mut headers: serde_json::Map<String, Value> = (0..150)
+        .map(|i| (format!("x-h{i:03}"), json!({"matches": "\\w{500}"})))
+        .collect();
+    headers.insert("x-h000".to_owned(), json!({"matches": "("}));
+    let stub = json!({"request": {"method": "GET", "path": "/x", "headers": headers}, "response": {"status": 200}});
+    let refused = error_body(post(stub).await.unwrap(), 400).await;
+    let message = refused["error"].as_str().unwrap();
+    assert!(message.contains("at most 32"), "{message}");
+    let huge = json!({"request": {"method": "GET", "path": "/x", "headers": {"x-a": {"matches": "\\w{5000}"}}}, "response": {"status": 200}});
+    let refused = error_body(post(huge).await.unwrap(), 400).await;
+    let message = refused["error"].as_str().unwrap();
+    assert!(message.contains("regular expression"), "{message}");
+    let long = json!({"request": {"method": "GET", "path": "/x", "query": {"q": {"matches": "a".repeat(5000)}}}, "response": {"status": 200}});
+    let refused = error_body(post(long).await.unwrap(), 400).await;
+    assert!(refused["error"].as_str().unwrap().contains("bytes"));
+    let fine = json!({"request": {"method": "GET", "path": "/x", "query": {"q": {"matches": "[a-z]+"}}}, "response": {"status": 200}});
+    assert_eq!(post(fine).await.unwrap().status(), 201);
+    // The stubs that were refused left nothing behind.
+    let list: Value = client
+        .get(format!("{url}/__admin/stubs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["stubs"].as_array().map(Vec::len), Some(1), "{list}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_api_refuses_web_pages_and_rebound_names() {
     let mock = mock_api::MockServer::start().unwrap();

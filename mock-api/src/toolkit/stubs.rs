@@ -147,8 +147,35 @@ fn default_status() -> u16 {
 pub enum ValueMatcher {
     Equals(String),
     Contains(String),
-    Matches(Regex),
+    Matches(Pattern),
     Absent,
+}
+
+/// The longest `matches` pattern, in bytes.
+const MAX_PATTERN_BYTES: usize = 4096;
+/// The most memory one compiled pattern may take: with [`MAX_MATCHERS`] of them a stub's
+/// matchers stay within 8 MiB.
+const PATTERN_SIZE_LIMIT: usize = 256 << 10;
+
+/// A regular expression as given, compiled only once the stub's caps (count, size) held:
+/// a definition over a cap costs no compilation.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    compiled: Option<Regex>,
+}
+
+impl Pattern {
+    fn compile(&mut self) -> Result<(), String> {
+        let source = &self.source;
+        let regex = regex::RegexBuilder::new(&format!("^(?:{source})$"))
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .dfa_size_limit(PATTERN_SIZE_LIMIT)
+            .build()
+            .map_err(|e| format!("`{source}` is not a valid regular expression: {e}"))?;
+        self.compiled = Some(regex);
+        Ok(())
+    }
 }
 
 impl TryFrom<Value> for ValueMatcher {
@@ -165,13 +192,13 @@ impl TryFrom<Value> for ValueMatcher {
         match (key.as_str(), value) {
             ("equals", Value::String(text)) => Ok(ValueMatcher::Equals(text)),
             ("contains", Value::String(text)) => Ok(ValueMatcher::Contains(text)),
-            ("matches", Value::String(pattern)) => {
-                regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-                    .size_limit(1 << 20)
-                    .build()
-                    .map(ValueMatcher::Matches)
-                    .map_err(|e| format!("`{pattern}` is not a valid regular expression: {e}"))
-            }
+            ("matches", Value::String(pattern)) if pattern.len() > MAX_PATTERN_BYTES => Err(
+                format!("a `matches` pattern may be at most {MAX_PATTERN_BYTES} bytes"),
+            ),
+            ("matches", Value::String(source)) => Ok(ValueMatcher::Matches(Pattern {
+                source,
+                compiled: None,
+            })),
             ("absent", Value::Bool(true)) => Ok(ValueMatcher::Absent),
             _ => Err(SHAPE.to_owned()),
         }
@@ -183,11 +210,7 @@ impl From<ValueMatcher> for Value {
         match matcher {
             ValueMatcher::Equals(text) => json!({ "equals": text }),
             ValueMatcher::Contains(text) => json!({ "contains": text }),
-            ValueMatcher::Matches(regex) => {
-                let anchored = regex.as_str();
-                let pattern = &anchored[4..anchored.len() - 2];
-                json!({ "matches": pattern })
-            }
+            ValueMatcher::Matches(pattern) => json!({ "matches": pattern.source }),
             ValueMatcher::Absent => json!({ "absent": true }),
         }
     }
@@ -199,8 +222,20 @@ impl ValueMatcher {
         match self {
             ValueMatcher::Equals(text) => values.any(|v| v == text),
             ValueMatcher::Contains(text) => values.any(|v| v.contains(text.as_str())),
-            ValueMatcher::Matches(regex) => values.any(|v| regex.is_match(v)),
+            // Compiled when the stub was (see `Stub::compile`).
+            ValueMatcher::Matches(pattern) => pattern
+                .compiled
+                .as_ref()
+                .is_some_and(|regex| values.any(|v| regex.is_match(v))),
             ValueMatcher::Absent => values.next().is_none(),
+        }
+    }
+
+    /// Compiles a `matches` pattern; the other matchers need nothing.
+    fn compile(&mut self) -> Result<(), String> {
+        match self {
+            ValueMatcher::Matches(pattern) => pattern.compile(),
+            _ => Ok(()),
         }
     }
 
@@ -277,6 +312,7 @@ impl Stub {
         let method = parse_method(&def.request.method)?;
         def.request.method = method.as_ref().map_or("ANY".to_owned(), Method::to_string);
         let path = PathMatcher::parse(&def.request.path)?;
+        // Every cap above held: only now are the patterns compiled.
         let headers = def
             .request
             .headers
@@ -284,7 +320,9 @@ impl Stub {
             .map(|(name, matcher)| {
                 let name = HeaderName::from_bytes(name.as_bytes())
                     .map_err(|_| format!("`{name}` is not a valid header name"))?;
-                Ok((name, matcher.clone()))
+                let mut matcher = matcher.clone();
+                matcher.compile()?;
+                Ok((name, matcher))
             })
             .collect::<Result<_, String>>()?;
         let responses: Vec<&ResponseDef> = match (&def.response, &def.responses) {
@@ -320,6 +358,16 @@ impl Stub {
         if def.responses.is_none() {
             def.response.get_or_insert_with(ResponseDef::default);
         }
+        let query = def
+            .request
+            .query
+            .iter()
+            .map(|(name, matcher)| {
+                let mut matcher = matcher.clone();
+                matcher.compile()?;
+                Ok((name.clone(), matcher))
+            })
+            .collect::<Result<_, String>>()?;
         Ok(Stub {
             id,
             seq,
@@ -327,12 +375,7 @@ impl Stub {
             method,
             segments: segments(&def.request.path),
             path,
-            query: def
-                .request
-                .query
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            query,
             headers,
             responses,
             then: def.then.unwrap_or_default(),
