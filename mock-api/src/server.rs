@@ -24,6 +24,7 @@ use tower_http::timeout::TimeoutBody;
 
 use crate::app::Config;
 use crate::core::error::AppError;
+use crate::core::limits::{MAX_HEAD_BYTES, MAX_HEADERS, MAX_URI_BYTES};
 use crate::core::peer::{Activity, InFlight, Peer};
 use crate::toolkit::{Intercept, Mock};
 
@@ -50,12 +51,8 @@ impl Default for Limits {
     }
 }
 
-/// The longest request target; longer ones get 414.
-const MAX_URI_BYTES: usize = 8 * 1024;
-/// The largest request head (target and headers); larger ones get 431. hyper's own buffer is
-/// larger, so any head up to it gets the JSON error body; past it hyper closes with a bare 431.
-const MAX_HEAD_BYTES: usize = 32 * 1024;
-const MAX_HEADERS: usize = 100;
+/// hyper's read buffer: a head past it is refused by hyper itself (a bare 431, given its
+/// JSON body by the connection's IO, see `core::peer`).
 const HYPER_BUFFER: usize = 256 * 1024;
 
 /// Serves the mock API with the default configuration until `shutdown` completes.

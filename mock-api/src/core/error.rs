@@ -106,6 +106,19 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The JSON error body alone, for an answer written below the router (see
+    /// `core::peer`).
+    pub fn json_body(&self) -> Vec<u8> {
+        let message = self.to_string();
+        serde_json::to_vec(&ErrorBody {
+            error: &message,
+            code: self.code(),
+        })
+        .unwrap_or_default()
+    }
+}
+
 /// The JSON error body `{"error": message, "code": code}` with its status, and for a 401
 /// the scheme it expects (RFC 6750: a bearer-protected resource names it).
 pub fn error_response(

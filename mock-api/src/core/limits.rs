@@ -6,3 +6,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub const MAX_NAMESPACES: usize = 1_000;
 /// The longest a request body may take to arrive in full; past it, 408.
 pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The longest request target; longer ones get 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The largest request head (target and headers); larger ones get 431.
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// The most headers a request may have; more get 431.
+pub const MAX_HEADERS: usize = 100;

@@ -2,7 +2,8 @@
 //! API's loopback rule, and a control over the connection, for the faults that reset or
 //! close it. The control lives in the connection's own IO ([`Connection`]), so a connection
 //! costs one descriptor, not a duplicate. The IO also counts what the connection does
-//! ([`Activity`]), for the server's idle deadline.
+//! ([`Activity`]), for the server's idle deadline, and gives hyper's own bare answer to a
+//! head past its buffer (414, 431) the JSON error body every other refusal has.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -41,6 +42,7 @@ impl Peer {
                 stream,
                 control,
                 activity,
+                rewriting: None,
             },
         )
     }
@@ -122,11 +124,41 @@ pub struct Connection {
     stream: TcpStream,
     control: Arc<AtomicU8>,
     activity: Arc<Activity>,
+    /// A bare error being written in its JSON form: the bytes, how many are out, and the
+    /// length of what hyper asked to write.
+    rewriting: Option<(Vec<u8>, usize, usize)>,
 }
 
 impl Connection {
     pub fn activity(&self) -> Arc<Activity> {
         self.activity.clone()
+    }
+
+    /// Writes `head` (hyper's whole write) in its JSON form if it is a bare 414 or 431;
+    /// `None` when it is not one.
+    fn poll_rewrite(
+        &mut self,
+        cx: &mut Context<'_>,
+        head: &[u8],
+    ) -> Option<Poll<io::Result<usize>>> {
+        if self.rewriting.is_none() {
+            let replacement = json_for_bare(head)?;
+            self.rewriting = Some((replacement, 0, head.len()));
+        }
+        let (bytes, written, asked) = self.rewriting.as_mut()?;
+        while *written < bytes.len() {
+            match Pin::new(&mut self.stream).poll_write(cx, &bytes[*written..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Some(Poll::Ready(Err(io::ErrorKind::WriteZero.into())));
+                }
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(error)) => return Some(Poll::Ready(Err(error))),
+                Poll::Pending => return Some(Poll::Pending),
+            }
+        }
+        let asked = *asked;
+        self.rewriting = None;
+        Some(Poll::Ready(Ok(asked)))
     }
 
     /// Carries out a fault's request, if any; the error ends the connection.
@@ -145,6 +177,46 @@ impl Connection {
             _ => Ok(()),
         }
     }
+}
+
+/// hyper's own answer to a head past its buffer or its URI limit (a 414 or 431 with no
+/// body, closing the connection), as the same answer with the JSON error body: every limit
+/// is answered alike, whatever the size. `None` for anything else.
+fn json_for_bare(head: &[u8]) -> Option<Vec<u8>> {
+    use crate::core::error::AppError;
+    use crate::core::limits::{MAX_HEAD_BYTES, MAX_HEADERS, MAX_URI_BYTES};
+    // Cheap enough for every write: most are not a 4xx head alone.
+    if !(head.starts_with(b"HTTP/1.1 4") && head.ends_with(b"\r\n\r\n") && head.len() < 512) {
+        return None;
+    }
+    let text = std::str::from_utf8(head).ok()?;
+    let bare = text.ends_with("\r\n\r\n")
+        && text.contains("\r\nconnection: close\r\n")
+        && text.contains("\r\ncontent-length: 0\r\n")
+        && !text.contains("content-type");
+    if !bare {
+        return None;
+    }
+    let error = match text.get(..13)? {
+        "HTTP/1.1 414 " => AppError::UriTooLong(MAX_URI_BYTES),
+        "HTTP/1.1 431 " => AppError::HeadersTooLarge {
+            headers: MAX_HEADERS,
+            bytes: MAX_HEAD_BYTES,
+        },
+        _ => return None,
+    };
+    let body = error.json_body();
+    let head = text.replacen(
+        "\r\ncontent-length: 0\r\n",
+        &format!(
+            "\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+            body.len()
+        ),
+        1,
+    );
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&body);
+    Some(bytes)
 }
 
 impl Drop for Connection {
@@ -174,6 +246,9 @@ impl AsyncWrite for Connection {
     ) -> Poll<io::Result<usize>> {
         self.fault()?;
         self.activity.progress.fetch_add(1, Ordering::Relaxed);
+        if let Some(poll) = self.poll_rewrite(cx, buf) {
+            return poll;
+        }
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -184,6 +259,12 @@ impl AsyncWrite for Connection {
     ) -> Poll<io::Result<usize>> {
         self.fault()?;
         self.activity.progress.fetch_add(1, Ordering::Relaxed);
+        // hyper's bare error is its head alone, in one slice.
+        if let [head] = bufs
+            && let Some(poll) = self.poll_rewrite(cx, head)
+        {
+            return poll;
+        }
         Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
 
