@@ -83,6 +83,7 @@ pub async fn serve_with(
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let open = Arc::new(Served::default());
     let mut shutdown = std::pin::pin!(shutdown);
     let mut builder = http1::Builder::new();
     // No `header_read_timeout`: it arms a timer on every request, about a tenth of a short
@@ -91,10 +92,6 @@ pub async fn serve_with(
         .max_buf_size(HYPER_BUFFER)
         .max_headers(MAX_HEADERS * 2);
     loop {
-        let slot = tokio::select! {
-            slot = slots.clone().acquire_owned() => slot.map_err(io::Error::other)?,
-            () = &mut shutdown => break,
-        };
         let (stream, addr) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -107,6 +104,19 @@ pub async fn serve_with(
                 }
             },
             () = &mut shutdown => break,
+        };
+        // At the cap, the connection idle the longest makes room (as servers that survive
+        // slowloris do): clients that hold connections and send nothing cannot starve a new
+        // one. With every connection busy, the new one waits for the first to end.
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                open.close_idlest();
+                tokio::select! {
+                    slot = slots.clone().acquire_owned() => slot.map_err(io::Error::other)?,
+                    () = &mut shutdown => break,
+                }
+            }
         };
         let _ = stream.set_nodelay(true);
         let (peer, connection) = Peer::accept(stream, addr);
@@ -137,6 +147,8 @@ pub async fn serve_with(
             });
         let connection =
             graceful.watch(builder.serve_connection(TokioIo::new(connection), connection_service));
+        let (id, evicted) = open.add(activity.clone());
+        let open = open.clone();
         tokio::spawn(async move {
             let _slot = slot;
             tokio::select! {
@@ -144,7 +156,9 @@ pub async fn serve_with(
                     tracing::debug!(%error, "connection ended");
                 },
                 () = idle(activity, read_timeout) => tracing::debug!("idle connection closed"),
+                () = evicted.notified() => tracing::debug!("idle connection closed for a new one"),
             }
+            open.remove(id);
         });
     }
     drop(listener);
@@ -156,6 +170,43 @@ pub async fn serve_with(
         tracing::warn!("requests still in flight after the shutdown grace period were cut off");
     }
     Ok(())
+}
+
+/// The connections being served, each with its activity and a signal that closes it: at
+/// the cap, the one idle the longest is closed to admit a new one.
+#[derive(Default)]
+struct Served {
+    next: std::sync::atomic::AtomicU64,
+    connections: std::sync::Mutex<std::collections::HashMap<u64, Connected>>,
+}
+
+type Connected = (Arc<Activity>, Arc<tokio::sync::Notify>);
+
+impl Served {
+    fn add(&self, activity: Arc<Activity>) -> (u64, Arc<tokio::sync::Notify>) {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let close = Arc::new(tokio::sync::Notify::new());
+        crate::core::sync::lock(&self.connections).insert(id, (activity, close.clone()));
+        (id, close)
+    }
+
+    fn remove(&self, id: u64) {
+        crate::core::sync::lock(&self.connections).remove(&id);
+    }
+
+    /// Closes the connection with no request in flight that has been idle the longest; none
+    /// when every one is busy. A linear scan: it runs only at the cap.
+    fn close_idlest(&self) {
+        let connections = crate::core::sync::lock(&self.connections);
+        let idlest = connections
+            .values()
+            .filter_map(|(activity, close)| Some((activity.idle_for_ms()?, close)))
+            .max_by_key(|(idle, _)| *idle);
+        if let Some((_, close)) = idlest {
+            // Stored if the task is not waiting yet: it closes as soon as it does.
+            close.notify_one();
+        }
+    }
 }
 
 /// A response body that keeps its request in flight until it is written out (or dropped):

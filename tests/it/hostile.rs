@@ -466,6 +466,28 @@ fn half_sent_and_idle_connections_are_closed() {
     assert!(took < Duration::from_secs(4), "{took:?}");
 }
 
+/// Connections that were opened and sent nothing fill the cap; a new client is still
+/// answered, long before any of them reaches its idle deadline: the connection idle the
+/// longest makes room for it.
+#[test]
+fn idle_connections_at_the_cap_make_room_for_a_new_client() {
+    let mock = Binary::start(&["--max-connections", "8", "--read-timeout", "120"]);
+    let idle: Vec<TcpStream> = (0..12)
+        .map(|_| TcpStream::connect(&mock.addr).unwrap())
+        .collect();
+    // A client that waits well below the idle deadline (120 s): before eviction, it got
+    // nothing until then.
+    for _ in 0..3 {
+        let (answer, _) = raw(
+            &mock.addr,
+            b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            Duration::from_secs(30),
+        );
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    }
+    drop(idle);
+}
+
 #[test]
 fn a_slow_answer_is_not_an_idle_connection() {
     // The idle deadline counts only while no request is in flight, its answer included until

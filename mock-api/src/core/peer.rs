@@ -83,10 +83,32 @@ impl Peer {
 /// What a connection has done: requests started and writes made (which only grow), and
 /// requests in flight. The server closes a connection on which none of these moved for its
 /// read deadline.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Activity {
     progress: AtomicU64,
     in_flight: AtomicUsize,
+    /// When a request last started or ended (or the connection was accepted), in
+    /// milliseconds of [`now_ms`]: the server closes the connection idle the longest to
+    /// admit a new one at its cap.
+    last: AtomicU64,
+}
+
+impl Default for Activity {
+    fn default() -> Activity {
+        Activity {
+            progress: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            last: AtomicU64::new(now_ms()),
+        }
+    }
+}
+
+/// Milliseconds since the process first asked: a clock for which connection was idle the
+/// longest.
+fn now_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let elapsed = START.get_or_init(std::time::Instant::now).elapsed();
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Activity {
@@ -94,7 +116,13 @@ impl Activity {
     pub fn request(self: &Arc<Activity>) -> InFlight {
         self.progress.fetch_add(1, Ordering::Relaxed);
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.last.store(now_ms(), Ordering::Relaxed);
         InFlight(self.clone())
+    }
+
+    /// How long no request has been in flight, in milliseconds; `None` while one is.
+    pub fn idle_for_ms(&self) -> Option<u64> {
+        (!self.busy()).then(|| now_ms().saturating_sub(self.last.load(Ordering::Relaxed)))
     }
 
     /// A count that moves whenever a request starts or a write is made.
@@ -113,6 +141,7 @@ pub struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
+        self.0.last.store(now_ms(), Ordering::Relaxed);
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
