@@ -43,7 +43,14 @@ pub fn run(args: &[String]) -> Result<()> {
         [flag, section] if flag == "--only" && section == "contract" => {
             return section_only(crate::bench_contract::run);
         }
-        _ => bail!("usage: cargo xtask bench [--seconds N | --only directory|spec-mocks|contract]"),
+        [flag, section] if flag == "--only" && section == "memory" => {
+            return section_only(|pins| {
+                crate::bench_memory::run(&root().join("target/release/mock-api"), pins)
+            });
+        }
+        _ => bail!(
+            "usage: cargo xtask bench [--seconds N | --only directory|spec-mocks|contract|memory]"
+        ),
     };
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is not installed: apt-get install wrk");
@@ -232,7 +239,8 @@ fn section_only(part: fn(&Pins) -> Result<String>) -> Result<()> {
         "--example",
         "planted",
     ]))?;
-    let section = part(&Pins::detect())?;
+    // One blank line between a section and the next heading.
+    let section = format!("{}\n\n", part(&Pins::detect())?.trim_end());
     let path = root().join("BENCHMARKS.md");
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let heading = section.lines().next().unwrap_or_default();

@@ -16,6 +16,8 @@ const CLIENTS: usize = 4;
 /// The journal's default capacity, filled with heads just under the server's 32 KiB limit.
 const FILLS: usize = 10_000;
 const HEADER_BYTES: usize = 31 * 1024;
+/// Connections opened and left silent, past the default cap of 512.
+const IDLE: usize = 600;
 
 /// Measures; returns the section for BENCHMARKS.md.
 pub fn run(mock: &Path, pins: &Pins) -> Result<String> {
@@ -50,6 +52,33 @@ pub fn run(mock: &Path, pins: &Pins) -> Result<String> {
         "memory: {} KiB at start, {} KiB with the journal full of {HEADER_BYTES}-byte heads",
         journal.0, journal.1
     );
+    let idle = {
+        let server = Server::start(mock, &["--port", "0"], pins.server)?;
+        let start = server.rss_kib()?.0;
+        let held = (0..IDLE)
+            .map(|_| TcpStream::connect(&server.addr))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        // The server accepts what it can before the new client comes.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let started = std::time::Instant::now();
+        let mut stream = TcpStream::connect(&server.addr)?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        let waited = started.elapsed();
+        if !answer.starts_with("HTTP/1.1 200") {
+            bail!("a new client got {answer:?} while {IDLE} connections were idle");
+        }
+        let after = server.rss_kib()?.0;
+        drop(held);
+        (start, after, waited)
+    };
+    eprintln!(
+        "memory: a new request answered in {:?} with {IDLE} idle connections",
+        idle.2
+    );
     let mib = |kib: u64| kib as f64 / 1024.0;
     let mut out = String::new();
     let _ = writeln!(out, "## mock-api memory\n");
@@ -70,6 +99,13 @@ pub fn run(mock: &Path, pins: &Pins) -> Result<String> {
         "| {FILLS} `GET /health` with a {HEADER_BYTES}-byte header (the journal full of the largest heads accepted) | {:.1} | {:.1} |",
         mib(journal.0),
         mib(journal.1)
+    );
+    let _ = writeln!(
+        out,
+        "| {IDLE} connections opened and left silent (the cap is 512), then a new `GET /health`, answered in {:.1} ms (the idlest connection closed for it) | {:.1} | {:.1} |",
+        idle.2.as_secs_f64() * 1000.0,
+        mib(idle.0),
+        mib(idle.1)
     );
     Ok(out)
 }
