@@ -119,6 +119,26 @@ struct Session {
     made: Vec<(usize, Case, Value)>,
 }
 
+/// The ids kept for a parameter of a path: the path's own, else those of an item above it
+/// (`{cluster_id}` of `/clusters/{cluster_id}` for `/clusters/{cluster_id}/topics`).
+fn ids_for<'a>(ids: &'a Ids, path: &str, param: &str) -> Option<&'a Vec<Value>> {
+    let own = ids
+        .get(path)
+        .and_then(|p| p.get(param))
+        .filter(|v| !v.is_empty());
+    own.or_else(|| {
+        ids.iter()
+            .filter(|(above, _)| is_below(path, above))
+            .find_map(|(_, p)| p.get(param).filter(|v| !v.is_empty()))
+    })
+}
+
+/// Whether `path` lies below the item path `above` (`/clusters/{cluster_id}/topics` below
+/// `/clusters/{cluster_id}`).
+fn is_below(path: &str, above: &str) -> bool {
+    path.len() > above.len() && path.starts_with(above) && path.as_bytes()[above.len()] == b'/'
+}
+
 /// The most ids kept per parameter.
 const KEPT_IDS: usize = 64;
 
@@ -233,9 +253,7 @@ pub fn scenarios(
             let operation = &api.operations[index];
             let loaded = plan[index].weight.is_some_and(|w| w > 0);
             let needs = loaded && operation.method == Method::GET && has_ids(operation);
-            (needs && !listed(&shared, index))
-                .then(|| source(&shared, index))
-                .flatten()
+            needs.then(|| source(&shared, index)).flatten()
         })
         .collect();
     let _ = shared.sources.set(sources);
@@ -468,12 +486,10 @@ fn source(shared: &Shared, index: usize) -> Option<usize> {
 fn listed(shared: &Shared, index: usize) -> bool {
     let operation = &shared.api.operations[index];
     path_params(operation).all(|param| {
-        shared
-            .graph
-            .feeds
-            .iter()
-            .flatten()
-            .any(|feed| feed.target_path == operation.path && feed.param == param)
+        shared.graph.feeds.iter().flatten().any(|feed| {
+            let above = feed.target_path.as_str();
+            (operation.path == above || is_below(&operation.path, above)) && feed.param == param
+        })
     })
 }
 
@@ -497,14 +513,29 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     let _first = shared.start_lock.lock().await;
     if shared.start_ids.get().is_none() {
         let mut ids = Ids::new();
-        for index in 0..shared.api.operations.len() {
+        // Lists under fewer items first: a list under a cluster is read with an id the
+        // list of clusters gave.
+        let mut lists: Vec<usize> = (0..shared.api.operations.len())
+            .filter(|index| {
+                !shared.graph.feeds[*index].is_empty()
+                    && shared.api.operations[*index].method == Method::GET
+            })
+            .collect();
+        lists.sort_by_key(|index| path_params(&shared.api.operations[*index]).count());
+        for index in lists {
             // The simplest list (no filter, no page past the first) holds the most ids.
             let operation = &shared.api.operations[index];
             let base = Plan::new(&shared.api.schemas, operation).base();
-            if !shared.graph.feeds[index].is_empty()
-                && operation.method == Method::GET
-                && let Some((_, body)) = call_with(shared, index, user, base, None).await?
-            {
+            let bound: Option<Vec<(String, Value)>> = path_params(operation)
+                .map(|param| {
+                    let value = ids_for(&ids, &operation.path, param)?.first()?.clone();
+                    Some((param.to_owned(), value))
+                })
+                .collect();
+            let Some(bound) = bound else {
+                continue;
+            };
+            if let Some((_, body)) = call_with(shared, index, user, base, Some(bound)).await? {
                 keep_ids(shared, index, body.as_ref(), &mut ids);
             }
         }
@@ -513,13 +544,21 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     drop(_first);
     // The items this user's reads need ids of, that no list gives: made now, deleted at
     // its end.
+    // A read that a list gives ids to needs none of its own, unless the list was empty.
+    let start = shared.start_ids.get();
     let mut needed: Vec<usize> = shared
         .sources
         .get()
         .into_iter()
         .flatten()
-        .flatten()
-        .copied()
+        .enumerate()
+        .filter_map(|(index, source)| {
+            let operation = &shared.api.operations[index];
+            let given = start.is_some_and(|ids| {
+                path_params(operation).all(|p| ids_for(ids, &operation.path, p).is_some())
+            });
+            source.filter(|_| !given)
+        })
         .collect();
     needed.sort_unstable();
     needed.dedup();
@@ -596,17 +635,20 @@ async fn read(shared: &Shared, index: usize, user: &mut GooseUser) -> Transactio
     let case = &cases[rand::random_range(0..cases.len())];
     let only_path = matches!(case.body, openapi::generate::Payload::None)
         && case.params.iter().all(|(l, _, _)| *l == Location::Path);
-    if let Some(create) = shared.sources.get().and_then(|s| s[index]) {
-        return read_made(shared, index, create, user).await;
-    }
+    // Ids from the lists at the start, else from what this user made at its start.
+    let source = shared.sources.get().and_then(|s| s[index]);
+    let made = async |user: &mut GooseUser| match source {
+        Some(create) => read_made(shared, index, create, user).await,
+        None => Err(nothing_sent(operation)),
+    };
     if !only_path || operation.secured {
         return match call(shared, index, user, None).await? {
             Some(_) => Ok(()),
-            None => Err(nothing_sent(operation)),
+            None => made(user).await,
         };
     }
     let Some(path) = fill(shared, operation) else {
-        return Err(nothing_sent(operation));
+        return made(user).await;
     };
     send(
         user,
@@ -659,13 +701,13 @@ fn nothing_sent(operation: &Operation) -> Box<TransactionError> {
 
 /// The path of an operation with each parameter an id from the start; `None` without ids.
 fn fill(shared: &Shared, operation: &Operation) -> Option<String> {
-    let ids = shared.start_ids.get()?.get(operation.path.as_str());
+    let ids = shared.start_ids.get()?;
     let mut path = String::with_capacity(operation.path.len() + 32);
     let mut rest = operation.path.as_str();
     while let Some(open) = rest.find('{') {
         let close = open + rest[open..].find('}')?;
         path.push_str(&rest[..open]);
-        let values = ids?.get(&rest[open + 1..close]).filter(|v| !v.is_empty())?;
+        let values = ids_for(ids, &operation.path, &rest[open + 1..close])?;
         let value = &values[rand::random_range(0..values.len())];
         path.push_str(&percent_encode(&param_text(value)));
         rest = &rest[close + 1..];
@@ -743,8 +785,7 @@ async fn call_with(
                 .find(|(name, _)| *name == param.name)
                 .map(|(_, v)| v.clone()),
             None => start
-                .and_then(|ids| ids.get(operation.path.as_str())?.get(param.name.as_str()))
-                .filter(|ids| !ids.is_empty())
+                .and_then(|ids| ids_for(ids, &operation.path, &param.name))
                 .map(|ids| ids[rand::random_range(0..ids.len())].clone()),
         };
         match value {

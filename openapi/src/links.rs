@@ -7,6 +7,7 @@ use http::Method;
 use serde_json::Value;
 
 use crate::generate::Case;
+use crate::generate::values::object_view;
 use crate::model::{Api, LinkSpec, Location, Operation, ResponseSpec, StatusKey};
 use crate::resources::id_pointer;
 
@@ -115,32 +116,41 @@ fn inferred_feeds(api: &Api, operation: &Operation) -> Vec<Feed> {
         return Vec::new();
     };
     let resolved = schemas.resolve(schema);
-    // The list's array, as a pointer (`""` for a bare array), and its items' schema.
-    let found = match resolved.get("type").and_then(Value::as_str) {
-        Some("array") => resolved.get("items").map(|items| (String::new(), items)),
-        _ => resolved
+    // An envelope's properties may sit in `allOf` parts.
+    let view = object_view(schemas, schema);
+    // The lists' arrays, as pointers (`""` for a bare array), with their items' schemas: a
+    // bare array, or the array properties of an envelope (`{"data": [...]}`, the Kafka
+    // REST proxy's `{"kind", "metadata", "data"}`).
+    let arrays: Vec<(String, &Value)> = match resolved.get("type").and_then(Value::as_str) {
+        Some("array") => resolved
+            .get("items")
+            .map(|items| (String::new(), items))
+            .into_iter()
+            .collect(),
+        _ => view
             .get("properties")
             .and_then(Value::as_object)
-            .and_then(|properties| {
-                properties.iter().find_map(|(name, property)| {
-                    let property = schemas.resolve(property);
-                    let items = property.get("items")?;
-                    id_pointer(schemas, items, "id").map(|_| (format!("/{name}"), items))
-                })
-            }),
-    };
-    let Some((array, items)) = found else {
-        return Vec::new();
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, property)| {
+                let items = schemas.resolve(property).get("items")?;
+                Some((format!("/{name}"), items))
+            })
+            .collect(),
     };
     item_operations(api, &operation.path)
         .filter_map(|(index, param)| {
-            // Only a field of the item itself, not one level down.
-            let field =
-                id_pointer(schemas, items, &param).filter(|p| p.matches('/').count() == 1)?;
+            // The first array whose items hold the parameter, as a field of the item
+            // itself (not one level down).
+            let (array, field) = arrays.iter().find_map(|(array, items)| {
+                let field =
+                    id_pointer(schemas, items, &param).filter(|p| p.matches('/').count() == 1)?;
+                Some((array.clone(), field))
+            })?;
             Some(Feed {
                 target_path: api.operations[index].path.clone(),
                 param,
-                array: array.clone(),
+                array,
                 field,
             })
         })
@@ -235,6 +245,63 @@ components:
                 graph.feeds[list][0].field.as_str()
             ),
             ("/data", "/id")
+        );
+    }
+
+    #[test]
+    fn reads_ids_in_envelopes_and_wrappers() {
+        // The Kafka REST proxy lists clusters in `data` beside `kind` and `metadata`, each
+        // with a `cluster_id`; RealWorld answers a create as `{"article": {"slug": ...}}`.
+        let api = crate::parse(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /clusters:
+    get:
+      responses:
+        "200": {description: list, content: {application/json: {schema: {$ref: "#/components/schemas/ClusterList"}}}}
+  /clusters/{cluster_id}:
+    parameters: [{name: cluster_id, in: path, required: true, schema: {type: string}}]
+    get: {responses: {"200": {description: one}}}
+  /articles:
+    post:
+      responses:
+        "201": {description: made, content: {application/json: {schema: {type: object, properties: {article: {$ref: "#/components/schemas/Article"}}}}}}
+  /articles/{slug}:
+    parameters: [{name: slug, in: path, required: true, schema: {type: string}}]
+    get: {responses: {"200": {description: one}}}
+components:
+  schemas:
+    Collection: {type: object, properties: {kind: {type: string}, metadata: {type: object}}}
+    ClusterList:
+      allOf:
+        - $ref: "#/components/schemas/Collection"
+        - {type: object, properties: {data: {type: array, items: {type: object, properties: {cluster_id: {type: string}}}}}}
+    Article: {type: object, properties: {slug: {type: string}, title: {type: string}}}
+"##,
+        )
+        .unwrap();
+        let graph = Graph::new(&api);
+        let index = |label: &str| {
+            api.operations
+                .iter()
+                .position(|o| o.label() == label)
+                .unwrap()
+        };
+        let feed = &graph.feeds[index("GET /clusters")][0];
+        assert_eq!(
+            (
+                feed.array.as_str(),
+                feed.field.as_str(),
+                feed.param.as_str()
+            ),
+            ("/data", "/cluster_id", "cluster_id")
+        );
+        let link = &graph.links[index("POST /articles")][0];
+        assert_eq!(
+            link.parameters,
+            [("slug".to_owned(), "$response.body#/article/slug".to_owned())]
         );
     }
 

@@ -191,17 +191,26 @@ pub fn id_pointer(schemas: &Schemas, schema: &Value, param: &str) -> Option<Stri
         return Some(format!("/{param}"));
     }
     let lower = param.to_ascii_lowercase();
-    if !(lower.ends_with("id") || lower == "pk") {
-        return None;
-    }
-    for name in ["id", "pk"] {
-        if properties.contains_key(name) {
-            return Some(format!("/{name}"));
+    let is_id = lower.ends_with("id") || lower == "pk";
+    if is_id {
+        for name in ["id", "pk"] {
+            if properties.contains_key(name) {
+                return Some(format!("/{name}"));
+            }
         }
     }
+    // One level down, in a wrapper (RealWorld's `{"article": {"slug": ...}}`): the
+    // parameter's own field, or an `id`.
     properties.iter().find_map(|(name, property)| {
         let inner = schemas.resolve(property).get("properties")?.as_object()?;
-        inner.contains_key("id").then(|| format!("/{name}/id"))
+        match (
+            param != "id" && inner.contains_key(param),
+            is_id && inner.contains_key("id"),
+        ) {
+            (true, _) => Some(format!("/{name}/{param}")),
+            (false, true) => Some(format!("/{name}/id")),
+            _ => None,
+        }
     })
 }
 
