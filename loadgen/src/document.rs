@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::credentials::Credentials;
 use crate::login::Login;
+use crate::rate::Pacer;
 use crate::send::{Request, send};
 use openapi::generate::wire::percent_encode;
 use openapi::generate::{Case, Plan, param_text, render};
@@ -95,6 +96,8 @@ struct Shared {
     read: Vec<bool>,
     login: Option<Login>,
     credentials: Credentials,
+    /// The schedule of starts of an open-model load (`--rate`).
+    pacer: Option<Arc<Pacer>>,
     /// The ids the lists held at the start, read by the first user for all (the lock keeps
     /// the others waiting meanwhile).
     start_ids: std::sync::OnceLock<Ids>,
@@ -175,6 +178,7 @@ pub fn scenarios(
     weights: &BTreeMap<String, usize>,
     login: Option<Login>,
     credentials: Credentials,
+    pacer: Option<Arc<Pacer>>,
 ) -> Result<(Vec<Scenario>, Vec<PlanLine>), DocumentError> {
     let graph = Graph::new(&api);
     let mut seen = std::collections::HashSet::new();
@@ -209,6 +213,7 @@ pub fn scenarios(
         cases,
         login,
         credentials,
+        pacer,
         start_ids: Default::default(),
         start_lock: Default::default(),
         expect: api.operations.iter().map(documented_successes).collect(),
@@ -267,7 +272,12 @@ pub fn scenarios(
         scenario = scenario.register_transaction(
             Transaction::new(Arc::new(move |user| {
                 let shared = each.clone();
-                Box::pin(async move { exercise(&shared, index, user).await })
+                Box::pin(async move {
+                    if let Some(pacer) = &shared.pacer {
+                        pacer.wait().await;
+                    }
+                    exercise(&shared, index, user).await
+                })
             }))
             .set_name(&operation.label())
             .set_weight(weight)?,

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod document;
 pub mod login;
 pub mod merge;
+pub mod rate;
 pub mod rules;
 pub mod run;
 pub mod scenarios;

@@ -14,6 +14,7 @@ use goose::config::GooseConfiguration;
 use loadgen::credentials::Credentials;
 use loadgen::login::Login;
 use loadgen::merge::{self, Totals};
+use loadgen::rate::Pacer;
 use loadgen::rules::Rule;
 use loadgen::run::{RunError, Source};
 
@@ -97,6 +98,12 @@ struct RunArgs {
     /// exit without sending anything.
     #[arg(long, help_heading = "What to load", requires = "spec")]
     dry_run: bool,
+    /// An open-model load: start this many transactions per second (`50/s`, `3000/m`)
+    /// whatever the answers' latency, with --users (default: one per start per second) to
+    /// keep it; starts no user was free for are counted as late. With --spec or
+    /// --scenario-file.
+    #[arg(long, value_name = "N/s", help_heading = "What to load")]
+    rate: Option<String>,
     /// HTTP basic credentials for every request, USER:PASSWORD (`${NAME}` as for --header).
     #[arg(long, value_name = "USER:PASSWORD", help_heading = "Credentials")]
     auth_basic: Option<String>,
@@ -142,6 +149,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let pacer = match args.rate.as_deref().map(Pacer::parse).transpose() {
+        Ok(pacer) => pacer.map(std::sync::Arc::new),
+        Err(error) => {
+            eprintln!("loadgen: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if pacer.is_some() && args.spec.is_none() && args.scenario_file.is_none() {
+        eprintln!("loadgen: --rate is for --spec and --scenario-file loads");
+        return ExitCode::from(2);
+    }
     if args.dry_run {
         return match runtime.block_on(loadgen::run::dry_run(source)) {
             Ok(plan) => {
@@ -154,7 +172,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    match runtime.block_on(loadgen::run::run(args.goose, source)) {
+    match runtime.block_on(loadgen::run::run(args.goose, source, pacer)) {
         Ok(_) => ExitCode::SUCCESS,
         Err(RunError::Thresholds(failed)) => {
             eprintln!("loadgen: thresholds failed\n{failed}");

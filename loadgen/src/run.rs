@@ -11,6 +11,7 @@ use goose::prelude::*;
 
 use crate::credentials::Credentials;
 use crate::login::Login;
+use crate::rate::Pacer;
 use crate::{document, scenarios, script};
 
 /// What the load is made of.
@@ -46,7 +47,21 @@ pub enum RunError {
 
 /// Runs the scenarios with a goose configuration; returns the metrics when every threshold
 /// held.
-pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<GooseMetrics, RunError> {
+pub async fn run(
+    mut config: GooseConfiguration,
+    source: Source,
+    pacer: Option<Arc<Pacer>>,
+) -> Result<GooseMetrics, RunError> {
+    // An open-model load keeps its rate with as many users as starts in a second (each
+    // answer may take up to a second), all started at once, unless told otherwise.
+    if let Some(pacer) = &pacer {
+        let users = *config
+            .users
+            .get_or_insert((pacer.per_second().ceil() as usize).clamp(1, 1000));
+        config
+            .increase_rate
+            .get_or_insert_with(|| users.to_string());
+    }
     // A sharded run names its report after its index: `--report-file shard-{index}.json`.
     if let Ok(index) = std::env::var("JOB_COMPLETION_INDEX") {
         for file in &mut config.report_file {
@@ -85,7 +100,7 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
             )));
         }
     }
-    let (registered, plan) = load(source).await?;
+    let (registered, plan) = load(source, pacer.clone()).await?;
     if let Some(plan) = &plan {
         print!("{}", document::plan_table(plan));
     }
@@ -109,7 +124,21 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
         Err(error) => return Err(RunError::Setup(describe_goose(&error))),
     };
     if let Some(plan) = &plan {
-        add_plan(&report_files, plan)?;
+        add_to_reports(&report_files, "plan", plan)?;
+    }
+    if let Some(pacer) = &pacer {
+        let paced = pacer.paced();
+        println!(
+            "loadgen: --rate {}/s: {} starts, {} late{}",
+            paced.per_second,
+            paced.starts,
+            paced.late,
+            match paced.late {
+                0 => String::new(),
+                _ => " (no user was free at their time: more --users, or a target slower than the rate allows)".to_owned(),
+            }
+        );
+        add_to_reports(&report_files, "rate", &paced)?;
     }
     let (successes, failures) =
         metrics
@@ -129,14 +158,19 @@ pub async fn run(mut config: GooseConfiguration, source: Source) -> Result<Goose
 
 /// The plan of a `--spec` load, as the terminal shows it, without any load (`--dry-run`).
 pub async fn dry_run(source: Source) -> Result<String, RunError> {
-    match load(source).await? {
+    match load(source, None).await? {
         (_, Some(plan)) => Ok(document::plan_table(&plan)),
         (_, None) => Err(RunError::Setup("--dry-run needs --spec".to_owned())),
     }
 }
 
-/// The plan in each JSON report goose wrote: `"plan": [{operation, weight, note}]`.
-fn add_plan(files: &[String], plan: &[document::PlanLine]) -> Result<(), RunError> {
+/// A field added to each JSON report goose wrote: the plan (`"plan": [{operation, weight,
+/// note}]`), the open model's starts (`"rate": {per_second, starts, late}`).
+fn add_to_reports(
+    files: &[String],
+    field: &str,
+    value: &impl serde::Serialize,
+) -> Result<(), RunError> {
     for file in files.iter().filter(|f| f.ends_with(".json")) {
         let failed = |e: String| RunError::Setup(format!("--report-file {file}: {e}"));
         let text = std::fs::read_to_string(file).map_err(|e| failed(e.to_string()))?;
@@ -144,8 +178,8 @@ fn add_plan(files: &[String], plan: &[document::PlanLine]) -> Result<(), RunErro
             serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
         if let Some(object) = report.as_object_mut() {
             object.insert(
-                "plan".to_owned(),
-                serde_json::to_value(plan).map_err(|e| failed(e.to_string()))?,
+                field.to_owned(),
+                serde_json::to_value(value).map_err(|e| failed(e.to_string()))?,
             );
         }
         let text = serde_json::to_string(&report).map_err(|e| failed(e.to_string()))?;
@@ -159,13 +193,13 @@ fn add_plan(files: &[String], plan: &[document::PlanLine]) -> Result<(), RunErro
 type Loaded = (Vec<Scenario>, Option<Vec<document::PlanLine>>);
 
 /// The scenarios of a source, checked before any load.
-async fn load(source: Source) -> Result<Loaded, RunError> {
+async fn load(source: Source, pacer: Option<Arc<Pacer>>) -> Result<Loaded, RunError> {
     let setup = |e: String| RunError::Setup(e);
     match source {
         Source::Demo => scenarios::all()
             .map(|s| (s, None))
             .map_err(|e| setup(describe_goose(&e))),
-        Source::Script(file, credentials) => script::read(&file, credentials)
+        Source::Script(file, credentials) => script::read(&file, credentials, pacer)
             .map(|s| (s, None))
             .map_err(|e| setup(e.to_string())),
         Source::Document {
@@ -187,7 +221,7 @@ async fn load(source: Source) -> Result<Loaded, RunError> {
                 }
                 None => Default::default(),
             };
-            document::scenarios(Arc::new(api), &weights, login, credentials)
+            document::scenarios(Arc::new(api), &weights, login, credentials, pacer)
                 .map(|(scenarios, plan)| (scenarios, Some(plan)))
                 .map_err(|e| setup(e.to_string()))
         }

@@ -24,6 +24,7 @@ use goose::prelude::*;
 use serde_json::Value;
 
 use crate::credentials::Credentials;
+use crate::rate::Pacer;
 use crate::send::{Request, send};
 
 /// Why a scenario file cannot be used.
@@ -89,7 +90,11 @@ const BUILTINS: [&str; 3] = ["uuid", "random", "user"];
 
 /// Reads and checks a scenario file: every variable defined before it is used, every method,
 /// path, pointer and think time well-formed.
-pub fn read(path: &Path, credentials: Credentials) -> Result<Vec<Scenario>, ScriptError> {
+pub fn read(
+    path: &Path,
+    credentials: Credentials,
+    pacer: Option<Arc<Pacer>>,
+) -> Result<Vec<Scenario>, ScriptError> {
     let credentials = Arc::new(credentials);
     let file_name = path.display().to_string();
     let error = |what: String| ScriptError {
@@ -171,10 +176,15 @@ pub fn read(path: &Path, credentials: Credentials) -> Result<Vec<Scenario>, Scri
             });
         }
         let steps = Arc::new(steps);
-        let credentials = credentials.clone();
+        let (credentials, pacer) = (credentials.clone(), pacer.clone());
         let transaction = Transaction::new(Arc::new(move |user| {
-            let (steps, credentials) = (steps.clone(), credentials.clone());
-            Box::pin(async move { run_steps(&steps, &credentials, user).await })
+            let (steps, credentials, pacer) = (steps.clone(), credentials.clone(), pacer.clone());
+            Box::pin(async move {
+                if let Some(pacer) = &pacer {
+                    pacer.wait().await;
+                }
+                run_steps(&steps, &credentials, user).await
+            })
         }))
         .set_name(&scenario.name);
         scenarios.push(

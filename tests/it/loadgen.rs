@@ -689,3 +689,47 @@ fn credentials_that_cannot_be_sent_exit_2_naming_the_option() {
     let output = loadgen(&["--header", "X-Key: 1", "--host", "http://127.0.0.1:9"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
 }
+
+/// An open-model load: starts on a schedule whatever the answers' latency. Six users and
+/// answers 50 ms late (120 a second at most) cannot keep 500 starts a second: the starts
+/// that came when no user was free are counted as late, on the terminal and in the JSON
+/// report.
+#[test]
+fn an_open_model_load_counts_its_late_starts() {
+    let dir = tests::temp_dir("loadgen-rate");
+    let script = dir.join("slow.yaml");
+    std::fs::write(
+        &script,
+        "scenarios:\n  - name: slow\n    steps:\n      - {method: GET, path: /health, headers: {Prefer: delay=50}}\n",
+    )
+    .unwrap();
+    let (output, _, _mock) = short_run(
+        &dir,
+        &[
+            "--scenario-file",
+            script.to_str().unwrap(),
+            "--rate",
+            "500/s",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let (starts, late) = (
+        report["rate"]["starts"].as_u64().unwrap(),
+        report["rate"]["late"].as_u64().unwrap(),
+    );
+    assert!(
+        starts > 1 && late > 0 && late < starts,
+        "{}",
+        report["rate"]
+    );
+    assert!(text(&output).contains("late"), "{}", text(&output));
+    for bad in ["0/s", "fast", "5/h"] {
+        let spec = tests::root().join("tests/fixtures/real/petstore3.yaml");
+        let output = loadgen(&["--spec", spec.to_str().unwrap(), "--dry-run", "--rate", bad]);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(text(&output).contains("--rate"), "{}", text(&output));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
