@@ -43,13 +43,16 @@ pub fn run(args: &[String]) -> Result<()> {
         [flag, section] if flag == "--only" && section == "contract" => {
             return section_only(crate::bench_contract::run);
         }
+        [flag, section] if flag == "--only" && section == "load" => {
+            return section_only(crate::bench_load::run);
+        }
         [flag, section] if flag == "--only" && section == "memory" => {
             return section_only(|pins| {
                 crate::bench_memory::run(&root().join("target/release/mock-api"), pins)
             });
         }
         _ => bail!(
-            "usage: cargo xtask bench [--seconds N | --only directory|spec-mocks|contract|memory]"
+            "usage: cargo xtask bench [--seconds N | --only directory|spec-mocks|contract|memory|load]"
         ),
     };
     if Command::new("wrk").arg("--version").output().is_err() {
@@ -238,6 +241,10 @@ fn section_only(part: fn(&Pins) -> Result<String>) -> Result<()> {
         "tests",
         "--example",
         "planted",
+        "-p",
+        "loadgen",
+        "--bin",
+        "loadgen",
     ]))?;
     // One blank line between a section and the next heading.
     let section = format!("{}\n\n", part(&Pins::detect())?.trim_end());
