@@ -540,6 +540,69 @@ fn shutdown_has_a_deadline_and_a_second_signal_forces_it() {
     assert_eq!(mock.exit_within(Duration::from_secs(5)), Some(1));
 }
 
+/// With 20,000 seed users, each namespace used to copy them all (11 MB) at its first
+/// request. Now they share the seed: namespaces that read cost next to nothing, and one that
+/// writes copies the index of the users, not the users.
+#[test]
+fn namespaces_share_the_seed_data() {
+    let mock = Binary::start(&["--extra-users", "20000"]);
+    let mut stream = TcpStream::connect(&mock.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut send = |request: String, status: &str| {
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.contains(status), "{line}");
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+            if header == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+    };
+    let before = mock.rss_kib();
+    for i in 0..40 {
+        send(
+            format!(
+                "GET /api/users?limit=1 HTTP/1.1\r\nHost: x\r\nX-Mock-Namespace: read{i}\r\n\r\n"
+            ),
+            " 200 ",
+        );
+    }
+    let reads_mib = mock.rss_kib().saturating_sub(before) / 1024;
+    assert!(
+        reads_mib < 16,
+        "40 namespaces that read grew the resident set by {reads_mib} MiB"
+    );
+    let before = mock.rss_kib();
+    for i in 0..20 {
+        let body = format!(r#"{{"email":"n{i}@share.test","password":"pw-{i}","name":"N"}}"#);
+        send(
+            format!(
+                "POST /api/users HTTP/1.1\r\nHost: x\r\nX-Mock-Namespace: write{i}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+            " 201 ",
+        );
+    }
+    let writes_mib = mock.rss_kib().saturating_sub(before) / 1024;
+    // 20 whole copies were 220 MB; 20 copies of the index are a fraction of that.
+    assert!(
+        writes_mib < 110,
+        "20 namespaces that wrote grew the resident set by {writes_mib} MiB"
+    );
+}
+
 #[test]
 fn memory_stays_flat_while_users_are_created() {
     let mock = Binary::start(&[]);

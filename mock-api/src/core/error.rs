@@ -33,6 +33,10 @@ pub enum AppError {
         crate::core::limits::MAX_NAMESPACES
     )]
     NamespaceLimit,
+    #[error(
+        "the namespaces' data would hold more than {0} bytes together; reset a namespace, or all, to free some"
+    )]
+    NamespaceBudget(usize),
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
@@ -68,7 +72,9 @@ impl AppError {
             | AppError::InvalidNamespace(_)
             | AppError::InvalidPrefer(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } | AppError::NamespaceLimit => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::NamespaceLimit | AppError::NamespaceBudget(_) => {
+                StatusCode::CONFLICT
+            }
             AppError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
             AppError::AdminForbidden | AppError::AdminCrossSite(_) => StatusCode::FORBIDDEN,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -96,6 +102,7 @@ impl AppError {
             AppError::InvalidNamespace(_) => "invalid_namespace",
             AppError::InvalidPrefer(_) => "invalid_prefer",
             AppError::NamespaceLimit => "namespace_limit",
+            AppError::NamespaceBudget(_) => "namespace_budget",
             AppError::NotFound { code, .. } | AppError::Conflict { code, .. } => code,
             AppError::AdminUnauthorized => "admin_unauthorized",
             AppError::AdminForbidden | AppError::AdminCrossSite(_) => "admin_forbidden",

@@ -4,6 +4,9 @@
 pub const BODY_LIMIT: usize = 1024 * 1024;
 /// Namespaces alive at once; each holds a copy of the seed data. A reset of all frees them.
 pub const MAX_NAMESPACES: usize = 1_000;
+/// Bytes the named namespaces' data and snapshots may hold together, past what they share
+/// with the seed.
+pub const NAMESPACE_BYTES: usize = 256 << 20;
 /// The longest a request body may take to arrive in full; past it, 408.
 pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 

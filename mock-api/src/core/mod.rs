@@ -1,5 +1,6 @@
 //! What the toolkit and the engines share; it imports neither.
 
+pub mod budget;
 pub mod clock;
 pub mod engine;
 pub mod error;

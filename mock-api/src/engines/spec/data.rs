@@ -9,8 +9,10 @@ use rand::rngs::StdRng;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::core::budget::{Budget, Charge, OverBudget};
 use crate::core::engine::Dataset;
 use crate::core::ids::Ids;
+use crate::core::limits::NAMESPACE_BYTES;
 use crate::core::sync::{read, write};
 
 /// The most bytes of items one namespace keeps (items are counted as their JSON text).
@@ -29,7 +31,12 @@ pub struct Stored {
     deleted: HashMap<String, std::collections::HashSet<String>>,
     bytes: usize,
     items: usize,
+    /// The bytes this copy holds against the namespaces' budget.
+    charge: Charge,
 }
+
+/// Bytes an item costs beside its JSON text, as counted against the budget.
+const ENTRY_BYTES: usize = 64;
 
 /// Why an item cannot be stored.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +46,8 @@ pub enum StoreError {
         MAX_STORED_BYTES >> 20
     )]
     Full,
+    #[error(transparent)]
+    Budget(#[from] OverBudget),
 }
 
 fn size(value: &Value) -> usize {
@@ -67,6 +76,8 @@ impl Stored {
         if bytes > MAX_STORED_BYTES || items > MAX_STORED_ITEMS {
             return Err(StoreError::Full);
         }
+        self.charge
+            .grow(bytes.saturating_sub(self.bytes) + ENTRY_BYTES)?;
         if let Ok(n) = id.parse::<i64>() {
             let next = self.counters.entry(collection.to_owned()).or_insert(1);
             *next = (*next).max(n.saturating_add(1));
@@ -98,6 +109,7 @@ impl Stored {
         if bytes > MAX_STORED_BYTES || items > MAX_STORED_ITEMS {
             return Err(StoreError::Full);
         }
+        self.charge.grow(bytes - self.bytes + ENTRY_BYTES)?;
         self.deleted
             .entry(collection.to_owned())
             .or_default()
@@ -122,40 +134,75 @@ impl Stored {
 /// One namespace's items, and where its ids come from.
 #[derive(Debug)]
 pub struct Data {
-    stored: RwLock<Stored>,
+    /// Shared with the seed (and the snapshots) until the first write copies it.
+    stored: RwLock<Arc<Stored>>,
     /// What `reset` brings back (`--seed-items`, `--data`), shared by every namespace.
     seed: Arc<Stored>,
     ids: Ids,
     random_seed: Option<u64>,
+    /// What this namespace's copies are charged to (none for the default namespace), and
+    /// the budget its forks are given.
+    budget: Option<Arc<Budget>>,
+    namespaces_budget: Arc<Budget>,
+}
+
+/// A namespace's items, made its own by [`Data::write`]: nothing else holds them.
+pub struct Writing<'a>(RwLockWriteGuard<'a, Arc<Stored>>);
+
+impl std::ops::Deref for Writing<'_> {
+    type Target = Stored;
+
+    fn deref(&self) -> &Stored {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Writing<'_> {
+    fn deref_mut(&mut self) -> &mut Stored {
+        Arc::get_mut(&mut self.0).expect("Data::write copied shared items")
+    }
 }
 
 impl Data {
     pub fn new(seed: Stored, random_seed: Option<u64>) -> Data {
         let mut ids = Ids::new(random_seed);
         ids.rebase();
+        let seed = Arc::new(seed);
         Data {
             stored: RwLock::new(seed.clone()),
-            seed: Arc::new(seed),
+            seed,
             ids,
             random_seed,
+            budget: None,
+            namespaces_budget: Budget::new(NAMESPACE_BYTES),
         }
     }
 
     /// The data with `seed` as what it holds and what a reset brings back; the ids drawn
     /// so far (for the seed's items) are not drawn again.
     pub fn seeded(mut self, seed: Stored) -> Data {
-        *self.write() = seed.clone();
         self.seed = Arc::new(seed);
+        *write(&self.stored) = self.seed.clone();
         self.ids.rebase();
         self
     }
 
-    pub fn read(&self) -> RwLockReadGuard<'_, Stored> {
+    pub fn read(&self) -> RwLockReadGuard<'_, Arc<Stored>> {
         read(&self.stored)
     }
 
-    pub fn write(&self) -> RwLockWriteGuard<'_, Stored> {
-        write(&self.stored)
+    /// The items for a change. Items shared with the seed or a snapshot are copied first,
+    /// charged to the namespaces' budget.
+    pub fn write(&self) -> Result<Writing<'_>, StoreError> {
+        let mut stored = write(&self.stored);
+        if Arc::strong_count(&stored) > 1 {
+            let bytes = stored.bytes + ENTRY_BYTES * stored.items;
+            let charge = Charge::new(self.budget.as_ref(), bytes)?;
+            let mut copy = Stored::clone(&stored);
+            copy.charge = charge;
+            *stored = Arc::new(copy);
+        }
+        Ok(Writing(stored))
     }
 
     pub fn uuid(&self) -> Uuid {
@@ -164,19 +211,22 @@ impl Data {
 }
 
 impl Dataset for Data {
-    type State = (Stored, Option<StdRng>);
+    /// The items (shared with the live ones until either changes), and the ids' state.
+    type State = (Arc<Stored>, Option<StdRng>);
 
     fn fork(&self, namespace: &str) -> Data {
         Data {
-            stored: RwLock::new((*self.seed).clone()),
+            stored: RwLock::new(self.seed.clone()),
             seed: self.seed.clone(),
             ids: Ids::for_purpose(self.random_seed, namespace),
             random_seed: self.random_seed,
+            budget: Some(self.namespaces_budget.clone()),
+            namespaces_budget: self.namespaces_budget.clone(),
         }
     }
 
     fn reset(&self) {
-        *self.write() = (*self.seed).clone();
+        *write(&self.stored) = self.seed.clone();
         self.ids.reset();
     }
 
@@ -189,7 +239,7 @@ impl Dataset for Data {
     }
 
     fn restore(&self, state: &Self::State) {
-        *self.write() = state.0.clone();
+        *write(&self.stored) = state.0.clone();
         self.ids.restore(state.1.clone());
     }
 }
@@ -214,5 +264,38 @@ mod tests {
         assert_eq!(stored.items, 1);
         assert!(stored.remove("/pets", "1").is_some());
         assert_eq!((stored.items, stored.bytes), (0, 0));
+    }
+
+    /// A namespace reads the seed's items without copying them; its first write copies
+    /// them against the namespaces' budget, which refuses past its limit and gets the bytes
+    /// back on a reset.
+    #[test]
+    fn namespaces_copy_the_seed_only_to_change_it() {
+        let mut seed = Stored::default();
+        for id in 0..100 {
+            seed.put(
+                "/pets",
+                id.to_string(),
+                json!({"id": id, "name": "x".repeat(100)}),
+            )
+            .unwrap();
+        }
+        let mut data = Data::new(Stored::default(), None).seeded(seed);
+        let budget = Budget::new(30_000);
+        data.namespaces_budget = budget.clone();
+        let (first, second) = (data.fork("first"), data.fork("second"));
+        assert_eq!(first.read().items, 100);
+        assert_eq!(budget.used(), 0);
+        first
+            .write()
+            .unwrap()
+            .put("/pets", "new".into(), json!({"id": "new"}))
+            .unwrap();
+        assert!(budget.used() > 15_000, "{}", budget.used());
+        assert_eq!(data.read().items, 100, "the seed is untouched");
+        assert!(matches!(second.write(), Err(StoreError::Budget(_))));
+        first.reset();
+        assert_eq!(budget.used(), 0);
+        assert!(second.write().is_ok());
     }
 }

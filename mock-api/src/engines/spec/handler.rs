@@ -232,7 +232,10 @@ impl SpecEngine {
         match role {
             Role::Create => {
                 let body = sent(accepted.body);
-                let mut stored = data.write();
+                let mut stored = match data.write() {
+                    Ok(stored) => stored,
+                    Err(why) => return full_error(why.to_string()),
+                };
                 let collection = trimmed(relative);
                 match self.store_new(data, &mut stored, at, collection, body, false) {
                     Ok((id, item)) => {
@@ -277,7 +280,10 @@ impl SpecEngine {
                 let Some((collection, id)) = item() else {
                     return not_found();
                 };
-                let mut stored = data.write();
+                let mut stored = match data.write() {
+                    Ok(stored) => stored,
+                    Err(why) => return full_error(why.to_string()),
+                };
                 // A read-only item stays gone once deleted, stored or not; one whose reads
                 // cannot say it is gone is reset to what it was at start.
                 let bury = !resource.creatable && self.vanishes[at];
@@ -313,7 +319,10 @@ impl SpecEngine {
                         None => return not_found(),
                     },
                 };
-                let mut stored = data.write();
+                let mut stored = match data.write() {
+                    Ok(stored) => stored,
+                    Err(why) => return full_error(why.to_string()),
+                };
                 let before = match stored.get(&collection, &id) {
                     Some(before) => before.clone(),
                     None => match self.unstored(&stored, at, &collection, &id) {

@@ -61,6 +61,7 @@ impl From<StoreError> for UsersError {
             StoreError::InvalidCredentials => UsersError::InvalidCredentials,
             StoreError::InvalidToken => UsersError::InvalidToken,
             StoreError::Hash => UsersError::App(AppError::Internal),
+            StoreError::Budget(over) => UsersError::App(over.into()),
         }
     }
 }

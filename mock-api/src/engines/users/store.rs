@@ -17,9 +17,11 @@ use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::core::budget::{Budget, Charge, OverBudget};
 use crate::core::clock::{Clock, format_timestamp};
 use crate::core::engine::Dataset;
 use crate::core::ids::Ids;
+use crate::core::limits::NAMESPACE_BYTES;
 use crate::core::sync::{lock, read, write};
 
 /// What a [`Store`] starts with, and what `reset` brings back.
@@ -177,6 +179,9 @@ pub enum StoreError {
     InvalidToken,
     #[error("password hashing failed")]
     Hash,
+    /// The namespaces' byte budget is spent (409).
+    #[error(transparent)]
+    Budget(#[from] OverBudget),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -185,9 +190,17 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// and password hashing happens outside it, so requests never queue behind a hash.
 #[derive(Debug)]
 pub struct Store {
-    data: RwLock<Data>,
+    /// Shared with the seed (and the snapshots) until the first write, which copies the
+    /// index, not the users (see [`Store::write`]).
+    data: RwLock<Arc<Data>>,
     /// Shared by every namespace forked from this store.
     seed: Arc<Data>,
+    /// Changes with every write, so a cached [`SearchIndex`] knows when it is stale.
+    version: AtomicU64,
+    /// What this store's copies are charged to: none for the default namespace, the
+    /// namespaces' shared budget for the others (handed on by [`Dataset::fork`]).
+    budget: Option<Arc<Budget>>,
+    namespaces_budget: Arc<Budget>,
     ids: Ids,
     clock: Arc<Clock>,
     /// `--seed`, which a namespace's ids are drawn from, mixed with its name.
@@ -202,20 +215,35 @@ pub struct Store {
 /// back the ids that come next.
 #[derive(Debug)]
 pub struct State {
-    data: Data,
+    /// Shared with the live data until either changes.
+    data: Arc<Data>,
     ids: Option<StdRng>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct Data {
-    /// Changes with every write, so a cached [`SearchIndex`] knows when it is stale.
-    version: u64,
-    /// Users in creation order, which is the order of listing.
-    users: IndexMap<Uuid, Record>,
+    /// Users in creation order, which is the order of listing; each shared by the copies
+    /// of the data that did not change it.
+    users: IndexMap<Uuid, Arc<Record>>,
     /// Lower-cased email to id: the uniqueness index.
     emails: HashMap<String, Uuid>,
     /// Bearer token to the id of its user.
     tokens: HashMap<String, Uuid>,
+    /// The bytes this copy holds against the namespaces' budget.
+    charge: Charge,
+}
+
+/// Bytes of an index entry beside its key, as counted against the budget (a map's slot, a
+/// pointer, a hash).
+const ENTRY_BYTES: usize = 64;
+
+impl Data {
+    /// What a copy of the index costs: its entries and its keys, not the users.
+    fn copy_bytes(&self) -> usize {
+        let keys: usize = self.emails.keys().map(String::len).sum::<usize>()
+            + self.tokens.keys().map(String::len).sum::<usize>();
+        keys + ENTRY_BYTES * (self.users.len() + self.emails.len() + self.tokens.len())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -253,6 +281,16 @@ impl Record {
         self.haystack.push_str(&self.user.email.to_lowercase());
     }
 
+    /// What it holds, as counted against the budget.
+    fn bytes(&self) -> usize {
+        self.user.email.len()
+            + self.user.name.len()
+            + self.password_hash.len()
+            + self.haystack.len()
+            + size_of::<Record>()
+            + ENTRY_BYTES
+    }
+
     fn shown(&self) -> Shown {
         self.shown.get_or_init(|| Shown::render(&self.user)).clone()
     }
@@ -276,7 +314,7 @@ impl Record {
 /// records (about 5 ms per search at 100,000 users, against well under 1 ms).
 #[derive(Debug)]
 struct SearchIndex {
-    /// The [`Data::version`] it was built from; a mismatch means it is stale.
+    /// The [`Store::version`] it was built from; a mismatch means it is stale.
     version: u64,
     text: Vec<u8>,
     /// Where each user's text ends in `text`, by position in [`Data::users`].
@@ -284,7 +322,7 @@ struct SearchIndex {
 }
 
 impl SearchIndex {
-    fn build(data: &Data) -> SearchIndex {
+    fn build(data: &Data, version: u64) -> SearchIndex {
         let mut text = Vec::with_capacity(data.users.values().map(|r| r.haystack.len()).sum());
         let mut ends = Vec::with_capacity(data.users.len());
         for record in data.users.values() {
@@ -292,7 +330,7 @@ impl SearchIndex {
             ends.push(text.len());
         }
         SearchIndex {
-            version: data.version,
+            version,
             text,
             ends,
         }
@@ -396,19 +434,26 @@ impl Store {
             clock,
             config.random_seed,
             dummy_hash.into(),
+            (None, Budget::new(NAMESPACE_BYTES)),
         )
     }
 
+    /// A store on `seed`; `budgets`: what its copies are charged to, and what its forks'
+    /// are.
     fn from_seed(
         seed: Arc<Data>,
         ids: Ids,
         clock: Arc<Clock>,
         random_seed: Option<u64>,
         dummy_hash: Arc<str>,
+        (budget, namespaces_budget): (Option<Arc<Budget>>, Arc<Budget>),
     ) -> Store {
         Store {
-            data: RwLock::new((*seed).clone()),
+            data: RwLock::new(seed.clone()),
             seed,
+            version: AtomicU64::new(0),
+            budget,
+            namespaces_budget,
             ids,
             clock,
             random_seed,
@@ -426,7 +471,7 @@ impl Store {
             None => {
                 let end = offset.saturating_add(limit_usize).min(data.users.len());
                 let items = match data.users.get_range(offset.min(end)..end) {
-                    Some(slice) => slice.values().map(Record::shown).collect(),
+                    Some(slice) => slice.values().map(|r| r.shown()).collect(),
                     None => Vec::new(),
                 };
                 (items, data.users.len())
@@ -456,7 +501,7 @@ impl Store {
         let data = self.read();
         data.users
             .get(&id)
-            .map(Record::shown)
+            .map(|r| r.shown())
             .ok_or(StoreError::UserNotFound)
     }
 
@@ -479,27 +524,39 @@ impl Store {
             created_at: now,
             updated_at: now,
         };
-        let mut data = self.write();
+        let mut data = self.write()?;
         if data.emails.contains_key(&user.email.to_lowercase()) {
             return Err(StoreError::EmailTaken);
         }
-        data.insert(Record::new(user.clone(), hash));
+        let record = Record::new(user.clone(), hash);
+        data.charge.grow(record.bytes())?;
+        data.insert(record);
         Ok(user)
     }
 
     /// Creates a user and logs it in.
     pub fn register(&self, new: NewUser) -> Result<Session> {
         let user = self.create(new)?;
-        let token = self.issue_token(user.id);
+        let token = self.issue_token(user.id)?;
         Ok(Session { token, user })
     }
 
     pub fn update(&self, id: Uuid, patch: UserPatch) -> Result<User> {
         let hash = patch.password.as_deref().map(hash_password).transpose()?;
         let now = self.clock.now();
-        let mut data = self.write();
+        let mut data = self.write()?;
         let data = &mut *data;
-        let record = data.users.get_mut(&id).ok_or(StoreError::UserNotFound)?;
+        let shared = data.users.get(&id).ok_or(StoreError::UserNotFound)?;
+        // A user shared with the seed or a snapshot is copied before it changes.
+        if Arc::strong_count(shared) > 1 {
+            let bytes = shared.bytes();
+            data.charge.grow(bytes)?;
+        }
+        let record = data
+            .users
+            .get_mut(&id)
+            .map(Arc::make_mut)
+            .ok_or(StoreError::UserNotFound)?;
         // Strictly later than before, even when two updates land in the same millisecond
         // (and no later than the last millisecond time can tell). Worked out before anything
         // changes, so the write is all or nothing.
@@ -534,7 +591,7 @@ impl Store {
 
     /// Deletes a user and revokes every token it holds.
     pub fn delete(&self, id: Uuid) -> Result<()> {
-        let mut data = self.write();
+        let mut data = self.write()?;
         let record = data
             .users
             .shift_remove(&id)
@@ -567,7 +624,7 @@ impl Store {
         }
         // The user may have been deleted while the hash was checked: look it up again.
         let user = self.get(id).map_err(|_| StoreError::InvalidCredentials)?;
-        let token = self.issue_token(id);
+        let token = self.issue_token(id)?;
         Ok(Session { token, user })
     }
 
@@ -582,42 +639,75 @@ impl Store {
     }
 
     pub fn revoke(&self, token: &str) -> Result<()> {
-        self.write()
+        self.write()?
             .tokens
             .remove(token)
             .map(drop)
             .ok_or(StoreError::InvalidToken)
     }
 
-    fn issue_token(&self, id: Uuid) -> String {
+    fn issue_token(&self, id: Uuid) -> Result<String> {
         let token = self.ids.token();
-        self.write().tokens.insert(token.clone(), id);
-        token
+        let mut data = self.write()?;
+        data.charge.grow(token.len() + ENTRY_BYTES)?;
+        data.tokens.insert(token.clone(), id);
+        Ok(token)
     }
 
     /// The search index for `data`, rebuilt if a write happened since it was built.
     fn search_index(&self, data: &Data) -> Arc<SearchIndex> {
         let mut cached = lock(&self.search_index);
         match &*cached {
-            Some(index) if index.version == data.version => index.clone(),
+            Some(index) if index.version == self.version.load(Ordering::Acquire) => index.clone(),
             _ => {
-                let index = Arc::new(SearchIndex::build(data));
+                let version = self.version.load(Ordering::Acquire);
+                let index = Arc::new(SearchIndex::build(data, version));
                 *cached = Some(index.clone());
                 index
             }
         }
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, Data> {
+    fn read(&self) -> RwLockReadGuard<'_, Arc<Data>> {
         read(&self.data)
     }
 
-    /// The data for a change: every write goes through here, so every write bumps the version.
-    fn write(&self) -> RwLockWriteGuard<'_, Data> {
-        static VERSIONS: AtomicU64 = AtomicU64::new(1);
+    /// The data for a change: every write goes through here, so every write bumps the
+    /// version. Data shared with the seed or a snapshot is copied first (its index; the
+    /// users stay shared until each changes), charged to the namespaces' budget.
+    fn write(&self) -> Result<Writing<'_>> {
         let mut data = write(&self.data);
-        data.version = VERSIONS.fetch_add(1, Ordering::Relaxed);
-        data
+        if Arc::strong_count(&data) > 1 {
+            let charge = Charge::new(self.budget.as_ref(), data.copy_bytes())?;
+            let mut copy = Data::clone(&data);
+            copy.charge = charge;
+            *data = Arc::new(copy);
+        }
+        self.bump();
+        Ok(Writing(data))
+    }
+
+    fn bump(&self) {
+        static VERSIONS: AtomicU64 = AtomicU64::new(1);
+        self.version
+            .store(VERSIONS.fetch_add(1, Ordering::Relaxed), Ordering::Release);
+    }
+}
+
+/// The data of a store, made its own by [`Store::write`]: nothing else holds it.
+struct Writing<'a>(RwLockWriteGuard<'a, Arc<Data>>);
+
+impl std::ops::Deref for Writing<'_> {
+    type Target = Data;
+
+    fn deref(&self) -> &Data {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Writing<'_> {
+    fn deref_mut(&mut self) -> &mut Data {
+        Arc::get_mut(&mut self.0).expect("Store::write copied shared data")
     }
 }
 
@@ -634,15 +724,17 @@ impl Dataset for Store {
             self.clock.clone(),
             self.random_seed,
             self.dummy_hash.clone(),
+            (
+                Some(self.namespaces_budget.clone()),
+                self.namespaces_budget.clone(),
+            ),
         )
     }
 
     /// Back to the seed data, every token revoked, ids from the start of their sequence.
     fn reset(&self) {
-        let mut data = self.write();
-        let version = data.version;
-        *data = (*self.seed).clone();
-        data.version = version;
+        *write(&self.data) = self.seed.clone();
+        self.bump();
         self.ids.reset();
     }
 
@@ -658,10 +750,8 @@ impl Dataset for Store {
     }
 
     fn restore(&self, state: &State) {
-        let mut data = self.write();
-        let version = data.version;
-        *data = state.data.clone();
-        data.version = version;
+        *write(&self.data) = state.data.clone();
+        self.bump();
         self.ids.restore(state.ids.clone());
     }
 }
@@ -670,7 +760,7 @@ impl Data {
     fn insert(&mut self, record: Record) {
         let id = record.user.id;
         self.emails.insert(record.email_lower().to_owned(), id);
-        self.users.insert(id, record);
+        self.users.insert(id, Arc::new(record));
     }
 }
 
@@ -765,6 +855,59 @@ mod tests {
             name: "N".to_owned(),
             role: Role::User,
         }
+    }
+
+    /// Namespaces share the seed's users: a fork that only reads costs nothing, its first
+    /// write copies the index (charged to the namespaces' budget), a change copies only the
+    /// user it changes, a snapshot shares until either side changes, and past the budget a
+    /// write is refused whole and leaves the data as it was.
+    #[test]
+    fn namespaces_pay_only_for_what_they_copy_within_one_budget() {
+        let seed = Seed {
+            extra_users: 1000,
+            ..Seed::default()
+        };
+        let mut default = Store::new(&seed, Arc::new(Clock::new(None)));
+        let budget = Budget::new(400_000);
+        default.namespaces_budget = budget.clone();
+        let first = default.fork("first");
+        assert_eq!(first.list(1, 1, None).total, 1002);
+        assert_eq!(budget.used(), 0, "reads share the seed");
+        let id = first.list(1, 1, None).items[0].id;
+        first
+            .update(
+                id,
+                UserPatch {
+                    name: Some("Renamed".into()),
+                    ..UserPatch::default()
+                },
+            )
+            .unwrap();
+        let after_first = budget.used();
+        assert!((100_000..200_000).contains(&after_first), "{after_first}");
+        assert_eq!(
+            default.get(id).unwrap().name,
+            "Admin User",
+            "the seed is untouched"
+        );
+        // A snapshot shares; the write after it copies the index again.
+        let snapshot = first.capture();
+        assert_eq!(budget.used(), after_first);
+        first.create(new_user("after@snapshot.test")).unwrap();
+        let with_snapshot = budget.used();
+        assert!(with_snapshot > after_first + 100_000, "{with_snapshot}");
+        // A third copy would pass the budget: refused, nothing changed.
+        let second = default.fork("second");
+        assert!(matches!(
+            second.create(new_user("over@budget.test")),
+            Err(StoreError::Budget(_))
+        ));
+        assert_eq!(second.list(1, 1, None).total, 1002);
+        // Dropping the snapshot and resetting give the bytes back.
+        drop(snapshot);
+        first.reset();
+        assert_eq!(budget.used(), 0);
+        second.create(new_user("now@fits.test")).unwrap();
     }
 
     #[test]
