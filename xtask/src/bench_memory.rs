@@ -18,6 +18,10 @@ const FILLS: usize = 10_000;
 const HEADER_BYTES: usize = 31 * 1024;
 /// Connections opened and left silent, past the default cap of 512.
 const IDLE: usize = 600;
+/// The seed of the namespace and snapshot rows.
+const SEED_USERS: &str = "20000";
+const NAMESPACES: usize = 1_000;
+const SNAPSHOTS: usize = 100;
 
 /// Measures; returns the section for BENCHMARKS.md.
 pub fn run(mock: &Path, pins: &Pins) -> Result<String> {
@@ -79,6 +83,50 @@ pub fn run(mock: &Path, pins: &Pins) -> Result<String> {
         "memory: a new request answered in {:?} with {IDLE} idle connections",
         idle.2
     );
+    // One user created in each of 1,000 namespaces: each copies the seed's index, until the
+    // namespaces' budget refuses (409).
+    let namespaces = {
+        let server = Server::start(
+            mock,
+            &["--port", "0", "--extra-users", SEED_USERS],
+            pins.server,
+        )?;
+        let start = server.rss_kib()?.0;
+        let statuses = statuses(&server.addr, NAMESPACES, |i| {
+            let body = format!(r#"{{"email":"ns{i}@memory.test","password":"pw-{i}","name":"N"}}"#);
+            format!(
+                "POST /api/users HTTP/1.1\r\nHost: localhost\r\nX-Mock-Namespace: ns{i}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        })?;
+        (start, server.rss_kib()?.0, statuses)
+    };
+    eprintln!("memory: namespaces {namespaces:?}");
+    // 100 snapshots of one namespace, a user created between each: each snapshot shares
+    // what did not change; every change after one copies the index, within the budget.
+    let snapshots = {
+        let server = Server::start(
+            mock,
+            &["--port", "0", "--extra-users", SEED_USERS],
+            pins.server,
+        )?;
+        let start = server.rss_kib()?.0;
+        let statuses = statuses(&server.addr, 2 * SNAPSHOTS, |i| match i % 2 {
+            0 => format!(
+                "POST /__admin/snapshots/s{i} HTTP/1.1\r\nHost: localhost\r\nX-Mock-Namespace: snap\r\nContent-Length: 0\r\n\r\n"
+            ),
+            _ => {
+                let body =
+                    format!(r#"{{"email":"snap{i}@memory.test","password":"pw-{i}","name":"N"}}"#);
+                format!(
+                    "POST /api/users HTTP/1.1\r\nHost: localhost\r\nX-Mock-Namespace: snap\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            }
+        })?;
+        (start, server.rss_kib()?.0, statuses)
+    };
+    eprintln!("memory: snapshots {snapshots:?}");
     let mib = |kib: u64| kib as f64 / 1024.0;
     let mut out = String::new();
     let _ = writeln!(out, "## mock-api memory\n");
@@ -106,6 +154,27 @@ pub fn run(mock: &Path, pins: &Pins) -> Result<String> {
         idle.2.as_secs_f64() * 1000.0,
         mib(idle.0),
         mib(idle.1)
+    );
+    let described = |statuses: &std::collections::BTreeMap<u16, usize>| {
+        statuses
+            .iter()
+            .map(|(status, count)| format!("{count}×{status}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "| {NAMESPACES} namespaces over a seed of {SEED_USERS} users, one `POST /api/users` in each ({}: past the namespaces' 256 MiB budget, 409) | {:.1} | {:.1} |",
+        described(&namespaces.2),
+        mib(namespaces.0),
+        mib(namespaces.1)
+    );
+    let _ = writeln!(
+        out,
+        "| {SNAPSHOTS} snapshots of one namespace over a seed of {SEED_USERS} users, a user created after each ({}) | {:.1} | {:.1} |",
+        described(&snapshots.2),
+        mib(snapshots.0),
+        mib(snapshots.1)
     );
     Ok(out)
 }
@@ -138,6 +207,23 @@ fn load(addr: &str, count: usize, request: impl Fn(usize) -> String + Sync) -> R
         }
         Ok(())
     })
+}
+
+/// Sends `count` requests in turn on one keep-alive connection; how many got each status.
+fn statuses(
+    addr: &str,
+    count: usize,
+    request: impl Fn(usize) -> String,
+) -> Result<std::collections::BTreeMap<u16, usize>> {
+    let stream = TcpStream::connect(addr)?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = stream;
+    let mut seen = std::collections::BTreeMap::new();
+    for i in 0..count {
+        writer.write_all(request(i).as_bytes())?;
+        *seen.entry(read_response(&mut reader)?).or_default() += 1;
+    }
+    Ok(seen)
 }
 
 /// Reads one response with a Content-Length body; returns its status.
