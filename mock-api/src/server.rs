@@ -148,14 +148,14 @@ pub async fn serve_with(
         let connection =
             graceful.watch(builder.serve_connection(TokioIo::new(connection), connection_service));
         let (id, evicted) = open.add(activity.clone());
-        let open = open.clone();
+        let (open, slots) = (open.clone(), slots.clone());
         tokio::spawn(async move {
             let _slot = slot;
             tokio::select! {
                 ended = connection => if let Err(error) = ended {
                     tracing::debug!(%error, "connection ended");
                 },
-                () = idle(activity, read_timeout) => tracing::debug!("idle connection closed"),
+                () = idle(activity, read_timeout, slots) => tracing::debug!("idle connection closed"),
                 () = evicted.notified() => tracing::debug!("idle connection closed for a new one"),
             }
             open.remove(id);
@@ -236,16 +236,24 @@ impl hyper::body::Body for Guarded {
     }
 }
 
-/// Completes once a connection has been idle for `limit`: no request in flight, none
-/// started and nothing written. Checked four times per period, so it closes within 1.25
-/// times the limit.
-async fn idle(activity: Arc<Activity>, limit: Duration) {
-    let step = (limit / 4).max(Duration::from_millis(10));
+/// How long a connection may be idle while the server is at its connection cap.
+const FULL_GRACE: Duration = Duration::from_secs(1);
+
+/// Completes once a connection has been idle for `limit` (for [`FULL_GRACE`] while every
+/// slot of the server is taken): no request in flight, none started and nothing written.
+/// Checked four times per period (at most a quarter of a second apart), so it closes within
+/// 1.25 times the limit.
+async fn idle(activity: Arc<Activity>, limit: Duration, slots: Arc<Semaphore>) {
+    let step = (limit / 4).clamp(Duration::from_millis(10), FULL_GRACE / 4);
     let mut seen = activity.progress();
     let mut quiet_since = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(step).await;
         let now = activity.progress();
+        let limit = match slots.available_permits() {
+            0 => limit.min(FULL_GRACE),
+            _ => limit,
+        };
         if now != seen || activity.busy() {
             (seen, quiet_since) = (now, tokio::time::Instant::now());
         } else if quiet_since.elapsed() >= limit {

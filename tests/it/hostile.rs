@@ -488,6 +488,38 @@ fn idle_connections_at_the_cap_make_room_for_a_new_client() {
     drop(idle);
 }
 
+/// At the cap, a connection that sends nothing is closed after a short grace rather than
+/// the whole `--read-timeout`, which makes room for the next client.
+#[test]
+fn a_full_server_closes_idle_connections_soon() {
+    let mock = Binary::start(&["--max-connections", "4", "--read-timeout", "120"]);
+    let mut idle: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(&mock.addr).unwrap())
+        .collect();
+    // Well below the idle deadline (120 s): before the grace, nothing came until then.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let closed = loop {
+        let closed = idle.iter_mut().position(|stream| {
+            stream
+                .set_read_timeout(Some(Duration::from_millis(50)))
+                .unwrap();
+            let mut byte = [0u8; 1];
+            match stream.read(&mut byte) {
+                Ok(0) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+                Ok(_) => false,
+            }
+        });
+        if closed.is_some() || Instant::now() > deadline {
+            break closed;
+        }
+    };
+    assert!(
+        closed.is_some(),
+        "no idle connection of the full server was closed"
+    );
+}
+
 #[test]
 fn a_slow_answer_is_not_an_idle_connection() {
     // The idle deadline counts only while no request is in flight, its answer included until
@@ -541,8 +573,9 @@ fn shutdown_has_a_deadline_and_a_second_signal_forces_it() {
 }
 
 /// With 20,000 seed users, each namespace used to copy them all (11 MB) at its first
-/// request. Now they share the seed: namespaces that read cost next to nothing, and one that
-/// writes copies the index of the users, not the users.
+/// request, and each snapshot too. Now they share the seed: namespaces that read cost next
+/// to nothing, one that writes copies the index of the users, not the users, and a snapshot
+/// shares what did not change.
 #[test]
 fn namespaces_share_the_seed_data() {
     let mock = Binary::start(&["--extra-users", "20000"]);
@@ -600,6 +633,30 @@ fn namespaces_share_the_seed_data() {
     assert!(
         writes_mib < 110,
         "20 namespaces that wrote grew the resident set by {writes_mib} MiB"
+    );
+    // Snapshots share what did not change: 20 of one namespace, a user created after each,
+    // were 20 whole copies too.
+    let before = mock.rss_kib();
+    for i in 0..20 {
+        send(
+            format!(
+                "POST /__admin/snapshots/s{i} HTTP/1.1\r\nHost: localhost\r\nX-Mock-Namespace: write0\r\nContent-Length: 0\r\n\r\n"
+            ),
+            " 201 ",
+        );
+        let body = format!(r#"{{"email":"s{i}@share.test","password":"pw-{i}","name":"S"}}"#);
+        send(
+            format!(
+                "POST /api/users HTTP/1.1\r\nHost: x\r\nX-Mock-Namespace: write0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+            " 201 ",
+        );
+    }
+    let snapshots_mib = mock.rss_kib().saturating_sub(before) / 1024;
+    assert!(
+        snapshots_mib < 110,
+        "20 snapshots grew the resident set by {snapshots_mib} MiB"
     );
 }
 
