@@ -108,6 +108,45 @@ struct Shared {
     /// Per operation, the create each user calls at its start for its ids (reads no list
     /// gives ids to), from the plan.
     sources: std::sync::OnceLock<Vec<Option<usize>>>,
+    starts: Arc<Starts>,
+}
+
+/// A request sent: its case, the status, and the JSON of a 2xx answer.
+type Answer = (Case, u16, Option<Value>);
+
+/// How the users' starts went: when every user failed to make what it needs, the run
+/// fails (exit 1), whatever the thresholds say.
+#[derive(Debug, Default)]
+pub struct Starts {
+    users: std::sync::atomic::AtomicUsize,
+    failed: std::sync::atomic::AtomicUsize,
+    first: std::sync::OnceLock<String>,
+}
+
+impl Starts {
+    fn started(&self, failed: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.users.fetch_add(1, Relaxed);
+        if failed {
+            self.failed.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn failed(&self, line: String) {
+        let _ = self.first.set(line);
+    }
+
+    /// When every user that started failed to make what it needed: the first failure.
+    pub fn all_failed(&self) -> Option<String> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let users = self.users.load(Relaxed);
+        (users > 0 && self.failed.load(Relaxed) == users).then(|| {
+            format!(
+                "every one of the {users} users failed at its start ({})",
+                self.first.get().map_or("", String::as_str)
+            )
+        })
+    }
 }
 
 /// Ids of existing resources, by item path and parameter.
@@ -120,6 +159,8 @@ struct Session {
     /// Items made at the start for reads no list gives ids to: the create, its case and
     /// its answer (what the create's links are evaluated on).
     made: Vec<(usize, Case, Value)>,
+    /// Ids the lists under those items held (the partitions of a topic the user made).
+    ids: Ids,
 }
 
 /// The ids kept for a parameter of a path: the path's own, else those of an item above it
@@ -172,14 +213,22 @@ pub fn read_weights(file: &Path, api: &Api) -> Result<BTreeMap<String, usize>, D
     Ok(weights)
 }
 
-/// The document's scenario (one transaction per operation it sends), and the plan.
+/// A document's load: its scenario (one transaction per operation it sends), the plan, and
+/// how the users' starts go.
+pub struct DocumentLoad {
+    pub scenarios: Vec<Scenario>,
+    pub plan: Vec<PlanLine>,
+    pub starts: Arc<Starts>,
+}
+
+/// The document's load.
 pub fn scenarios(
     api: Arc<Api>,
     weights: &BTreeMap<String, usize>,
     login: Option<Login>,
     credentials: Credentials,
     pacer: Option<Arc<Pacer>>,
-) -> Result<(Vec<Scenario>, Vec<PlanLine>), DocumentError> {
+) -> Result<DocumentLoad, DocumentError> {
     let graph = Graph::new(&api);
     let mut seen = std::collections::HashSet::new();
     let cases = api
@@ -230,6 +279,7 @@ pub fn scenarios(
         graph,
         next,
         sources: Default::default(),
+        starts: Default::default(),
     });
     let mut scenario = scenario!("document");
     let start = shared.clone();
@@ -257,7 +307,7 @@ pub fn scenarios(
         .map(|index| {
             let operation = &api.operations[index];
             let loaded = plan[index].weight.is_some_and(|w| w > 0);
-            let needs = loaded && operation.method == Method::GET && has_ids(operation);
+            let needs = loaded && has_ids(operation);
             needs.then(|| source(&shared, index)).flatten()
         })
         .collect();
@@ -284,7 +334,11 @@ pub fn scenarios(
         );
     }
     match any {
-        true => Ok((vec![scenario], plan)),
+        true => Ok(DocumentLoad {
+            scenarios: vec![scenario],
+            plan,
+            starts: shared.starts.clone(),
+        }),
         false => Err(DocumentError::Nothing(plan_table(&plan))),
     }
 }
@@ -444,7 +498,10 @@ fn plan_line(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -
             }
         };
     }
-    if creates && !has_ids(operation) {
+    // A create under items (`POST /clusters/{cluster_id}/topics`) takes its ids from the
+    // lists, or from an item each user makes at its start.
+    let ids_given = !has_ids(operation) || listed(shared, index) || made_by.is_some();
+    if creates && ids_given && (!has_ids(operation) || creates_with_cleanup(shared, index)) {
         return match creates_with_cleanup(shared, index) {
             true => line(Some(WRITE_WEIGHT), None),
             false => line(
@@ -485,11 +542,33 @@ fn creates_with_cleanup(shared: &Shared, index: usize) -> bool {
             .any(|l| shared.api.operations[l.target].method == Method::DELETE)
 }
 
-/// The first create with a delete after it whose links reach this operation.
+/// The first create with a delete after it whose links reach this operation, else one
+/// whose links reach an item above it (a topic, for the partitions of a topic: the lists
+/// under the item give the rest).
 fn source(shared: &Shared, index: usize) -> Option<usize> {
-    (0..shared.api.operations.len())
-        .filter(|c| creates_with_cleanup(shared, *c))
+    let creates = || (0..shared.api.operations.len()).filter(|c| creates_with_cleanup(shared, *c));
+    let path = &shared.api.operations[index].path;
+    creates()
         .find(|c| shared.links[*c].iter().any(|l| l.target == index))
+        .or_else(|| {
+            creates().find(|c| {
+                shared.links[*c]
+                    .iter()
+                    .any(|l| is_below(path, &shared.api.operations[l.target].path))
+            })
+        })
+}
+
+/// The link of a create that binds an operation's parameters: its own, else one to an item
+/// above it.
+fn link_to(shared: &Shared, create: usize, index: usize) -> Option<&LinkSpec> {
+    let path = &shared.api.operations[index].path;
+    let links = &shared.links[create];
+    links.iter().find(|l| l.target == index).or_else(|| {
+        links
+            .iter()
+            .find(|l| is_below(path, &shared.api.operations[l.target].path))
+    })
 }
 
 /// Whether a list read at the start gives every path parameter of the operation.
@@ -545,7 +624,7 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
             let Some(bound) = bound else {
                 continue;
             };
-            if let Some((_, body)) = call_with(shared, index, user, base, Some(bound)).await? {
+            if let Some((_, _, body)) = call_with(shared, index, user, base, Some(bound)).await? {
                 keep_ids(shared, index, body.as_ref(), &mut ids);
             }
         }
@@ -573,25 +652,90 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     needed.sort_unstable();
     needed.dedup();
     let mut made = Vec::new();
+    let mut failed = false;
     for create in needed {
-        match call(shared, create, user, None).await? {
-            Some((case, Some(body))) => made.push((create, case, body)),
+        match call(shared, create, user, None).await {
+            Ok(Some((case, _, Some(body)))) => made.push((create, case, body)),
             answer => {
-                // One line per user and create: the reads that need it fail, not the run.
+                // One line per user and create: what needs ids from it fails, not the run.
                 let label = shared.api.operations[create].label();
                 let what = match answer {
-                    Some(_) => "answered without a body",
-                    None => "got no answer or was refused",
+                    Ok(Some((_, status, None))) if (200..300).contains(&status) => {
+                        format!("answered {status} without a JSON body")
+                    }
+                    Ok(Some((_, status, _))) => format!("answered {status}"),
+                    Ok(None) => "got no answer".to_owned(),
+                    Err(_) => "had no ids to be sent with".to_owned(),
                 };
-                eprintln!(
-                    "loadgen: user {}: {label} {what}; its reads that need ids from it fail",
+                let line = format!(
+                    "user {}: {label} {what} at its start: what needs ids from it fails",
                     user.weighted_users_index
                 );
+                eprintln!("loadgen: {line}");
+                shared.starts.failed(line);
+                failed = true;
             }
         }
     }
+    let any_made = !made.is_empty();
     if let Some(session) = user.get_session_data_mut::<Session>() {
         session.made = made;
+    }
+    if any_made {
+        read_lists_below_made(shared, user).await?;
+    }
+    shared.starts.started(failed);
+    Ok(())
+}
+
+/// The lists under the items this user made at its start (the partitions of its topic), read
+/// for ids, in depth order: what the start's lists could not give.
+async fn read_lists_below_made(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
+    let mut lists: Vec<usize> = (0..shared.api.operations.len())
+        .filter(|index| {
+            let operation = &shared.api.operations[*index];
+            !shared.graph.feeds[*index].is_empty()
+                && operation.method == Method::GET
+                && has_ids(operation)
+                && !known_ids(shared, user, operation)
+        })
+        .collect();
+    lists.sort_by_key(|index| path_params(&shared.api.operations[*index]).count());
+    for index in lists {
+        let operation = &shared.api.operations[index];
+        let made = user.get_session_data::<Session>().and_then(|session| {
+            session.made.iter().find_map(|(create, case, body)| {
+                let link = link_to(shared, *create, index)?;
+                bind(link, case, body)
+            })
+        });
+        let Some(made) = made else {
+            continue;
+        };
+        let bound: Option<Vec<(String, Value)>> = path_params(operation)
+            .map(|param| {
+                let value = made
+                    .iter()
+                    .find(|(name, _)| name == param)
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| any_id(shared, user, &operation.path, param))?;
+                Some((param.to_owned(), value))
+            })
+            .collect();
+        let Some(bound) = bound else {
+            continue;
+        };
+        let base = Plan::new(&shared.api.schemas, operation).base();
+        if let Some((_, _, body)) = call_with(shared, index, user, base, Some(bound)).await? {
+            let mut ids = user
+                .get_session_data_mut::<Session>()
+                .map(|s| std::mem::take(&mut s.ids))
+                .unwrap_or_default();
+            keep_ids(shared, index, body.as_ref(), &mut ids);
+            if let Some(session) = user.get_session_data_mut::<Session>() {
+                session.ids = ids;
+            }
+        }
     }
     Ok(())
 }
@@ -645,20 +789,15 @@ async fn read(shared: &Shared, index: usize, user: &mut GooseUser) -> Transactio
     let case = &cases[rand::random_range(0..cases.len())];
     let only_path = matches!(case.body, openapi::generate::Payload::None)
         && case.params.iter().all(|(l, _, _)| *l == Location::Path);
-    // Ids from the lists at the start, else from what this user made at its start.
-    let source = shared.sources.get().and_then(|s| s[index]);
-    let made = async |user: &mut GooseUser| match source {
-        Some(create) => read_made(shared, index, create, user).await,
-        None => Err(nothing_sent(operation)),
+    // Ids from the lists at the start, else from what this user made at its start (in
+    // `call`).
+    let path = match only_path && !operation.secured {
+        true => fill(shared, operation),
+        false => None,
     };
-    if !only_path || operation.secured {
-        return match call(shared, index, user, None).await? {
-            Some(_) => Ok(()),
-            None => made(user).await,
-        };
-    }
-    let Some(path) = fill(shared, operation) else {
-        return made(user).await;
+    let Some(path) = path else {
+        call(shared, index, user, None).await?;
+        return Ok(());
     };
     send(
         user,
@@ -678,26 +817,36 @@ async fn read(shared: &Shared, index: usize, user: &mut GooseUser) -> Transactio
     Ok(())
 }
 
-/// A read of an item this user made at its start.
-async fn read_made(
-    shared: &Shared,
-    index: usize,
-    create: usize,
-    user: &mut GooseUser,
-) -> TransactionResult {
-    let operation = &shared.api.operations[index];
-    let made = user.get_session_data::<Session>().and_then(|session| {
-        let (_, case, body) = session.made.iter().find(|(c, _, _)| *c == create)?;
-        let link = shared.links[create].iter().find(|l| l.target == index)?;
-        bind(link, case, body)
-    });
-    let Some(bound) = made else {
-        return Err(nothing_sent(operation));
-    };
-    match call(shared, index, user, Some(bound)).await? {
-        Some(_) => Ok(()),
-        None => Err(nothing_sent(operation)),
-    }
+/// The ids of an item this user made at its start, for an operation its create links to.
+fn made_ids(shared: &Shared, index: usize, user: &GooseUser) -> Option<Vec<(String, Value)>> {
+    let create = shared.sources.get()?[index]?;
+    let session = user.get_session_data::<Session>()?;
+    let (_, case, body) = session.made.iter().find(|(c, _, _)| *c == create)?;
+    bind(link_to(shared, create, index)?, case, body)
+}
+
+/// A random id for a path's parameter: from the lists read at the start, else from the
+/// lists this user read under what it made.
+fn any_id(shared: &Shared, user: &GooseUser, path: &str, param: &str) -> Option<Value> {
+    let pick = |ids: &Vec<Value>| ids[rand::random_range(0..ids.len())].clone();
+    let start = shared.start_ids.get().and_then(|ids| ids_for(ids, path, param));
+    start.map(pick).or_else(|| {
+        let session = user.get_session_data::<Session>()?;
+        ids_for(&session.ids, path, param).map(pick)
+    })
+}
+
+/// Whether the lists (the start's or this user's) give every path parameter.
+fn known_ids(shared: &Shared, user: &GooseUser, operation: &Operation) -> bool {
+    path_params(operation).all(|p| {
+        shared
+            .start_ids
+            .get()
+            .is_some_and(|ids| ids_for(ids, &operation.path, p).is_some())
+            || user
+                .get_session_data::<Session>()
+                .is_some_and(|s| ids_for(&s.ids, &operation.path, p).is_some())
+    })
 }
 
 /// A transaction that could send nothing (no id to send it with): a failed one, never one
@@ -728,7 +877,8 @@ fn fill(shared: &Shared, operation: &Operation) -> Option<String> {
 
 /// A create, then what its links lead to on what it made: updates, the delete last.
 async fn create(shared: &Shared, index: usize, user: &mut GooseUser) -> TransactionResult {
-    let Some((case, answer)) = call(shared, index, user, None).await? else {
+    let Some((case, _, answer)) = call(shared, index, user, None).await? else {
+        // No answer: goose counted the failure.
         return Ok(());
     };
     let Some(body) = answer else {
@@ -750,14 +900,14 @@ async fn create(shared: &Shared, index: usize, user: &mut GooseUser) -> Transact
 }
 
 /// Sends a random valid case of an operation, its path parameters bound (to `bound`, else to
-/// ids the user has); keeps the ids its answer gives. `None` when it could not be sent (an
-/// item operation with no id yet) or got no answer.
+/// ids the user has): the case, the status and the JSON of a 2xx answer. `None` when it got
+/// no answer; an error when it could not be sent (an item operation with no id).
 async fn call(
     shared: &Shared,
     index: usize,
     user: &mut GooseUser,
     bound: Option<Vec<(String, Value)>>,
-) -> Result<Option<(Case, Option<Value>)>, Box<TransactionError>> {
+) -> Result<Option<Answer>, Box<TransactionError>> {
     let cases = &shared.cases[index];
     let pick = match shared.api.operations[index].method == Method::GET {
         true => rand::random_range(0..cases.len()),
@@ -775,7 +925,7 @@ async fn call_with(
     user: &mut GooseUser,
     mut case: Case,
     bound: Option<Vec<(String, Value)>>,
-) -> Result<Option<(Case, Option<Value>)>, Box<TransactionError>> {
+) -> Result<Option<Answer>, Box<TransactionError>> {
     let operation = &shared.api.operations[index];
     let credential = match operation.secured {
         true => user
@@ -783,24 +933,26 @@ async fn call_with(
             .and_then(|s| s.credential.clone()),
         false => None,
     };
-    let start = shared.start_ids.get();
+    let bound = match bound {
+        Some(bound) => Some(bound),
+        None if has_ids(operation) && !known_ids(shared, user, operation) => made_ids(shared, index, user),
+        None => None,
+    };
     for param in operation
         .params
         .iter()
         .filter(|p| p.location == Location::Path)
     {
-        let value = match &bound {
-            Some(bound) => bound
-                .iter()
-                .find(|(name, _)| *name == param.name)
-                .map(|(_, v)| v.clone()),
-            None => start
-                .and_then(|ids| ids_for(ids, &operation.path, &param.name))
-                .map(|ids| ids[rand::random_range(0..ids.len())].clone()),
-        };
+        // What the caller or the user's own item gives, else the lists' ids.
+        let value = bound
+            .iter()
+            .flatten()
+            .find(|(name, _)| *name == param.name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| any_id(shared, user, &operation.path, &param.name));
         match value {
             Some(value) => case.bind(&param.name, value),
-            None => return Ok(None),
+            None => return Err(nothing_sent(operation)),
         }
     }
     let rendered = render(operation, &case);
@@ -828,7 +980,7 @@ async fn call_with(
         return Ok(None);
     };
     let body = body.filter(|_| (200..300).contains(&status));
-    Ok(Some((case, body)))
+    Ok(Some((case, status, body)))
 }
 
 fn has_ids(operation: &Operation) -> bool {

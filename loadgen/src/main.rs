@@ -178,7 +178,7 @@ fn main() -> ExitCode {
             eprintln!("loadgen: thresholds failed\n{failed}");
             ExitCode::from(1)
         }
-        Err(error @ RunError::AllFailed(_)) => {
+        Err(error @ (RunError::AllFailed(_) | RunError::StartsFailed(_))) => {
             eprintln!("loadgen: FAILED: {error}");
             ExitCode::from(1)
         }

@@ -40,6 +40,9 @@ pub enum RunError {
     /// failures.
     #[error("every one of the {0} requests failed: nothing of the target was measured")]
     AllFailed(usize),
+    /// Every user failed to make, at its start, the items its load needed.
+    #[error("{0}")]
+    StartsFailed(String),
     /// The run could not happen: a bad option, an unreachable host, a goose error.
     #[error("{0}")]
     Setup(String),
@@ -100,7 +103,7 @@ pub async fn run(
             )));
         }
     }
-    let (registered, plan) = load(source, pacer.clone()).await?;
+    let (registered, plan, starts) = load(source, pacer.clone()).await?;
     if let Some(plan) = &plan {
         print!("{}", document::plan_table(plan));
     }
@@ -125,6 +128,9 @@ pub async fn run(
     };
     if let Some(plan) = &plan {
         add_to_reports(&report_files, "plan", plan)?;
+    }
+    if let Some(failed) = starts.and_then(|s| s.all_failed()) {
+        return Err(RunError::StartsFailed(failed));
     }
     if let Some(pacer) = &pacer {
         let paced = pacer.paced();
@@ -159,8 +165,8 @@ pub async fn run(
 /// The plan of a `--spec` load, as the terminal shows it, without any load (`--dry-run`).
 pub async fn dry_run(source: Source) -> Result<String, RunError> {
     match load(source, None).await? {
-        (_, Some(plan)) => Ok(document::plan_table(&plan)),
-        (_, None) => Err(RunError::Setup("--dry-run needs --spec".to_owned())),
+        (_, Some(plan), _) => Ok(document::plan_table(&plan)),
+        (_, None, _) => Err(RunError::Setup("--dry-run needs --spec".to_owned())),
     }
 }
 
@@ -190,17 +196,21 @@ fn add_to_reports(
 
 /// What a load of the source is made of, checked before any load: the scenarios, and for
 /// a document the plan.
-type Loaded = (Vec<Scenario>, Option<Vec<document::PlanLine>>);
+type Loaded = (
+    Vec<Scenario>,
+    Option<Vec<document::PlanLine>>,
+    Option<Arc<document::Starts>>,
+);
 
 /// The scenarios of a source, checked before any load.
 async fn load(source: Source, pacer: Option<Arc<Pacer>>) -> Result<Loaded, RunError> {
     let setup = |e: String| RunError::Setup(e);
     match source {
         Source::Demo => scenarios::all()
-            .map(|s| (s, None))
+            .map(|s| (s, None, None))
             .map_err(|e| setup(describe_goose(&e))),
         Source::Script(file, credentials) => script::read(&file, credentials, pacer)
-            .map(|s| (s, None))
+            .map(|s| (s, None, None))
             .map_err(|e| setup(e.to_string())),
         Source::Document {
             location,
@@ -222,7 +232,7 @@ async fn load(source: Source, pacer: Option<Arc<Pacer>>) -> Result<Loaded, RunEr
                 None => Default::default(),
             };
             document::scenarios(Arc::new(api), &weights, login, credentials, pacer)
-                .map(|(scenarios, plan)| (scenarios, Some(plan)))
+                .map(|load| (load.scenarios, Some(load.plan), Some(load.starts)))
                 .map_err(|e| setup(e.to_string()))
         }
     }

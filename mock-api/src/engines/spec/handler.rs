@@ -357,6 +357,7 @@ impl SpecEngine {
             Role::List => self.list(
                 data,
                 operation,
+                at,
                 (success, success_body),
                 trimmed(relative),
                 &accepted,
@@ -371,6 +372,7 @@ impl SpecEngine {
         &self,
         data: &Data,
         operation: &Operation,
+        resource: usize,
         (success, schema): (u16, Option<&Value>),
         collection: &str,
         accepted: &Accepted,
@@ -411,8 +413,10 @@ impl SpecEngine {
             .filter_map(|p| Some((p.name.as_str(), accepted.query.get(&p.name)?.as_str())))
             .collect();
         let stored = data.read();
-        let matching: Vec<&Value> = stored
-            .list(collection)
+        let unstored = self.listed_unstored(&stored, resource, collection);
+        let matching: Vec<&Value> = unstored
+            .iter()
+            .chain(stored.list(collection))
             .filter(|item| {
                 filters.iter().all(|(name, wanted)| {
                     item.get(*name).is_some_and(|v| match v {

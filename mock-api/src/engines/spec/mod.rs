@@ -30,6 +30,9 @@ use openapi::resources::{self, Model, Resource, Role};
 use routing::Routes;
 use validate::Judges;
 
+/// Items a list of a read-only collection shows (see `SpecEngine::listed_unstored`).
+const READ_ONLY_LISTED: u64 = 3;
+
 /// How the document is served.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -459,6 +462,41 @@ impl SpecEngine {
             key = data.uuid().to_string();
         }
         (key, value)
+    }
+
+    /// The items a list of a read-only collection shows: reads answer every id, and a list
+    /// shows a few of them ([`READ_ONLY_LISTED`]: ids 1, 2, 3 as the id's schema takes them),
+    /// so that a client that takes ids from the list (a load, a walk) finds some, as it
+    /// would on a real deployment (the Kafka REST proxy lists its clusters).
+    fn listed_unstored(&self, stored: &Stored, resource: usize, collection: &str) -> Vec<Value> {
+        let model = &self.model.resources[resource];
+        if model.creatable || model.id_field.is_none() {
+            return Vec::new();
+        }
+        let schemas = &self.api.schemas;
+        let fits = |value: &Value| {
+            model
+                .id_schema
+                .as_ref()
+                .is_none_or(|schema| values::valid(schemas, schema, value))
+        };
+        (1..=READ_ONLY_LISTED)
+            .filter_map(|n| {
+                let id = [json!(n), json!(n.to_string())]
+                    .into_iter()
+                    .find(|v| fits(v))
+                    .or_else(|| {
+                        let schema = model.id_schema.as_ref()?;
+                        values::sample(schemas, schema, 1, self.random_seed ^ n).pop()
+                    })?;
+                let key = param_text(&id);
+                // One stored under the same id (a replace) is listed as stored.
+                if key.contains('/') || stored.get(collection, &key).is_some() {
+                    return None;
+                }
+                self.unstored(stored, resource, collection, &key)
+            })
+            .collect()
     }
 
     /// An item nobody stored, of a read-only collection (no operation creates its items):
