@@ -108,6 +108,8 @@ struct Shared {
     /// Per operation, the create each user calls at its start for its ids (reads no list
     /// gives ids to), from the plan.
     sources: std::sync::OnceLock<Vec<Option<usize>>>,
+    /// The same, for the operations the plan loads: what each user makes at its start.
+    wants: std::sync::OnceLock<Vec<Option<usize>>>,
     starts: Arc<Starts>,
 }
 
@@ -279,6 +281,7 @@ pub fn scenarios(
         graph,
         next,
         sources: Default::default(),
+        wants: Default::default(),
         starts: Default::default(),
     });
     let mut scenario = scenario!("document");
@@ -303,15 +306,19 @@ pub fn scenarios(
     let plan: Vec<PlanLine> = (0..api.operations.len())
         .map(|index| plan_line(&shared, index, weights))
         .collect();
-    let sources = (0..api.operations.len())
+    let sources: Vec<Option<usize>> = (0..api.operations.len())
         .map(|index| {
             let operation = &api.operations[index];
-            let loaded = plan[index].weight.is_some_and(|w| w > 0);
-            let needs = loaded && has_ids(operation);
-            needs.then(|| source(&shared, index)).flatten()
+            has_ids(operation).then(|| source(&shared, index)).flatten()
         })
         .collect();
+    let wants = sources
+        .iter()
+        .enumerate()
+        .map(|(index, source)| source.filter(|_| plan[index].weight.is_some_and(|w| w > 0)))
+        .collect();
     let _ = shared.sources.set(sources);
+    let _ = shared.wants.set(wants);
     let mut any = false;
     for (index, operation) in api.operations.iter().enumerate() {
         let Some(weight) = plan[index].weight.filter(|w| *w > 0) else {
@@ -513,7 +520,7 @@ fn plan_line(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -
             ),
         };
     }
-    match &made_by {
+    match &direct_source(shared, index) {
         // Updates and deletes of an item run in the transaction of the create that made it.
         Some(create) if has_ids(operation) => line(
             None,
@@ -542,21 +549,39 @@ fn creates_with_cleanup(shared: &Shared, index: usize) -> bool {
             .any(|l| shared.api.operations[l.target].method == Method::DELETE)
 }
 
-/// The first create with a delete after it whose links reach this operation, else one
-/// whose links reach an item above it (a topic, for the partitions of a topic: the lists
-/// under the item give the rest).
-fn source(shared: &Shared, index: usize) -> Option<usize> {
-    let creates = || (0..shared.api.operations.len()).filter(|c| creates_with_cleanup(shared, *c));
-    let path = &shared.api.operations[index].path;
-    creates()
+/// A create whose items go at the end: it links to their delete, or it makes them under an
+/// item that such a create makes (a pet under an owner: deleting the owner deletes its pets).
+fn cleaned(shared: &Shared, index: usize) -> bool {
+    creates_with_cleanup(shared, index)
+        || (creates(shared, index)
+            && (0..shared.api.operations.len()).any(|parent| {
+                parent != index
+                    && creates_with_cleanup(shared, parent)
+                    && shared.links[parent].iter().any(|l| l.target == index)
+            }))
+}
+
+/// The first create cleaned up after whose links reach this operation.
+fn direct_source(shared: &Shared, index: usize) -> Option<usize> {
+    (0..shared.api.operations.len())
+        .filter(|c| *c != index && cleaned(shared, *c))
         .find(|c| shared.links[*c].iter().any(|l| l.target == index))
-        .or_else(|| {
-            creates().find(|c| {
+}
+
+/// Where an operation's ids come from when no list gives them: the create whose links reach
+/// it, else one whose links reach an item above it (a topic, for the partitions of a topic:
+/// the lists under the item give the rest).
+fn source(shared: &Shared, index: usize) -> Option<usize> {
+    let path = &shared.api.operations[index].path;
+    direct_source(shared, index).or_else(|| {
+        (0..shared.api.operations.len())
+            .filter(|c| *c != index && cleaned(shared, *c))
+            .find(|c| {
                 shared.links[*c]
                     .iter()
                     .any(|l| is_below(path, &shared.api.operations[l.target].path))
             })
-        })
+    })
 }
 
 /// The link of a create that binds an operation's parameters: its own, else one to an item
@@ -635,27 +660,39 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     // its end.
     // A read that a list gives ids to needs none of its own, unless the list was empty.
     let start = shared.start_ids.get();
+    let given = |index: usize| {
+        let operation = &shared.api.operations[index];
+        start.is_some_and(|ids| {
+            path_params(operation).all(|p| ids_for(ids, &operation.path, p).is_some())
+        })
+    };
+    let sources = shared.sources.get().map_or(&[][..], Vec::as_slice);
     let mut needed: Vec<usize> = shared
-        .sources
+        .wants
         .get()
         .into_iter()
         .flatten()
         .enumerate()
-        .filter_map(|(index, source)| {
-            let operation = &shared.api.operations[index];
-            let given = start.is_some_and(|ids| {
-                path_params(operation).all(|p| ids_for(ids, &operation.path, p).is_some())
-            });
-            source.filter(|_| !given)
-        })
+        .filter_map(|(index, source)| source.filter(|_| !given(index)))
         .collect();
-    needed.sort_unstable();
+    // A create under an item needs that item first (a pet needs its owner).
+    let mut at = 0;
+    while at < needed.len() {
+        if let Some(parent) = sources[needed[at]].filter(|p| !given(needed[at]) && !needed.contains(p)) {
+            needed.push(parent);
+        }
+        at += 1;
+    }
+    needed.sort_by_key(|c| (path_params(&shared.api.operations[*c]).count(), *c));
     needed.dedup();
-    let mut made = Vec::new();
     let mut failed = false;
     for create in needed {
         match call(shared, create, user, None).await {
-            Ok(Some((case, _, Some(body)))) => made.push((create, case, body)),
+            Ok(Some((case, _, Some(body)))) => {
+                if let Some(session) = user.get_session_data_mut::<Session>() {
+                    session.made.push((create, case, body));
+                }
+            }
             answer => {
                 // One line per user and create: what needs ids from it fails, not the run.
                 let label = shared.api.operations[create].label();
@@ -677,10 +714,9 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
             }
         }
     }
-    let any_made = !made.is_empty();
-    if let Some(session) = user.get_session_data_mut::<Session>() {
-        session.made = made;
-    }
+    let any_made = user
+        .get_session_data::<Session>()
+        .is_some_and(|s| !s.made.is_empty());
     if any_made {
         read_lists_below_made(shared, user).await?;
     }
@@ -746,11 +782,9 @@ async fn end(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
         .get_session_data::<Session>()
         .map(|s| s.made.clone())
         .unwrap_or_default();
-    for (create, case, body) in made {
-        let delete = shared.links[create]
-            .iter()
-            .find(|l| shared.api.operations[l.target].method == Method::DELETE);
-        if let Some(link) = delete
+    // What lies below first: a pet before its owner.
+    for (create, case, body) in made.into_iter().rev() {
+        if let Some(link) = delete_of(shared, create)
             && let Some(bound) = bind(link, &case, &body)
         {
             call(shared, link.target, user, Some(bound)).await?;
@@ -884,19 +918,60 @@ async fn create(shared: &Shared, index: usize, user: &mut GooseUser) -> Transact
     let Some(body) = answer else {
         return Ok(());
     };
-    // What the create links to, on what it made: updates, then the delete.
-    let mut targets: Vec<_> = shared.links[index]
-        .iter()
-        .filter(|link| link.target != index)
-        .filter(|link| shared.api.operations[link.target].method != Method::GET)
-        .collect();
-    targets.sort_by_key(|link| shared.api.operations[link.target].method == Method::DELETE);
-    for link in targets {
-        if let Some(bound) = bind(link, &case, &body) {
-            call(shared, link.target, user, Some(bound)).await?;
+    follow(shared, index, case, body, user, 0).await
+}
+
+/// How deep creates under what a create made are followed (an owner, its pet, the pet's
+/// visits).
+const NESTED_CREATES: usize = 2;
+
+/// What a create links to, on what it made: creates under it (and what they link to), then
+/// updates, the delete last.
+fn follow<'a>(
+    shared: &'a Shared,
+    index: usize,
+    case: Case,
+    body: Value,
+    user: &'a mut GooseUser,
+    depth: usize,
+) -> std::pin::Pin<Box<dyn Future<Output = TransactionResult> + Send + 'a>> {
+    Box::pin(async move {
+        let mut targets: Vec<_> = shared.links[index]
+            .iter()
+            .filter(|link| link.target != index)
+            .filter(|link| shared.api.operations[link.target].method != Method::GET)
+            .collect();
+        // Deletes last, of what lies deepest first: a favorite before its article.
+        targets.sort_by_key(|link| {
+            let target = &shared.api.operations[link.target];
+            (
+                target.method == Method::DELETE,
+                std::cmp::Reverse(target.path.len()),
+            )
+        });
+        for link in targets {
+            let Some(bound) = bind(link, &case, &body) else {
+                continue;
+            };
+            let answer = call(shared, link.target, user, Some(bound)).await?;
+            if creates(shared, link.target)
+                && depth < NESTED_CREATES
+                && let Some((case, _, Some(body))) = answer
+            {
+                follow(shared, link.target, case, body, user, depth + 1).await?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
+}
+
+/// The delete a create links to for what it made: the one of the item itself, not of what
+/// lies below it (`DELETE /articles/{slug}`, not `DELETE /articles/{slug}/favorite`).
+fn delete_of(shared: &Shared, create: usize) -> Option<&LinkSpec> {
+    shared.links[create]
+        .iter()
+        .filter(|l| shared.api.operations[l.target].method == Method::DELETE)
+        .min_by_key(|l| shared.api.operations[l.target].path.len())
 }
 
 /// Sends a random valid case of an operation, its path parameters bound (to `bound`, else to

@@ -91,10 +91,25 @@ impl Stored {
         Ok(())
     }
 
+    /// Removes an item, and what is stored below it (`/owners/7/pets/*` with owner 7): a
+    /// deleted item's children cannot be reached again, and would only hold memory.
     pub fn remove(&mut self, collection: &str, id: &str) -> Option<Value> {
         let removed = self.collections.get_mut(collection)?.shift_remove(id)?;
         self.bytes -= size(&removed);
         self.items -= 1;
+        let below = format!("{collection}/{id}/");
+        let children: Vec<String> = self
+            .collections
+            .keys()
+            .filter(|c| c.starts_with(&below))
+            .cloned()
+            .collect();
+        for child in children {
+            for (_, item) in self.collections.remove(&child).into_iter().flatten() {
+                self.bytes -= size(&item);
+                self.items -= 1;
+            }
+        }
         Some(removed)
     }
 
