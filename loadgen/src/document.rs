@@ -505,6 +505,34 @@ fn plan_line(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -
             }
         };
     }
+    // A write undone by a DELETE of the same path (follow and unfollow, a config set and
+    // reset): the two are sent together, the DELETE on what the write did.
+    if let Some(delete) = paired_delete(shared, index) {
+        let ids_given = pair_params(shared, index).all(|p| {
+            listed_param(shared, &operation.path, p) || source(shared, index).is_some()
+        });
+        if ids_given {
+            return line(
+                Some(WRITE_WEIGHT),
+                Some(format!(
+                    "each followed by {}, on the same item",
+                    label(&delete)
+                )),
+            );
+        }
+    }
+    if operation.method == Method::DELETE
+        && let Some(write) = (0..shared.api.operations.len())
+            .find(|w| paired_delete(shared, *w) == Some(index))
+        && pair_params(shared, write).all(|p| {
+            listed_param(shared, &operation.path, p) || source(shared, write).is_some()
+        })
+    {
+        return line(
+            None,
+            Some(format!("sent after each {}, on the same item", label(&write))),
+        );
+    }
     // A create under items (`POST /clusters/{cluster_id}/topics`) takes its ids from the
     // lists, or from an item each user makes at its start.
     let ids_given = !has_ids(operation) || listed(shared, index) || made_by.is_some();
@@ -599,12 +627,54 @@ fn link_to(shared: &Shared, create: usize, index: usize) -> Option<&LinkSpec> {
 /// Whether a list read at the start gives every path parameter of the operation.
 fn listed(shared: &Shared, index: usize) -> bool {
     let operation = &shared.api.operations[index];
-    path_params(operation).all(|param| {
-        shared.graph.feeds.iter().flatten().any(|feed| {
-            let above = feed.target_path.as_str();
-            (operation.path == above || is_below(&operation.path, above)) && feed.param == param
-        })
+    path_params(operation).all(|param| listed_param(shared, &operation.path, param))
+}
+
+/// Whether a list gives a parameter of a path (or of an item above it).
+fn listed_param(shared: &Shared, path: &str, param: &str) -> bool {
+    shared.graph.feeds.iter().flatten().any(|feed| {
+        let above = feed.target_path.as_str();
+        (path == above || is_below(path, above)) && feed.param == param
     })
+}
+
+/// The DELETE that undoes a write of the same path: a POST or a PUT (of an item under
+/// another) that creates nothing the links follow, beside a DELETE of exactly its path that
+/// takes no required query or body (one that deletes by filters could delete what the load
+/// did not make).
+fn paired_delete(shared: &Shared, index: usize) -> Option<usize> {
+    let operation = &shared.api.operations[index];
+    let writes = operation.method == Method::POST || operation.method == Method::PUT;
+    // A PUT of what a create makes replaces it: it runs after that create instead.
+    let made = (0..shared.api.operations.len())
+        .any(|c| creates(shared, c) && shared.links[c].iter().any(|l| l.target == index));
+    // A PUT pairs as the setting of an item above it (a config of a cluster, set and
+    // reset); a top-level item is more likely made by a create the document does not link.
+    let setting = operation.method == Method::POST || path_params(operation).count() >= 2;
+    if !writes || !setting || creates(shared, index) || made {
+        return None;
+    }
+    shared.api.operations.iter().position(|other| {
+        other.method == Method::DELETE
+            && other.path == operation.path
+            && other.body.is_none()
+            && !other
+                .params
+                .iter()
+                .any(|p| p.required && p.location == Location::Query)
+    })
+}
+
+/// The path parameters of a paired write whose ids must exist: all of them for a POST
+/// (`/profiles/{username}/follow`), all but the item's own for a PUT, which makes it
+/// (`/clusters/{cluster_id}/broker-configs/{name}`: a name of the case).
+fn pair_params(shared: &Shared, index: usize) -> impl Iterator<Item = &str> {
+    let operation = &shared.api.operations[index];
+    let own = match operation.method == Method::PUT {
+        true => path_params(operation).last(),
+        false => None,
+    };
+    path_params(operation).filter(move |p| Some(*p) != own)
 }
 
 fn path_params(operation: &Operation) -> impl Iterator<Item = &str> {
@@ -808,6 +878,9 @@ fn bind(link: &LinkSpec, case: &Case, body: &Value) -> Option<Vec<(String, Value
 /// followed by what its links lead to, deletes last.
 async fn exercise(shared: &Shared, index: usize, user: &mut GooseUser) -> TransactionResult {
     let operation = &shared.api.operations[index];
+    if let Some(delete) = paired_delete(shared, index) {
+        return Box::pin(pair(shared, index, delete, user)).await;
+    }
     if operation.method != Method::POST {
         return read(shared, index, user).await;
     }
@@ -919,6 +992,43 @@ async fn create(shared: &Shared, index: usize, user: &mut GooseUser) -> Transact
         return Ok(());
     };
     follow(shared, index, case, body, user, 0).await
+}
+
+/// A write and the DELETE that undoes it, on the same item: a PUT's own id is its case's
+/// (the item it makes), the other ids come from the lists or the user's items.
+async fn pair(
+    shared: &Shared,
+    index: usize,
+    delete: usize,
+    user: &mut GooseUser,
+) -> TransactionResult {
+    let operation = &shared.api.operations[index];
+    let cases = &shared.cases[index];
+    let pick = shared.next[index].fetch_add(1, std::sync::atomic::Ordering::Relaxed) % cases.len();
+    let case = cases[pick].clone();
+    let made = made_ids(shared, index, user).unwrap_or_default();
+    let own: Vec<&str> = pair_params(shared, index).collect();
+    let bound: Option<Vec<(String, Value)>> = path_params(operation)
+        .map(|param| {
+            let value = match own.contains(&param) {
+                true => made
+                    .iter()
+                    .find(|(name, _)| name == param)
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| any_id(shared, user, &operation.path, param))?,
+                false => case.path_param(param)?.clone(),
+            };
+            Some((param.to_owned(), value))
+        })
+        .collect();
+    let Some(bound) = bound else {
+        return Err(nothing_sent(operation));
+    };
+    let answer = call_with(shared, index, user, case, Some(bound.clone())).await?;
+    if answer.is_some_and(|(_, status, _)| (200..300).contains(&status)) {
+        call(shared, delete, user, Some(bound)).await?;
+    }
+    Ok(())
 }
 
 /// How deep creates under what a create made are followed (an owner, its pet, the pet's
