@@ -508,9 +508,8 @@ fn plan_line(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -
     // A write undone by a DELETE of the same path (follow and unfollow, a config set and
     // reset): the two are sent together, the DELETE on what the write did.
     if let Some(delete) = paired_delete(shared, index) {
-        let ids_given = pair_params(shared, index).all(|p| {
-            listed_param(shared, &operation.path, p) || source(shared, index).is_some()
-        });
+        let ids_given = pair_params(shared, index)
+            .all(|p| listed_param(shared, &operation.path, p) || source(shared, index).is_some());
         if ids_given {
             return line(
                 Some(WRITE_WEIGHT),
@@ -522,15 +521,17 @@ fn plan_line(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -
         }
     }
     if operation.method == Method::DELETE
-        && let Some(write) = (0..shared.api.operations.len())
-            .find(|w| paired_delete(shared, *w) == Some(index))
-        && pair_params(shared, write).all(|p| {
-            listed_param(shared, &operation.path, p) || source(shared, write).is_some()
-        })
+        && let Some(write) =
+            (0..shared.api.operations.len()).find(|w| paired_delete(shared, *w) == Some(index))
+        && pair_params(shared, write)
+            .all(|p| listed_param(shared, &operation.path, p) || source(shared, write).is_some())
     {
         return line(
             None,
-            Some(format!("sent after each {}, on the same item", label(&write))),
+            Some(format!(
+                "sent after each {}, on the same item",
+                label(&write)
+            )),
         );
     }
     // A create under items (`POST /clusters/{cluster_id}/topics`) takes its ids from the
@@ -748,7 +749,9 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     // A create under an item needs that item first (a pet needs its owner).
     let mut at = 0;
     while at < needed.len() {
-        if let Some(parent) = sources[needed[at]].filter(|p| !given(needed[at]) && !needed.contains(p)) {
+        if let Some(parent) =
+            sources[needed[at]].filter(|p| !given(needed[at]) && !needed.contains(p))
+        {
             needed.push(parent);
         }
         at += 1;
@@ -772,7 +775,13 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
                     }
                     Ok(Some((_, status, _))) => format!("answered {status}"),
                     Ok(None) => "got no answer".to_owned(),
-                    Err(_) => "had no ids to be sent with".to_owned(),
+                    Err(error) => match *error {
+                        TransactionError::RequestFailed { raw_request } => {
+                            format!("answered {}", raw_request.status_code)
+                        }
+                        TransactionError::Custom(_) => "had no ids to be sent with".to_owned(),
+                        other => format!("failed: {other}"),
+                    },
                 };
                 let line = format!(
                     "user {}: {label} {what} at its start: what needs ids from it fails",
@@ -936,7 +945,10 @@ fn made_ids(shared: &Shared, index: usize, user: &GooseUser) -> Option<Vec<(Stri
 /// lists this user read under what it made.
 fn any_id(shared: &Shared, user: &GooseUser, path: &str, param: &str) -> Option<Value> {
     let pick = |ids: &Vec<Value>| ids[rand::random_range(0..ids.len())].clone();
-    let start = shared.start_ids.get().and_then(|ids| ids_for(ids, path, param));
+    let start = shared
+        .start_ids
+        .get()
+        .and_then(|ids| ids_for(ids, path, param));
     start.map(pick).or_else(|| {
         let session = user.get_session_data::<Session>()?;
         ids_for(&session.ids, path, param).map(pick)
@@ -1120,7 +1132,9 @@ async fn call_with(
     };
     let bound = match bound {
         Some(bound) => Some(bound),
-        None if has_ids(operation) && !known_ids(shared, user, operation) => made_ids(shared, index, user),
+        None if has_ids(operation) && !known_ids(shared, user, operation) => {
+            made_ids(shared, index, user)
+        }
         None => None,
     };
     for param in operation

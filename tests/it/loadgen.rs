@@ -733,3 +733,161 @@ fn an_open_model_load_counts_its_late_starts() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Real documents of `tests/fixtures/real`, each loaded against `mock-api --spec` of itself:
+/// the plan loads at least this many operations (by default, or with a weights file that
+/// names the writes the plan leaves out for want of a delete, as the plan says to), every
+/// one of them is sent and answered as documented, and no transaction fails.
+#[test]
+fn real_documents_load_most_of_their_operations_without_failures() {
+    // (document, extra options, weights, operations loaded at least, of)
+    let cases: [(&str, &[&str], &str, usize, usize); 4] = [
+        ("petclinic-rest.yml", &[], "", 34, 37),
+        (
+            "springfox-market.json",
+            &[],
+            "PUT /customer/cart: 1\nDELETE /customer/cart: 1\nPUT /customer/cart/delivery: 1\nPOST /customer/cart/pay: 1\nPUT /customer/contacts: 1\nPOST /register: 1\n",
+            13,
+            13,
+        ),
+        (
+            "kafka-rest-v3.yaml",
+            &[],
+            "POST /clusters/{cluster_id}/acls: 1\nDELETE /clusters/{cluster_id}/acls: 1\nPOST /clusters/{cluster_id}/acls:batch: 1\nPOST /clusters/{cluster_id}/broker-configs:alter: 1\nPOST /clusters/{cluster_id}/brokers/{broker_id}/configs:alter: 1\n",
+            48,
+            50,
+        ),
+        (
+            "realworld-conduit.yml",
+            &["--header", "Authorization: Token jwt.from.a.login"],
+            "PUT /user: 1\nPOST /users: 1\nPOST /users/login: 1\n",
+            16,
+            19,
+        ),
+    ];
+    for (name, extra, weights, at_least, of) in cases {
+        let dir = tests::temp_dir("loadgen-real");
+        let (spec, api, mock) = spec_mock(name, 0);
+        assert_eq!(api.operations.len(), of, "{name}");
+        let report = dir.join("run.json");
+        let mut args: Vec<String> = [
+            "--spec",
+            spec.to_str().unwrap(),
+            "--host",
+            mock.url(),
+            "--users",
+            "4",
+            "--increase-rate",
+            "100",
+            "--run-time",
+            "2s",
+            "--quiet",
+            "--no-telnet",
+            "--no-reset-metrics",
+            "--report-file",
+            report.to_str().unwrap(),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        if !weights.is_empty() {
+            let file = dir.join("weights.yaml");
+            std::fs::write(&file, weights).unwrap();
+            args.extend(["--weights".to_owned(), file.to_str().unwrap().to_owned()]);
+        }
+        let output = Command::new(tests::binary("loadgen"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", text(&output));
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let loaded: Vec<&str> = json["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|line| {
+                line["weight"].as_u64().is_some_and(|w| w > 0)
+                    || line["note"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with("sent after"))
+            })
+            .map(|line| line["operation"].as_str().unwrap())
+            .collect();
+        assert!(
+            loaded.len() >= at_least,
+            "{name}: {} of {of} loaded: {:#?}",
+            loaded.len(),
+            json["plan"]
+        );
+        let totals = requests(&report);
+        for label in &loaded {
+            let scope = totals
+                .requests
+                .get(*label)
+                .unwrap_or_else(|| panic!("{name}: {label} was never sent"));
+            assert!(
+                scope.successes > 0 && scope.failures == 0,
+                "{name}: {label}: {scope:?}"
+            );
+        }
+        // No transaction failed, one that could send nothing included.
+        let failed: u64 = json["raw_metrics"]["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|scenario| scenario.as_array().unwrap())
+            .map(|t| t["fail_count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            failed, 0,
+            "{name}: {}",
+            json["raw_metrics"]["transaction_errors"]
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+/// Every user's start fails to make what the load needs (the mock refuses every create
+/// with a fault rule): the run says so and exits 1, rather than passing on reads that could
+/// send nothing.
+#[test]
+fn a_load_whose_every_user_fails_at_its_start_exits_1() {
+    let (spec, _, mock) = spec_mock("petclinic-rest.yml", 0);
+    let admin = format!("http://{}/__admin/faults", mock.addr());
+    let rule = tokio::runtime::Runtime::new().unwrap().block_on(async move {
+        let rule = serde_json::json!({"method": "POST", "path": "/petclinic/api/owners", "status": 503});
+        let answer = reqwest::Client::new()
+            .post(admin)
+            .header("Host", "localhost")
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
+        (answer.status().as_u16(), answer.text().await.unwrap())
+    });
+    assert_eq!(rule.0, 201, "{}", rule.1);
+    let output = loadgen(&[
+        "--spec",
+        spec.to_str().unwrap(),
+        "--host",
+        mock.url(),
+        "--users",
+        "2",
+        "--increase-rate",
+        "100",
+        "--run-time",
+        "1s",
+        "--quiet",
+        "--no-telnet",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let text = text(&output);
+    assert!(
+        text.contains("POST /owners answered 503 at its start"),
+        "{text}"
+    );
+    assert!(
+        text.contains("every one of the 2 users failed at its start"),
+        "{text}"
+    );
+}
