@@ -532,3 +532,16 @@ paths:
         );
     }
 }
+
+#[test]
+fn percent_encoding_keeps_unreserved_characters_and_round_trips() {
+    use crate::generate::wire::{percent_decode, percent_encode};
+    assert_eq!(percent_encode("a-Z.0_~"), "a-Z.0_~");
+    assert_eq!(percent_encode("a b/é?"), "a%20b%2F%C3%A9%3F");
+    for text in ["a b/é?", "%", "100%", "\u{0}\u{1F600}"] {
+        assert_eq!(percent_decode(&percent_encode(text)), text);
+    }
+    // Escapes that are not UTF-8, and stray `%`, leave the text as it is.
+    assert_eq!(percent_decode("%FF%FE"), "%FF%FE");
+    assert_eq!(percent_decode("50%-off"), "50%-off");
+}

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use openapi::generate::values::object_view;
-use openapi::generate::wire::{param_text, percent_encode};
+use openapi::generate::wire::{param_text, percent_decode, percent_encode};
 use openapi::model::{Location, Operation};
 
 use crate::core::engine::{Unrouted, route_not_found};
@@ -22,7 +22,7 @@ use crate::engines::spec::data::Data;
 use crate::engines::spec::respond::{
     Refusal, documented, error, refusal_status, stored as stored_response,
 };
-use crate::engines::spec::routing::{Found, Matched, percent_decode};
+use crate::engines::spec::routing::{Found, Matched};
 use crate::engines::spec::validate::{Accepted, Incoming, Invalid, check};
 use crate::engines::spec::values::{conform, full, merge_patch, set_if_valid, valid};
 use openapi::resources::{Role, list_items, split_last, success_schema, trimmed};

@@ -3,6 +3,7 @@
 
 use axum::http::Method;
 
+use openapi::generate::wire::percent_decode;
 use openapi::model::{Api, Operation};
 
 /// One segment of a template: literal text, or a parameter with fixed text around it
@@ -62,30 +63,6 @@ fn parse(template: &str) -> Vec<Segment> {
             _ => Segment::Literal(segment.to_owned()),
         })
         .collect()
-}
-
-/// `%XX` escapes decoded as UTF-8 (invalid sequences kept as they are).
-pub fn percent_decode(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_owned();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
-                i += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 impl Routes {
