@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -524,13 +524,10 @@ impl Faults {
     }
 }
 
-/// The JSON error an injected status answers with.
+/// The JSON error an injected status answers with: the one error body of every answer.
 pub fn error_response(status: StatusCode) -> Response {
-    let body = json!({
-        "error": format!("injected fault: status {}", status.as_u16()),
-        "code": "injected_fault",
-    });
-    (status, axum::Json(body)).into_response()
+    let message = format!("injected fault: status {}", status.as_u16());
+    crate::core::error::error_response(status, "injected_fault", &message, None)
 }
 
 /// A reset or an empty reply: the response is never sent. The connection's socket is told
