@@ -110,6 +110,9 @@ struct Shared {
     sources: std::sync::OnceLock<Vec<Option<usize>>>,
     /// The same, for the operations the plan loads: what each user makes at its start.
     wants: std::sync::OnceLock<Vec<Option<usize>>>,
+    /// Per operation, the DELETE it is sent with ([`paired_delete`]), found once: the
+    /// transactions read it on every run.
+    pairs: std::sync::OnceLock<Vec<Option<usize>>>,
     starts: Arc<Starts>,
 }
 
@@ -282,6 +285,7 @@ pub fn scenarios(
         next,
         sources: Default::default(),
         wants: Default::default(),
+        pairs: Default::default(),
         starts: Default::default(),
     });
     let mut scenario = scenario!("document");
@@ -303,6 +307,10 @@ pub fn scenarios(
         .set_name("stop")
         .set_on_stop(),
     );
+    let pairs = (0..api.operations.len())
+        .map(|index| paired_delete(&shared, index))
+        .collect();
+    let _ = shared.pairs.set(pairs);
     let plan: Vec<PlanLine> = (0..api.operations.len())
         .map(|index| plan_line(&shared, index, weights))
         .collect();
@@ -507,7 +515,7 @@ fn plan_line(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -
     }
     // A write undone by a DELETE of the same path (follow and unfollow, a config set and
     // reset): the two are sent together, the DELETE on what the write did.
-    if let Some(delete) = paired_delete(shared, index) {
+    if let Some(delete) = pair_of(shared, index) {
         let ids_given = pair_params(shared, index)
             .all(|p| listed_param(shared, &operation.path, p) || source(shared, index).is_some());
         if ids_given {
@@ -522,7 +530,7 @@ fn plan_line(shared: &Shared, index: usize, weights: &BTreeMap<String, usize>) -
     }
     if operation.method == Method::DELETE
         && let Some(write) =
-            (0..shared.api.operations.len()).find(|w| paired_delete(shared, *w) == Some(index))
+            (0..shared.api.operations.len()).find(|w| pair_of(shared, *w) == Some(index))
         && pair_params(shared, write)
             .all(|p| listed_param(shared, &operation.path, p) || source(shared, write).is_some())
     {
@@ -664,6 +672,11 @@ fn paired_delete(shared: &Shared, index: usize) -> Option<usize> {
                 .iter()
                 .any(|p| p.required && p.location == Location::Query)
     })
+}
+
+/// The DELETE an operation is sent with, as [`paired_delete`] found it at start.
+fn pair_of(shared: &Shared, index: usize) -> Option<usize> {
+    shared.pairs.get().and_then(|pairs| pairs[index])
 }
 
 /// The path parameters of a paired write whose ids must exist: all of them for a POST
@@ -829,11 +842,7 @@ async fn read_lists_below_made(shared: &Shared, user: &mut GooseUser) -> Transac
         };
         let bound: Option<Vec<(String, Value)>> = path_params(operation)
             .map(|param| {
-                let value = made
-                    .iter()
-                    .find(|(name, _)| name == param)
-                    .map(|(_, v)| v.clone())
-                    .or_else(|| any_id(shared, user, &operation.path, param))?;
+                let value = id_of(shared, user, &operation.path, param, &made)?;
                 Some((param.to_owned(), value))
             })
             .collect();
@@ -841,15 +850,10 @@ async fn read_lists_below_made(shared: &Shared, user: &mut GooseUser) -> Transac
             continue;
         };
         let base = Plan::new(&shared.api.schemas, operation).base();
-        if let Some((_, _, body)) = call_with(shared, index, user, base, Some(bound)).await? {
-            let mut ids = user
-                .get_session_data_mut::<Session>()
-                .map(|s| std::mem::take(&mut s.ids))
-                .unwrap_or_default();
-            keep_ids(shared, index, body.as_ref(), &mut ids);
-            if let Some(session) = user.get_session_data_mut::<Session>() {
-                session.ids = ids;
-            }
+        if let Some((_, _, body)) = call_with(shared, index, user, base, Some(bound)).await?
+            && let Some(session) = user.get_session_data_mut::<Session>()
+        {
+            keep_ids(shared, index, body.as_ref(), &mut session.ids);
         }
     }
     Ok(())
@@ -887,7 +891,7 @@ fn bind(link: &LinkSpec, case: &Case, body: &Value) -> Option<Vec<(String, Value
 /// followed by what its links lead to, deletes last.
 async fn exercise(shared: &Shared, index: usize, user: &mut GooseUser) -> TransactionResult {
     let operation = &shared.api.operations[index];
-    if let Some(delete) = paired_delete(shared, index) {
+    if let Some(delete) = pair_of(shared, index) {
         return Box::pin(pair(shared, index, delete, user)).await;
     }
     if operation.method != Method::POST {
@@ -955,6 +959,22 @@ fn any_id(shared: &Shared, user: &GooseUser, path: &str, param: &str) -> Option<
     })
 }
 
+/// The id of a path's parameter: the one `bound` gives (what the caller or the user's own
+/// item binds), else one from the lists.
+fn id_of(
+    shared: &Shared,
+    user: &GooseUser,
+    path: &str,
+    param: &str,
+    bound: &[(String, Value)],
+) -> Option<Value> {
+    bound
+        .iter()
+        .find(|(name, _)| name == param)
+        .map(|(_, v)| v.clone())
+        .or_else(|| any_id(shared, user, path, param))
+}
+
 /// Whether the lists (the start's or this user's) give every path parameter.
 fn known_ids(shared: &Shared, user: &GooseUser, operation: &Operation) -> bool {
     path_params(operation).all(|p| {
@@ -1019,15 +1039,11 @@ async fn pair(
     let pick = shared.next[index].fetch_add(1, std::sync::atomic::Ordering::Relaxed) % cases.len();
     let case = cases[pick].clone();
     let made = made_ids(shared, index, user).unwrap_or_default();
-    let own: Vec<&str> = pair_params(shared, index).collect();
+    let existing: Vec<&str> = pair_params(shared, index).collect();
     let bound: Option<Vec<(String, Value)>> = path_params(operation)
         .map(|param| {
-            let value = match own.contains(&param) {
-                true => made
-                    .iter()
-                    .find(|(name, _)| name == param)
-                    .map(|(_, v)| v.clone())
-                    .or_else(|| any_id(shared, user, &operation.path, param))?,
+            let value = match existing.contains(&param) {
+                true => id_of(shared, user, &operation.path, param, &made)?,
                 false => case.path_param(param)?.clone(),
             };
             Some((param.to_owned(), value))
@@ -1142,13 +1158,13 @@ async fn call_with(
         .iter()
         .filter(|p| p.location == Location::Path)
     {
-        // What the caller or the user's own item gives, else the lists' ids.
-        let value = bound
-            .iter()
-            .flatten()
-            .find(|(name, _)| *name == param.name)
-            .map(|(_, v)| v.clone())
-            .or_else(|| any_id(shared, user, &operation.path, &param.name));
+        let value = id_of(
+            shared,
+            user,
+            &operation.path,
+            &param.name,
+            bound.as_deref().unwrap_or_default(),
+        );
         match value {
             Some(value) => case.bind(&param.name, value),
             None => return Err(nothing_sent(operation)),

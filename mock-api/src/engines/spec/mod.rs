@@ -30,6 +30,14 @@ use openapi::resources::{self, Model, Resource, Role};
 use routing::Routes;
 use validate::Judges;
 
+/// Whether a value can be an id of the resource's items, by the id's schema.
+fn id_fits(schemas: &openapi::schema::Schemas, resource: &Resource, value: &Value) -> bool {
+    resource
+        .id_schema
+        .as_ref()
+        .is_none_or(|schema| values::valid(schemas, schema, value))
+}
+
 /// Items a list of a read-only collection shows (see `SpecEngine::listed_unstored`).
 const READ_ONLY_LISTED: u64 = 3;
 
@@ -426,12 +434,7 @@ impl SpecEngine {
         item: &Value,
     ) -> (String, Value) {
         let schemas = &self.api.schemas;
-        let fits = |value: &Value| {
-            resource
-                .id_schema
-                .as_ref()
-                .is_none_or(|schema| values::valid(schemas, schema, value))
-        };
+        let fits = |value: &Value| id_fits(schemas, resource, value);
         if let Some(given) = resource.id_field.as_ref().and_then(|f| item.get(f)) {
             let key = param_text(given);
             // An id that cannot be one path segment could never be read back by it.
@@ -474,12 +477,7 @@ impl SpecEngine {
             return Vec::new();
         }
         let schemas = &self.api.schemas;
-        let fits = |value: &Value| {
-            model
-                .id_schema
-                .as_ref()
-                .is_none_or(|schema| values::valid(schemas, schema, value))
-        };
+        let fits = |value: &Value| id_fits(schemas, model, value);
         (1..=READ_ONLY_LISTED)
             .filter_map(|n| {
                 let id = [json!(n), json!(n.to_string())]
