@@ -641,10 +641,24 @@ fn listed(shared: &Shared, index: usize) -> bool {
 
 /// Whether a list gives a parameter of a path (or of an item above it).
 fn listed_param(shared: &Shared, path: &str, param: &str) -> bool {
-    shared.graph.feeds.iter().flatten().any(|feed| {
-        let above = feed.target_path.as_str();
-        (path == above || is_below(path, above)) && feed.param == param
-    })
+    (0..shared.api.operations.len())
+        .filter(|index| feeds_ids(shared, *index))
+        .flat_map(|index| &shared.graph.feeds[index])
+        .any(|feed| {
+            let above = feed.target_path.as_str();
+            (path == above || is_below(path, above)) && feed.param == param
+        })
+}
+
+/// Whether an operation is a read the start can send for ids: a GET whose answer gives
+/// some, and whose security the credentials satisfy.
+fn feeds_ids(shared: &Shared, index: usize) -> bool {
+    let operation = &shared.api.operations[index];
+    !shared.graph.feeds[index].is_empty()
+        && operation.method == Method::GET
+        && shared
+            .credentials
+            .satisfy(&shared.api, operation, shared.login.is_some())
 }
 
 /// The DELETE that undoes a write of the same path: a POST or a PUT (of an item under
@@ -714,10 +728,7 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
         // Lists under fewer items first: a list under a cluster is read with an id the
         // list of clusters gave.
         let mut lists: Vec<usize> = (0..shared.api.operations.len())
-            .filter(|index| {
-                !shared.graph.feeds[*index].is_empty()
-                    && shared.api.operations[*index].method == Method::GET
-            })
+            .filter(|index| feeds_ids(shared, *index))
             .collect();
         lists.sort_by_key(|index| path_params(&shared.api.operations[*index]).count());
         for index in lists {
@@ -1219,20 +1230,18 @@ fn documented_successes(operation: &Operation) -> Vec<u16> {
 
 /// Ids from a list read at the start.
 fn keep_ids(shared: &Shared, index: usize, body: Option<&Value>, ids: &mut Ids) {
+    let Some(body) = body else {
+        return;
+    };
     for feed in &shared.graph.feeds[index] {
-        let items = body
-            .and_then(|b| b.pointer(&feed.array))
-            .and_then(Value::as_array);
-        for item in items.into_iter().flatten() {
-            if let Some(id) = item.pointer(&feed.field) {
-                let kept = ids
-                    .entry(feed.target_path.clone())
-                    .or_default()
-                    .entry(feed.param.clone())
-                    .or_default();
-                if !kept.contains(id) && kept.len() < KEPT_IDS {
-                    kept.push(id.clone());
-                }
+        for id in feed.ids(body) {
+            let kept = ids
+                .entry(feed.target_path.clone())
+                .or_default()
+                .entry(feed.param.clone())
+                .or_default();
+            if !kept.contains(id) && kept.len() < KEPT_IDS {
+                kept.push(id.clone());
             }
         }
     }

@@ -1,7 +1,8 @@
 //! How operations feed each other: the document's OpenAPI links, or, where an operation has
 //! none, links inferred from the structure (a `POST /things` answering an `id` feeds the
-//! `{param}` of `/things/{param}`; a list of objects with ids feeds it too); and the runtime
-//! expressions that carry values along them.
+//! `{param}` of `/things/{param}`; a list of objects with ids feeds it too, and so does a
+//! read of one object with a field of the parameter's name); and the runtime expressions
+//! that carry values along them.
 
 use http::Method;
 use serde_json::Value;
@@ -9,7 +10,7 @@ use serde_json::Value;
 use crate::generate::Case;
 use crate::generate::values::object_view;
 use crate::model::{Api, LinkSpec, Location, Operation, ResponseSpec, StatusKey};
-use crate::resources::id_pointer;
+use crate::resources::{escape, id_pointer, unwrap};
 
 /// How operations feed each other.
 pub struct Graph {
@@ -19,13 +20,33 @@ pub struct Graph {
     pub feeds: Vec<Vec<Feed>>,
 }
 
-/// Ids in a list response: `array` points at the list, `field` at the id within an item.
+/// Ids in a response: `array` points at a list and `field` at the id within an item, or,
+/// without `array`, the answer is one object and `field` points at the id in it.
 #[derive(Debug, Clone)]
 pub struct Feed {
     pub target_path: String,
     pub param: String,
-    pub array: String,
+    pub array: Option<String>,
     pub field: String,
+}
+
+impl Feed {
+    /// The ids an answer gives.
+    pub fn ids<'a>(&'a self, body: &'a Value) -> impl Iterator<Item = &'a Value> + 'a {
+        let items: Vec<&Value> = match &self.array {
+            Some(array) => body
+                .pointer(array)
+                .and_then(Value::as_array)
+                .map(|items| items.iter().collect())
+                .unwrap_or_default(),
+            None => vec![body],
+        };
+        items
+            .into_iter()
+            .filter_map(|item| item.pointer(&self.field))
+            // An empty string names no item: as a path segment it is no segment at all.
+            .filter(|id| !id.is_null() && id.as_str() != Some(""))
+    }
 }
 
 impl Graph {
@@ -42,6 +63,7 @@ impl Graph {
             });
             feeds.push(inferred_feeds(api, operation));
         }
+        named_feeds(api, &links, &mut feeds);
         Graph { links, feeds }
     }
 
@@ -150,11 +172,86 @@ fn inferred_feeds(api: &Api, operation: &Operation) -> Vec<Feed> {
             Some(Feed {
                 target_path: api.operations[index].path.clone(),
                 param,
-                array,
+                array: Some(array),
                 field,
             })
         })
         .collect()
+}
+
+/// Items no list or create gives ids to, named like a field of a read of one object
+/// (RealWorld's `GET /user` answers `{"user": {"username": ...}}`: the current user's
+/// `{username}` for `/profiles/{username}`). Only the exact name counts, never a bare `id`
+/// (the current user's id is not an article's).
+fn named_feeds(api: &Api, links: &[Vec<LinkSpec>], feeds: &mut [Vec<Feed>]) {
+    // Each item path (one ending in a parameter) whose parameter nothing gives yet.
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for (index, operation) in api.operations.iter().enumerate() {
+        let Some(param) = operation
+            .path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .and_then(|last| last.strip_prefix('{')?.strip_suffix('}'))
+        else {
+            continue;
+        };
+        let given = feeds
+            .iter()
+            .flatten()
+            .any(|f| f.param == param && f.target_path == operation.path)
+            || links
+                .iter()
+                .flatten()
+                .any(|l| l.target == index && l.parameters.iter().any(|(name, _)| name == param));
+        let pair = (operation.path.clone(), param.to_owned());
+        if param != "id" && !given && !wanted.contains(&pair) {
+            wanted.push(pair);
+        }
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    for (index, operation) in api.operations.iter().enumerate() {
+        let one_object = operation.method == Method::GET
+            && !operation
+                .params
+                .iter()
+                .any(|p| p.location == Location::Path);
+        let Some(schema) = one_object
+            .then(|| success_responses(operation).find_map(json_schema))
+            .flatten()
+        else {
+            continue;
+        };
+        let (prefix, object) = match unwrap(&api.schemas, schema) {
+            Some((wrapper, inner)) => (format!("/{}", escape(&wrapper)), inner),
+            None => (String::new(), schema.clone()),
+        };
+        let view = object_view(&api.schemas, &object);
+        let Some(properties) = view.get("properties").and_then(Value::as_object) else {
+            continue;
+        };
+        for (path, param) in &wanted {
+            if let Some(field) = properties.get(param.as_str()) {
+                let scalar = matches!(
+                    api.schemas
+                        .resolve(field)
+                        .get("type")
+                        .and_then(Value::as_str),
+                    Some("string" | "integer")
+                );
+                if scalar {
+                    feeds[index].push(Feed {
+                        target_path: path.clone(),
+                        param: param.clone(),
+                        array: None,
+                        field: format!("{prefix}/{}", escape(param)),
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// A link's runtime expression: `$response.body#/pointer`, `$response.header.Name`,
@@ -241,10 +338,10 @@ components:
         assert_eq!(graph.feeds[list].len(), 2);
         assert_eq!(
             (
-                graph.feeds[list][0].array.as_str(),
+                graph.feeds[list][0].array.as_deref(),
                 graph.feeds[list][0].field.as_str()
             ),
-            ("/data", "/id")
+            (Some("/data"), "/id")
         );
     }
 
@@ -292,17 +389,68 @@ components:
         let feed = &graph.feeds[index("GET /clusters")][0];
         assert_eq!(
             (
-                feed.array.as_str(),
+                feed.array.as_deref(),
                 feed.field.as_str(),
                 feed.param.as_str()
             ),
-            ("/data", "/cluster_id", "cluster_id")
+            (Some("/data"), "/cluster_id", "cluster_id")
         );
         let link = &graph.links[index("POST /articles")][0];
         assert_eq!(
             link.parameters,
             [("slug".to_owned(), "$response.body#/article/slug".to_owned())]
         );
+    }
+
+    #[test]
+    fn a_read_of_one_object_feeds_the_items_named_like_its_fields() {
+        // RealWorld: nothing lists profiles, but the current user's answer names one.
+        let api = crate::parse(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /user:
+    get:
+      responses:
+        "200": {description: me, content: {application/json: {schema: {type: object, properties: {user: {$ref: "#/components/schemas/User"}}}}}}
+  /profiles/{username}:
+    parameters: [{name: username, in: path, required: true, schema: {type: string}}]
+    get: {responses: {"200": {description: one}}}
+  /things/{id}:
+    parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+    get: {responses: {"200": {description: one}}}
+components:
+  schemas:
+    User: {type: object, properties: {id: {type: integer}, username: {type: string}, email: {type: string}}}
+"##,
+        )
+        .unwrap();
+        let graph = Graph::new(&api);
+        let me = api
+            .operations
+            .iter()
+            .position(|o| o.label() == "GET /user")
+            .unwrap();
+        let feeds: Vec<(&str, &str, Option<&str>, &str)> = graph.feeds[me]
+            .iter()
+            .map(|f| {
+                (
+                    f.target_path.as_str(),
+                    f.param.as_str(),
+                    f.array.as_deref(),
+                    f.field.as_str(),
+                )
+            })
+            .collect();
+        // The user's own `id` is no thing's id: only the exact name feeds.
+        assert_eq!(
+            feeds,
+            [("/profiles/{username}", "username", None, "/user/username")]
+        );
+        let answer = serde_json::json!({"user": {"id": 7, "username": "jake"}});
+        let ids: Vec<&Value> = graph.feeds[me][0].ids(&answer).collect();
+        assert_eq!(ids, [&Value::from("jake")]);
     }
 
     #[test]

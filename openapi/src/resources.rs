@@ -63,7 +63,7 @@ impl Resource {
 }
 
 /// A name as one JSON pointer token.
-fn escape(name: &str) -> String {
+pub fn escape(name: &str) -> String {
     name.replace('~', "~0").replace('/', "~1")
 }
 

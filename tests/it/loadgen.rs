@@ -761,7 +761,7 @@ fn real_documents_load_most_of_their_operations_without_failures() {
             "realworld-conduit.yml",
             &["--header", "Authorization: Token jwt.from.a.login"],
             "PUT /user: 1\nPOST /users: 1\nPOST /users/login: 1\n",
-            16,
+            19,
             19,
         ),
     ];

@@ -577,19 +577,17 @@ impl<'c, 'a> Run<'c, 'a> {
                 }
             }
         }
+        let Some(body) = body else {
+            return;
+        };
         for feed in &self.graph.feeds[index] {
-            let items = body
-                .and_then(|b| b.pointer(&feed.array))
-                .and_then(Value::as_array);
-            for item in items.into_iter().flatten() {
-                if let Some(id) = item.pointer(&feed.field) {
-                    let values = self
-                        .store
-                        .entry((feed.target_path.clone(), feed.param.clone()))
-                        .or_default();
-                    if !values.contains(id) {
-                        values.push(id.clone());
-                    }
+            for id in feed.ids(body) {
+                let values = self
+                    .store
+                    .entry((feed.target_path.clone(), feed.param.clone()))
+                    .or_default();
+                if !values.contains(id) {
+                    values.push(id.clone());
                 }
             }
         }

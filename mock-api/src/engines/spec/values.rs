@@ -229,6 +229,16 @@ fn full_at(schemas: &Schemas, schema: &Value, depth: usize) -> Value {
                 return value;
             }
         }
+        // A word where any string will do, as Prism answers: an empty name or username
+        // reads as missing, and as a path segment it names nothing.
+        let plain = types(resolved) == ["string"]
+            && ["format", "pattern", "enum", "const"]
+                .iter()
+                .all(|k| resolved.get(*k).is_none());
+        let word = Value::String("string".to_owned());
+        if plain && is_valid(&word) {
+            return word;
+        }
     }
     simplest(schemas, schema)
 }
