@@ -6,7 +6,6 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use reqwest::Method;
 use serde_json::Value;
 
 use crate::transport::read_body;
@@ -14,71 +13,7 @@ use crate::transport::read_body;
 /// The most bytes of a login answer read.
 const MAX_LOGIN_ANSWER: usize = 1 << 20;
 
-/// How to log in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Login {
-    pub method: Method,
-    pub path: String,
-    pub body: Value,
-    /// Where the token is in the JSON answer, e.g. `/token`.
-    pub token_pointer: String,
-    /// The header the token is sent in: its name, and its value with `{token}` in it.
-    pub header: (String, String),
-}
-
-/// How a token is sent unless told otherwise.
-pub const DEFAULT_HEADER: &str = "Authorization: Bearer {token}";
-
-impl Login {
-    /// Parses `'POST /api/auth/login'`.
-    pub fn parse(operation: &str, body: Value, token_pointer: &str) -> Result<Login, String> {
-        let (method, path) = operation
-            .trim()
-            .split_once(char::is_whitespace)
-            .ok_or_else(|| format!("a login is 'METHOD /path', not {operation:?}"))?;
-        let method =
-            Method::from_bytes(method.to_uppercase().as_bytes()).map_err(|e| e.to_string())?;
-        let path = path.trim();
-        if !path.starts_with('/') {
-            return Err(format!("the login path must start with '/': {path:?}"));
-        }
-        if !token_pointer.is_empty() && !token_pointer.starts_with('/') {
-            return Err(format!(
-                "the token pointer must be a JSON pointer like /token, not {token_pointer:?}"
-            ));
-        }
-        Ok(Login {
-            method,
-            path: path.to_owned(),
-            body,
-            token_pointer: token_pointer.to_owned(),
-            header: ("Authorization".to_owned(), "Bearer {token}".to_owned()),
-        })
-    }
-
-    /// The same, with the token sent as `template` says (`X-Auth-Token: {token}`,
-    /// `Authorization: {token}`).
-    pub fn with_header(self, template: &str) -> Result<Login, String> {
-        let Some((name, value)) = template.split_once(':') else {
-            return Err(format!(
-                "a token header looks like 'Name: value with {{token}}', not {template:?}"
-            ));
-        };
-        let (name, value) = (name.trim(), value.trim());
-        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            return Err(format!("{name:?} is not a header name"));
-        }
-        if !value.contains("{token}") {
-            return Err(format!(
-                "the token header {template:?} has no {{token}} in it"
-            ));
-        }
-        Ok(Login {
-            header: (name.to_owned(), value.to_owned()),
-            ..self
-        })
-    }
-}
+pub use openapi::login::{DEFAULT_HEADER, Login, LoginError};
 
 /// The current token, shared by every worker; and a second identity, if one is configured,
 /// for `object_level_authorization`.
@@ -235,16 +170,16 @@ impl Auth {
                 login.method
             ));
         }
-        let token = serde_json::from_str::<Value>(&text).ok().and_then(|body| {
-            body.pointer(&login.token_pointer)?
-                .as_str()
-                .map(str::to_owned)
-        });
+        let token = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|body| login.token_in(&body));
         let credential = match (token, cookies.is_empty()) {
-            (Some(token), _) => (
-                login.header.0.clone(),
-                login.header.1.replace("{token}", &token),
-            ),
+            (Some(token), _) => login.header_for(&token).ok_or_else(|| {
+                format!(
+                    "the token at {} of the login answer cannot be sent in a header",
+                    login.token_pointer
+                )
+            })?,
             (None, false) => ("Cookie".to_owned(), cookies.join("; ")),
             (None, true) => {
                 return Err(format!(
@@ -265,39 +200,5 @@ impl Auth {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(credential);
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_declarative_logins() {
-        let login = Login::parse(
-            "post /api/auth/login",
-            serde_json::json!({"a": 1}),
-            "/token",
-        )
-        .unwrap();
-        assert_eq!(
-            (login.method, login.path.as_str()),
-            (Method::POST, "/api/auth/login")
-        );
-        assert!(
-            Login::parse("/api/auth/login", Value::Null, "/token")
-                .unwrap_err()
-                .contains("'METHOD /path'")
-        );
-        assert!(
-            Login::parse("POST api/login", Value::Null, "/token")
-                .unwrap_err()
-                .contains("start with '/'")
-        );
-        assert!(
-            Login::parse("POST /login", Value::Null, "token")
-                .unwrap_err()
-                .contains("JSON pointer")
-        );
     }
 }

@@ -300,23 +300,13 @@ async fn check(args: CheckArgs) -> Result<bool> {
     let reset = match args.reset.as_deref().or(config.reset.as_deref()) {
         Some(reset) => {
             // A full URL reaches a reset outside the target's base path (a mock's admin API).
-            let absolute = reset
-                .trim()
-                .split_once(char::is_whitespace)
-                .filter(|(_, url)| url.starts_with("http://") || url.starts_with("https://"));
-            let login = match absolute {
-                Some((method, url)) => {
-                    Login::parse(&format!("{method} /"), serde_json::Value::Null, "").map(|login| {
-                        Login {
-                            path: url.trim().to_owned(),
-                            ..login
-                        }
-                    })
-                }
-                None => Login::parse(reset, serde_json::Value::Null, ""),
+            let (method, path) =
+                openapi::login::operation(reset).map_err(|e| anyhow::anyhow!("--reset: {e}"))?;
+            let absolute = path.starts_with("http://") || path.starts_with("https://");
+            if !absolute && !path.starts_with('/') {
+                bail!("--reset: the path must start with '/' or be a full URL: {path:?}");
             }
-            .map_err(|e| anyhow::anyhow!("--reset: {e}"))?;
-            Some((login.method, login.path))
+            Some((method, path.to_owned()))
         }
         None => None,
     };

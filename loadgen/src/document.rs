@@ -717,7 +717,7 @@ fn path_params(operation: &Operation) -> impl Iterator<Item = &str> {
 async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     let mut session = Session::default();
     if let Some(login) = &shared.login {
-        session.credential = login.log_in(user, &shared.credentials).await?;
+        session.credential = crate::login::log_in(login, user, &shared.credentials).await?;
     }
     user.set_session_data(session);
     // The lists are read once, by the first user, before any user's first create: the ids

@@ -7,102 +7,65 @@ use serde_json::Value;
 use crate::credentials::Credentials;
 use crate::send::{Request, send};
 
-/// How a user logs in.
-#[derive(Debug, Clone)]
-pub struct Login {
-    pub method: reqwest::Method,
-    pub path: String,
-    pub body: Value,
-    /// Where the token is in the answer (`/token`).
-    pub token: String,
-    /// The header that carries it: name, and value with `{token}` in it.
-    pub header: (String, String),
-}
+pub use openapi::login::Login;
 
-/// Why a login cannot be set up.
+/// Why a login cannot be set up: the option, and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    #[error("--auth-login is 'METHOD /path', not {0:?}")]
-    Operation(String),
+    #[error("--auth-login: {0}")]
+    Login(#[source] openapi::login::LoginError),
     #[error("--auth-body is not JSON: {0}")]
-    Body(String),
-    #[error("--auth-header is 'Name: value with {{token}}', not {0:?}")]
-    Header(String),
+    Body(#[source] serde_json::Error),
+    #[error("--auth-header: {0}")]
+    Header(#[source] openapi::login::LoginError),
 }
 
-impl Login {
-    pub fn parse(
-        operation: &str,
-        body: Option<&str>,
-        token: Option<&str>,
-        header: Option<&str>,
-    ) -> Result<Login, LoginError> {
-        let (method, path) = operation
-            .trim()
-            .split_once(' ')
-            .filter(|(_, path)| path.trim().starts_with('/'))
-            .ok_or_else(|| LoginError::Operation(operation.to_owned()))?;
-        let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-            .map_err(|_| LoginError::Operation(operation.to_owned()))?;
-        let body = match body {
-            Some(body) => {
-                serde_json::from_str(body).map_err(|e| LoginError::Body(e.to_string()))?
-            }
-            None => Value::Null,
-        };
-        let template = header.unwrap_or("Authorization: Bearer {token}");
-        let header = template
-            .split_once(':')
-            .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-            .filter(|(name, value)| {
-                reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
-                    && value.contains("{token}")
-            })
-            .ok_or_else(|| LoginError::Header(template.to_owned()))?;
-        Ok(Login {
-            method,
-            path: path.trim().to_owned(),
-            body,
-            token: token.unwrap_or("/token").to_owned(),
-            header,
-        })
-    }
+/// The login the options describe (`--auth-login`, `--auth-body`, `--auth-token`,
+/// `--auth-header`).
+pub fn parse(
+    operation: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+    header: Option<&str>,
+) -> Result<Login, LoginError> {
+    let body = match body {
+        Some(body) => serde_json::from_str(body).map_err(LoginError::Body)?,
+        None => Value::Null,
+    };
+    Login::parse(
+        operation,
+        body,
+        token.unwrap_or(openapi::login::DEFAULT_TOKEN),
+    )
+    .map_err(LoginError::Login)?
+    .with_header(header.unwrap_or(openapi::login::DEFAULT_HEADER))
+    .map_err(LoginError::Header)
+}
 
-    /// Whether `operation` is this login's.
-    pub fn is(&self, operation: &openapi::model::Operation) -> bool {
-        operation.method == self.method && operation.path == self.path
-    }
-
-    /// Logs the user in; the header to send, or `None` when the login failed (a failure in
-    /// the metrics already).
-    pub async fn log_in(
-        &self,
-        user: &mut GooseUser,
-        credentials: &Credentials,
-    ) -> Result<Option<(String, String)>, Box<TransactionError>> {
-        let answer = send(
-            user,
-            Request {
-                method: &self.method,
-                path: &self.path,
-                name: &self.path,
-                headers: Vec::new(),
-                content_type: Some("application/json".to_owned()),
-                body: Some(serde_json::to_vec(&self.body).unwrap_or_default()),
-                expect: &[],
-                read: true,
-                credentials,
-            },
-        )
-        .await?;
-        let token = answer
-            .and_then(|(_, body)| body)
-            .and_then(|body| body.pointer(&self.token)?.as_str().map(str::to_owned));
-        Ok(token.map(|token| {
-            (
-                self.header.0.clone(),
-                self.header.1.replace("{token}", &token),
-            )
-        }))
-    }
+/// Logs the user in; the header to send, or `None` when the login failed (a failure in the
+/// metrics already).
+pub async fn log_in(
+    login: &Login,
+    user: &mut GooseUser,
+    credentials: &Credentials,
+) -> Result<Option<(String, String)>, Box<TransactionError>> {
+    let answer = send(
+        user,
+        Request {
+            method: &login.method,
+            path: &login.path,
+            name: &login.path,
+            headers: Vec::new(),
+            content_type: Some("application/json".to_owned()),
+            body: Some(serde_json::to_vec(&login.body).unwrap_or_default()),
+            expect: &[],
+            read: true,
+            credentials,
+        },
+    )
+    .await?;
+    let token = answer
+        .and_then(|(_, body)| body)
+        .and_then(|body| login.token_in(&body));
+    Ok(token.and_then(|token| login.header_for(&token)))
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use goose::config::GooseConfiguration;
 use loadgen::credentials::Credentials;
-use loadgen::login::Login;
+use loadgen::login;
 use loadgen::merge::{self, Totals};
 use loadgen::rate::Pacer;
 use loadgen::rules::Rule;
@@ -193,7 +193,7 @@ fn main() -> ExitCode {
 fn source(args: &RunArgs) -> Result<Source, String> {
     let login = match &args.auth_login {
         Some(operation) => Some(
-            Login::parse(
+            login::parse(
                 operation,
                 args.auth_body.as_deref(),
                 args.auth_token.as_deref(),

@@ -10,12 +10,14 @@
 //! - [`model`]: operations, parameters, bodies, responses, links, security, servers;
 //! - [`resources`]: collections, items, ids and wrappers, and what each operation does to
 //!   them; [`links`]: how operations feed each other;
-//! - [`generate`]: valid and invalid values and requests, each confirmed by the validator.
+//! - [`generate`]: valid and invalid values and requests, each confirmed by the validator;
+//! - [`login`]: a declarative login and how its answer gives a token.
 
 pub mod error;
 pub mod generate;
 pub mod links;
 pub mod load;
+pub mod login;
 pub mod model;
 pub mod resources;
 pub mod schema;
