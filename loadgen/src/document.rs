@@ -9,7 +9,7 @@
 //! operation whose security neither the static credentials nor a login satisfy are left out
 //! unless a weights file names them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ use crate::rate::Pacer;
 use crate::send::{Request, send};
 use openapi::generate::wire::percent_encode;
 use openapi::generate::{Case, Plan, param_text, render};
+use openapi::ids::{IdPool, is_below};
 use openapi::links::{Graph, evaluate};
 use openapi::model::{Api, LinkSpec, Location, Operation, StatusKey};
 
@@ -100,7 +101,7 @@ struct Shared {
     pacer: Option<Arc<Pacer>>,
     /// The ids the lists held at the start, read by the first user for all (the lock keeps
     /// the others waiting meanwhile).
-    start_ids: std::sync::OnceLock<Ids>,
+    start_ids: std::sync::OnceLock<IdPool>,
     start_lock: tokio::sync::Mutex<()>,
     /// The next case of each write, taken in turn: two users writing at once never send the
     /// same unique value (an email) and meet a conflict.
@@ -154,9 +155,6 @@ impl Starts {
     }
 }
 
-/// Ids of existing resources, by item path and parameter.
-type Ids = HashMap<String, HashMap<String, Vec<Value>>>;
-
 /// What one user keeps: its credential, and what it made at its start.
 #[derive(Default, Clone)]
 struct Session {
@@ -165,31 +163,8 @@ struct Session {
     /// its answer (what the create's links are evaluated on).
     made: Vec<(usize, Case, Value)>,
     /// Ids the lists under those items held (the partitions of a topic the user made).
-    ids: Ids,
+    ids: IdPool,
 }
-
-/// The ids kept for a parameter of a path: the path's own, else those of an item above it
-/// (`{cluster_id}` of `/clusters/{cluster_id}` for `/clusters/{cluster_id}/topics`).
-fn ids_for<'a>(ids: &'a Ids, path: &str, param: &str) -> Option<&'a Vec<Value>> {
-    let own = ids
-        .get(path)
-        .and_then(|p| p.get(param))
-        .filter(|v| !v.is_empty());
-    own.or_else(|| {
-        ids.iter()
-            .filter(|(above, _)| is_below(path, above))
-            .find_map(|(_, p)| p.get(param).filter(|v| !v.is_empty()))
-    })
-}
-
-/// Whether `path` lies below the item path `above` (`/clusters/{cluster_id}/topics` below
-/// `/clusters/{cluster_id}`).
-fn is_below(path: &str, above: &str) -> bool {
-    path.len() > above.len() && path.starts_with(above) && path.as_bytes()[above.len()] == b'/'
-}
-
-/// The most ids kept per parameter.
-const KEPT_IDS: usize = 64;
 
 /// Weights from a file: `METHOD /path` or `tag:NAME` to a weight (0 leaves it out).
 pub fn read_weights(file: &Path, api: &Api) -> Result<BTreeMap<String, usize>, DocumentError> {
@@ -724,7 +699,7 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     // read are those that were there before the load, and no transaction deletes them.
     let _first = shared.start_lock.lock().await;
     if shared.start_ids.get().is_none() {
-        let mut ids = Ids::new();
+        let mut ids = IdPool::new();
         // Lists under fewer items first: a list under a cluster is read with an id the
         // list of clusters gave.
         let mut lists: Vec<usize> = (0..shared.api.operations.len())
@@ -737,15 +712,17 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
             let base = Plan::new(&shared.api.schemas, operation).base();
             let bound: Option<Vec<(String, Value)>> = path_params(operation)
                 .map(|param| {
-                    let value = ids_for(&ids, &operation.path, param)?.first()?.clone();
+                    let value = ids.for_path(&operation.path, param)?.first()?.clone();
                     Some((param.to_owned(), value))
                 })
                 .collect();
             let Some(bound) = bound else {
                 continue;
             };
-            if let Some((_, _, body)) = call_with(shared, index, user, base, Some(bound)).await? {
-                keep_ids(shared, index, body.as_ref(), &mut ids);
+            if let Some((_, _, Some(body))) =
+                call_with(shared, index, user, base, Some(bound)).await?
+            {
+                ids.take_feeds(&shared.graph.feeds[index], &body);
             }
         }
         let _ = shared.start_ids.set(ids);
@@ -758,7 +735,7 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     let given = |index: usize| {
         let operation = &shared.api.operations[index];
         start.is_some_and(|ids| {
-            path_params(operation).all(|p| ids_for(ids, &operation.path, p).is_some())
+            path_params(operation).all(|p| ids.for_path(&operation.path, p).is_some())
         })
     };
     let sources = shared.sources.get().map_or(&[][..], Vec::as_slice);
@@ -861,10 +838,10 @@ async fn read_lists_below_made(shared: &Shared, user: &mut GooseUser) -> Transac
             continue;
         };
         let base = Plan::new(&shared.api.schemas, operation).base();
-        if let Some((_, _, body)) = call_with(shared, index, user, base, Some(bound)).await?
+        if let Some((_, _, Some(body))) = call_with(shared, index, user, base, Some(bound)).await?
             && let Some(session) = user.get_session_data_mut::<Session>()
         {
-            keep_ids(shared, index, body.as_ref(), &mut session.ids);
+            session.ids.take_feeds(&shared.graph.feeds[index], &body);
         }
     }
     Ok(())
@@ -959,14 +936,14 @@ fn made_ids(shared: &Shared, index: usize, user: &GooseUser) -> Option<Vec<(Stri
 /// A random id for a path's parameter: from the lists read at the start, else from the
 /// lists this user read under what it made.
 fn any_id(shared: &Shared, user: &GooseUser, path: &str, param: &str) -> Option<Value> {
-    let pick = |ids: &Vec<Value>| ids[rand::random_range(0..ids.len())].clone();
+    let pick = |ids: &[Value]| ids[rand::random_range(0..ids.len())].clone();
     let start = shared
         .start_ids
         .get()
-        .and_then(|ids| ids_for(ids, path, param));
+        .and_then(|ids| ids.for_path(path, param));
     start.map(pick).or_else(|| {
         let session = user.get_session_data::<Session>()?;
-        ids_for(&session.ids, path, param).map(pick)
+        session.ids.for_path(path, param).map(pick)
     })
 }
 
@@ -992,10 +969,10 @@ fn known_ids(shared: &Shared, user: &GooseUser, operation: &Operation) -> bool {
         shared
             .start_ids
             .get()
-            .is_some_and(|ids| ids_for(ids, &operation.path, p).is_some())
+            .is_some_and(|ids| ids.for_path(&operation.path, p).is_some())
             || user
                 .get_session_data::<Session>()
-                .is_some_and(|s| ids_for(&s.ids, &operation.path, p).is_some())
+                .is_some_and(|s| s.ids.for_path(&operation.path, p).is_some())
     })
 }
 
@@ -1016,7 +993,7 @@ fn fill(shared: &Shared, operation: &Operation) -> Option<String> {
     while let Some(open) = rest.find('{') {
         let close = open + rest[open..].find('}')?;
         path.push_str(&rest[..open]);
-        let values = ids_for(ids, &operation.path, &rest[open + 1..close])?;
+        let values = ids.for_path(&operation.path, &rest[open + 1..close])?;
         let value = &values[rand::random_range(0..values.len())];
         path.push_str(&percent_encode(&param_text(value)));
         rest = &rest[close + 1..];
@@ -1226,23 +1203,4 @@ fn documented_successes(operation: &Operation) -> Vec<u16> {
             _ => None,
         })
         .collect()
-}
-
-/// Ids from a list read at the start.
-fn keep_ids(shared: &Shared, index: usize, body: Option<&Value>, ids: &mut Ids) {
-    let Some(body) = body else {
-        return;
-    };
-    for feed in &shared.graph.feeds[index] {
-        for id in feed.ids(body) {
-            let kept = ids
-                .entry(feed.target_path.clone())
-                .or_default()
-                .entry(feed.param.clone())
-                .or_default();
-            if !kept.contains(id) && kept.len() < KEPT_IDS {
-                kept.push(id.clone());
-            }
-        }
-    }
 }

@@ -15,6 +15,7 @@
 
 pub mod error;
 pub mod generate;
+pub mod ids;
 pub mod links;
 pub mod load;
 pub mod login;

@@ -10,7 +10,7 @@ use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
 use crate::checks::{Check, Finding};
 use crate::engine::context::{Context, Key, MAX_FAILURES_PER_PHASE, case_seed, proptest_config};
-use crate::engine::pool::{Pool, pool_for};
+use crate::engine::pool::Pool;
 use crate::http::{Outcome, SentRequest};
 use crate::report::Failure;
 use openapi::generate::{Case, Kind, Payload, Plan};
@@ -31,7 +31,7 @@ pub(crate) fn check_operation(
     satisfiable: bool,
 ) -> Vec<Failure> {
     let operation = &ctx.api.operations[index];
-    let plan = ctx.plan(index).with_pool(pool_for(pool, operation));
+    let plan = ctx.plan(index).with_pool(pool.for_operation(operation));
     let label = operation.label();
     let mut failures = Vec::new();
     // A coverage case meant valid that the validator refuses is not sent at all.

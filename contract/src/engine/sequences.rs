@@ -21,7 +21,7 @@ use crate::checks::{Check, Finding, ensure_resource_availability, use_after_free
 use crate::engine::context::{
     Context, Key, MAX_FAILURES_PER_PHASE, case_seed, proptest_config, sample_case,
 };
-use crate::engine::graph::{Graph, evaluate};
+use crate::engine::graph::Graph;
 use crate::engine::pool::{Pool, path_params};
 use crate::http::{Outcome, Response, SentRequest};
 use crate::report::Failure;
@@ -121,10 +121,10 @@ fn seed_pool(ctx: &Context<'_>, graph: &Graph) -> Pool {
             }
             let mut made = 0;
             for salt in 0..SEED_ATTEMPTS {
-                let before: usize = run.store.values().map(Vec::len).sum();
+                let before = run.store.len();
                 let case = sample_case(ctx, index, salt);
                 run.step(index, case, &|_: &Key| false, false);
-                if run.store.values().map(Vec::len).sum::<usize>() > before {
+                if run.store.len() > before {
                     made += 1;
                 }
                 // A list is read once: what it holds is there after one read.
@@ -486,7 +486,7 @@ impl<'c, 'a> Run<'c, 'a> {
         for name in path_params(operation) {
             if let Some(value) = self
                 .store
-                .get(&(operation.path.clone(), name.clone()))
+                .get(&operation.path, &name)
                 .and_then(|v| v.last())
             {
                 case.bind(&name, value.clone());
@@ -562,34 +562,12 @@ impl<'c, 'a> Run<'c, 'a> {
 
     /// Stores what the links and lists of a 2xx response give.
     fn capture(&mut self, index: usize, case: &Case, response: &Response, body: Option<&Value>) {
-        let api = self.ctx.api;
-        for link in &self.graph.links[index] {
-            let target = &api.operations[link.target];
-            for (param, expression) in &link.parameters {
-                if let Some(value) = evaluate(expression, case, response, body) {
-                    let values = self
-                        .store
-                        .entry((target.path.clone(), param.clone()))
-                        .or_default();
-                    if !values.contains(&value) {
-                        values.push(value);
-                    }
-                }
-            }
-        }
-        let Some(body) = body else {
-            return;
-        };
-        for feed in &self.graph.feeds[index] {
-            for id in feed.ids(body) {
-                let values = self
-                    .store
-                    .entry((feed.target_path.clone(), feed.param.clone()))
-                    .or_default();
-                if !values.contains(id) {
-                    values.push(id.clone());
-                }
-            }
+        let header = |name: &str| response.header(name).map(str::to_owned);
+        let links = &self.graph.links[index];
+        self.store
+            .take_links(self.ctx.api, links, case, &header, body);
+        if let Some(body) = body {
+            self.store.take_feeds(&self.graph.feeds[index], body);
         }
     }
 
@@ -598,11 +576,8 @@ impl<'c, 'a> Run<'c, 'a> {
         let api = self.ctx.api;
         let operation = &api.operations[index];
         for name in path_params(operation) {
-            if let (Some(values), Some(value)) = (
-                self.store.get_mut(&(operation.path.clone(), name.clone())),
-                deleted.path_param(&name),
-            ) {
-                values.retain(|v| v != value);
+            if let Some(value) = deleted.path_param(&name) {
+                self.store.forget(&operation.path, &name, value);
             }
         }
         let same_path: Vec<usize> = (0..api.operations.len())
@@ -651,11 +626,7 @@ impl<'c, 'a> Run<'c, 'a> {
             let mut case = self.ctx.plan(link.target).base();
             let mut bound = false;
             for (param, _) in &link.parameters {
-                if let Some(value) = self
-                    .store
-                    .get(&(target.path.clone(), param.clone()))
-                    .and_then(|v| v.last())
-                {
+                if let Some(value) = self.store.get(&target.path, param).and_then(|v| v.last()) {
                     case.bind(param, value.clone());
                     bound = true;
                 }
