@@ -3,7 +3,7 @@
 //! The document, its schemas and the generation of cases come from the `openapi` package.
 //!
 //! A one-way pipeline; each module knows only those above it in this list:
-//! - [`tls`]: how HTTPS is spoken (rustls and its provider, chosen here);
+//! - [`tls`]: how HTTPS is spoken (the shared model's `openapi::tls`);
 //! - [`transport`]: the client (TLS, no compression) and bounded reads;
 //! - [`auth`]: the declarative login and its token;
 //! - [`http`]: a case bound to the target as a request, sent, and what came back;
@@ -19,7 +19,7 @@ pub mod checks;
 pub mod engine;
 pub mod http;
 pub mod report;
-pub mod tls;
+pub use openapi::tls;
 pub mod transport;
 
 pub use checks::Check;

@@ -6,7 +6,7 @@
 
 use std::io::Read;
 
-use crate::tls::{TlsError, TlsOptions, client_config};
+use crate::tls::{TlsError, TlsOptions};
 
 /// Bytes of a response body read by default (`--max-response-size`).
 pub const DEFAULT_MAX_RESPONSE: usize = 10 << 20;
@@ -16,8 +16,7 @@ pub const CODINGS: [&str; 4] = ["gzip", "x-gzip", "deflate", "identity"];
 
 /// A client builder with the checker's TLS and no compression.
 pub fn client_builder(tls: &TlsOptions) -> Result<reqwest::ClientBuilder, TlsError> {
-    Ok(reqwest::Client::builder()
-        .tls_backend_preconfigured(client_config(tls)?)
+    Ok(crate::tls::client_builder(tls)?
         .no_gzip()
         .no_brotli()
         .no_zstd()

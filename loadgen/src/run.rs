@@ -276,8 +276,10 @@ async fn reachable(host: &str) -> Result<(), RunError> {
         .map_err(|e| RunError::Setup(format!("cannot reach {host}: {e}")))
 }
 
+/// The client that fetches the document and checks the host: HTTPS as every tool speaks it.
 fn reqwest_client() -> Result<reqwest::Client, RunError> {
-    reqwest::Client::builder()
+    openapi::tls::client_builder(&openapi::tls::TlsOptions::default())
+        .map_err(|e| RunError::Setup(e.to_string()))?
         .timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| RunError::Setup(e.to_string()))

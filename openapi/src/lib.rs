@@ -11,7 +11,8 @@
 //! - [`resources`]: collections, items, ids and wrappers, and what each operation does to
 //!   them; [`links`]: how operations feed each other;
 //! - [`generate`]: valid and invalid values and requests, each confirmed by the validator;
-//! - [`login`]: a declarative login and how its answer gives a token.
+//! - [`login`]: a declarative login and how its answer gives a token; [`ids`]: the pool of
+//!   ids the links and feeds carry; [`tls`]: how every tool speaks HTTPS.
 
 pub mod error;
 pub mod generate;
@@ -22,6 +23,7 @@ pub mod login;
 pub mod model;
 pub mod resources;
 pub mod schema;
+pub mod tls;
 
 pub use error::LoadError;
 pub use load::{from_text_at, load, load_with_root, parse};

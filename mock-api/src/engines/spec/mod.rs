@@ -97,20 +97,11 @@ pub async fn load(location: &str) -> Result<(Api, String), openapi::LoadError> {
     openapi::load_with_root(&client, location).await
 }
 
-/// The client that fetches a document given as a URL: HTTPS is rustls with the `ring`
-/// provider and the system's roots (on Linux, `SSL_CERT_FILE` names others), set up here so
-/// that the mock built alone speaks it as well.
+/// The client that fetches a document given as a URL: HTTPS as every tool speaks it
+/// (`openapi::tls`: the system's roots; on Linux, `SSL_CERT_FILE` names others).
 fn client() -> Result<reqwest::Client, String> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_platform_verifier()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(config)
+    openapi::tls::client_builder(&openapi::tls::TlsOptions::default())
+        .map_err(|e| e.to_string())?
         .build()
         .map_err(|e| format!("TLS setup: {e}"))
 }

@@ -1,8 +1,9 @@
 //! TLS, chosen here and nowhere else: rustls with the `ring` provider, configured by this
-//! package whatever else the workspace switches on, so every way of building the checker
-//! speaks HTTPS the same. `ring` builds in seconds; aws-lc-rs needs cmake and a long C build.
-//! The system's roots are trusted unless `--cacert` names a private CA (as curl's does);
-//! `--insecure` trusts anything; `--cert`/`--key` present a client certificate.
+//! package whatever else the workspace switches on, so every tool (the checker, the mock
+//! fetching a document, the load generator) speaks HTTPS the same, built alone or together.
+//! `ring` builds in seconds; aws-lc-rs needs cmake and a long C build. The system's roots
+//! are trusted unless `--cacert` names a private CA (as curl's does); `--insecure` trusts
+//! anything; `--cert`/`--key` present a client certificate.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,7 +15,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_platform_verifier::BuilderVerifierExt;
 
-/// How the checker trusts servers and presents itself.
+/// How a client trusts servers and presents itself (the default: the system's roots, no
+/// client certificate).
 #[derive(Debug, Clone, Default)]
 pub struct TlsOptions {
     /// PEM certificates of the CAs to trust instead of the system's.
@@ -36,7 +38,7 @@ pub enum TlsError {
     Setup(String),
 }
 
-/// The provider every TLS connection of the checker uses.
+/// The provider every TLS connection uses.
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -78,6 +80,11 @@ pub fn client_config(options: &TlsOptions) -> Result<ClientConfig, TlsError> {
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// A reqwest client builder that speaks HTTPS this way.
+pub fn client_builder(options: &TlsOptions) -> Result<reqwest::ClientBuilder, TlsError> {
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(client_config(options)?))
 }
 
 fn display(path: &Path) -> String {
