@@ -213,24 +213,12 @@ async fn load_spec(location: &str, opts: &Opts) -> Result<mock_api::app::SpecCon
         ),
         None => None,
     };
-    let base_path = opts.base_path.as_deref().map(|path| match path {
-        "/" => String::new(),
-        other => other.to_owned(),
-    });
-    if base_path
-        .as_deref()
-        .is_some_and(|p| !p.is_empty() && !p.starts_with('/'))
-    {
-        return Err(format!(
-            "--base-path {:?} must start with '/'",
-            opts.base_path.as_deref().unwrap_or("")
-        ));
-    }
     Ok(mock_api::app::SpecConfig {
         api: std::sync::Arc::new(api),
         text: std::sync::Arc::from(text),
         options: mock_api::engines::spec::Options {
-            base_path,
+            // Checked by the engine, with every other option of the document it serves.
+            base_path: opts.base_path.clone(),
             seed_items: opts.seed_items as usize,
             data,
             random_seed: opts.seed,
