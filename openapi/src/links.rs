@@ -8,9 +8,9 @@ use http::Method;
 use serde_json::Value;
 
 use crate::generate::Case;
-use crate::generate::values::object_view;
 use crate::model::{Api, LinkSpec, Location, Operation, ResponseSpec, StatusKey};
 use crate::resources::{escape, id_pointer, unwrap};
+use crate::schema::query::object_view;
 
 /// How operations feed each other.
 pub struct Graph {

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use http::Method;
 use serde_json::Value;
 
-use crate::generate::values::{object_view, required_names, types};
 use crate::model::{Api, Location, Operation, StatusKey};
 use crate::schema::Schemas;
+use crate::schema::query::{object_view, required_names, types};
 
 /// What an operation does to the stored resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,12 +12,12 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
 
 use crate::generate::values::{
-    MAX_LENGTH, allows_null, canonical, constrains_format, integer_bounds, schema_type, strategy,
-    types, usize_of,
+    MAX_LENGTH, canonical, constrains_format, integer_bounds, strategy, usize_of,
 };
 use crate::generate::wire::{BodyJudge, ParamJudge};
 use crate::generate::xml;
 use crate::model::{Body, Encoding, Location, Operation, Param};
+use crate::schema::query::{allows_null, schema_type, types};
 use crate::schema::{Direction, Schemas};
 
 /// One request to send, before it is bound to a target URL.

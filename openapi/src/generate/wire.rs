@@ -82,7 +82,7 @@ fn shape_at(schemas: &Schemas, schema: &Value, depth: usize) -> Shape {
         );
     }
     for branch in &branches {
-        let declared = crate::generate::values::types(branch);
+        let declared = crate::schema::query::types(branch);
         if declared == ["array"] && depth < MAX_SHAPE_DEPTH {
             let items = branch.get("items").cloned().unwrap_or(json!({}));
             return Shape::Array(Box::new(shape_at(schemas, &items, depth + 1)));
@@ -181,7 +181,7 @@ impl BodyJudge {
             .map(|(name, schema)| (name.clone(), Shape::of(schemas, schema)))
             .collect();
         let fields: Vec<(String, Shape)> = fields;
-        let required_arrays = crate::generate::values::required_names(resolved)
+        let required_arrays = crate::schema::query::required_names(resolved)
             .into_iter()
             .filter(|name| {
                 fields

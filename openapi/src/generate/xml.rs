@@ -6,9 +6,9 @@
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use serde_json::{Map, Value};
 
-use crate::generate::values::{object_view, types};
 use crate::generate::wire::Shape;
 use crate::schema::Schemas;
+use crate::schema::query::{object_view, types};
 
 /// How deep elements may nest: past it the body is refused, not read.
 const MAX_DEPTH: usize = 64;

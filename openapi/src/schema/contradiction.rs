@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use crate::generate::values::required_names;
 use crate::schema::Schemas;
+use crate::schema::query::required_names;
 
 /// How deep the search follows required properties and parts.
 const MAX_DEPTH: usize = 8;

@@ -14,6 +14,7 @@
 
 pub mod contradiction;
 pub mod normalize;
+pub mod query;
 pub mod ranges;
 pub mod repair;
 

@@ -9,9 +9,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use openapi::generate::values::object_view;
 use openapi::generate::wire::{param_text, percent_decode, percent_encode};
 use openapi::model::{Location, Operation};
+use openapi::schema::query::object_view;
 
 use crate::core::engine::{Unrouted, route_not_found};
 use crate::core::error::{AppError, error_response};

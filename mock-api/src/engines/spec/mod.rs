@@ -539,7 +539,7 @@ impl SpecEngine {
         };
         let schemas = &self.api.schemas;
         // An `allOf` item schema (Swagger 2.0's `Pet`) holds its properties in its parts.
-        let view = openapi::generate::values::object_view(schemas, schema);
+        let view = openapi::schema::query::object_view(schemas, schema);
         let Some(properties) = view.get("properties").and_then(Value::as_object) else {
             return;
         };

@@ -8,7 +8,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value};
 
 use openapi::generate::canonical;
-use openapi::generate::values::types;
+use openapi::schema::query::types;
 use openapi::schema::{Direction, Schemas};
 
 /// How deep [`full`] fills objects before it takes the simplest value.
@@ -165,9 +165,9 @@ fn full_at(schemas: &Schemas, schema: &Value, depth: usize) -> Value {
     }
     if depth < FULL_DEPTH {
         // `Owner: allOf [OwnerFields, {id, pets: readOnly}]`: one object of all its parts.
-        let view = openapi::generate::values::object_view(schemas, schema);
+        let view = openapi::schema::query::object_view(schemas, schema);
         if let Some(properties) = view.get("properties").and_then(Value::as_object) {
-            let required = openapi::generate::values::required_names(&view);
+            let required = openapi::schema::query::required_names(&view);
             let mut object = Map::new();
             for (name, property) in properties {
                 let needed = required.contains(&name.as_str());
