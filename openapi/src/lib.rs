@@ -8,6 +8,7 @@
 //! - [`schema`]: every schema in an arena of JSON Schema 2020-12 slots that refer to each other
 //!   by id (recursion is data, never inlined), with validators compiled once;
 //! - [`model`]: operations, parameters, bodies, responses, links, security, servers;
+//!   [`template`]: path templates and the concrete paths they describe;
 //! - [`resources`]: collections, items, ids and wrappers, and what each operation does to
 //!   them; [`links`]: how operations feed each other;
 //! - [`generate`]: valid and invalid values and requests, each confirmed by the validator;
@@ -23,6 +24,7 @@ pub mod login;
 pub mod model;
 pub mod resources;
 pub mod schema;
+pub mod template;
 pub mod tls;
 
 pub use error::LoadError;

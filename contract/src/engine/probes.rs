@@ -13,7 +13,8 @@ use crate::engine::context::Context;
 use crate::http::{Outcome, build};
 use crate::report::Failure;
 use openapi::generate::{AuthMode, Case, Kind, Payload, param_text};
-use openapi::model::{Location, Operation, template_matches};
+use openapi::model::{Location, Operation};
+use openapi::template::template_matches;
 
 /// Protected operations must refuse a request without credentials and one with a forged
 /// token (`ignored_auth`).

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use openapi::generate::canonical;
 use openapi::model::{Api, ResponseSpec, StatusKey};
+use openapi::template::{PathTemplate, Segment};
 
 /// What a request asked for: a status, an example by name, or both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -196,18 +197,16 @@ impl Documented {
 /// template: segment by segment, a literal matches itself or a parameter, a stub's parameter
 /// only a parameter.
 fn path_fits(stub: &str, operation: &str) -> bool {
-    let (stub, operation): (Vec<&str>, Vec<&str>) =
-        (stub.split('/').collect(), operation.split('/').collect());
-    let is_param = |segment: &str| segment.contains('{');
-    stub.len() == operation.len()
+    let (stub, operation) = (PathTemplate::new(stub), PathTemplate::new(operation));
+    stub.segments().len() == operation.segments().len()
         && stub
+            .segments()
             .iter()
-            .zip(&operation)
-            .all(|(s, o)| match (is_param(s), is_param(o)) {
-                (false, false) => s == o,
-                (false, true) => openapi::model::template_matches(o, s),
-                (true, true) => true,
-                (true, false) => false,
+            .zip(operation.segments())
+            .all(|(s, o)| match (s, o) {
+                (Segment::Literal(text), _) => o.fit(text).is_some(),
+                (Segment::Param { .. }, Segment::Param { .. }) => true,
+                (Segment::Param { .. }, Segment::Literal(_)) => false,
             })
 }
 

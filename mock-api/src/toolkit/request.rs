@@ -6,24 +6,18 @@ use std::cell::OnceCell;
 use axum::http::{HeaderMap, Method};
 use serde_json::Value;
 
-/// An exact path, or a template whose `{name}` segments match any one non-empty segment.
-#[derive(Debug, Clone)]
-pub enum PathMatcher {
-    Exact(String),
-    Template(Vec<Segment>),
-}
+use openapi::template::PathTemplate;
 
+/// An exact path, or a template whose `{name}` segments match any one non-empty segment:
+/// the shared `PathTemplate`, held to whole-segment parameters.
 #[derive(Debug, Clone)]
-pub enum Segment {
-    Literal(String),
-    Param(String),
-}
+pub struct PathMatcher(PathTemplate);
 
 impl PathMatcher {
     pub fn parse(path: &str) -> Result<PathMatcher, String> {
-        let Some(rest) = path.strip_prefix('/') else {
+        if !path.starts_with('/') {
             return Err(format!("path `{path}` must start with /"));
-        };
+        }
         if path.contains(['?', '#']) {
             return Err(format!(
                 "path `{path}` must not hold a query or fragment: match the query with `query`"
@@ -34,74 +28,36 @@ impl PathMatcher {
                 "paths under /__admin belong to the admin API and cannot be stubbed".into(),
             );
         }
-        if !path.contains(['{', '}']) {
-            return Ok(PathMatcher::Exact(path.to_owned()));
+        let template = PathTemplate::new(path);
+        for (segment, text) in template.segments().iter().zip(path.split('/').skip(1)) {
+            let whole = segment.is_whole_param()
+                && !text[1..text.len() - 1].is_empty()
+                && !text[1..text.len() - 1].contains(['{', '}']);
+            if text.contains(['{', '}']) && !whole {
+                return Err(format!(
+                    "path segment `{text}`: a parameter is a whole segment, as in /orders/{{id}}"
+                ));
+            }
         }
-        rest.split('/')
-            .map(|segment| {
-                let name = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
-                match name {
-                    Some(name) if !name.is_empty() && !name.contains(['{', '}']) => {
-                        Ok(Segment::Param(name.to_owned()))
-                    }
-                    _ if !segment.contains(['{', '}']) => Ok(Segment::Literal(segment.to_owned())),
-                    _ => Err(format!(
-                        "path segment `{segment}`: a parameter is a whole segment, as in /orders/{{id}}"
-                    )),
-                }
-            })
-            .collect::<Result<_, _>>()
-            .map(PathMatcher::Template)
+        Ok(PathMatcher(template))
     }
 
     pub fn matches(&self, path: &str) -> bool {
-        match self {
-            PathMatcher::Exact(exact) => exact == path,
-            PathMatcher::Template(segments) => {
-                let Some(rest) = path.strip_prefix('/') else {
-                    return false;
-                };
-                let mut parts = rest.split('/');
-                segments
-                    .iter()
-                    .all(|segment| match (segment, parts.next()) {
-                        (Segment::Literal(literal), Some(part)) => literal == part,
-                        (Segment::Param(_), Some(part)) => !part.is_empty(),
-                        _ => false,
-                    })
-                    && parts.next().is_none()
-            }
-        }
+        self.0.matches(path)
     }
-}
 
-impl PathMatcher {
     /// The names of a template's parameters.
     pub fn names(&self) -> Vec<&str> {
-        match self {
-            PathMatcher::Exact(_) => Vec::new(),
-            PathMatcher::Template(segments) => segments
-                .iter()
-                .filter_map(|s| match s {
-                    Segment::Param(name) => Some(name.as_str()),
-                    Segment::Literal(_) => None,
-                })
-                .collect(),
-        }
+        self.0.names().collect()
     }
 
-    /// The values of a matching path's parameters, by name.
+    /// The values of a matching path's parameters, by name (none when it does not match).
     pub fn captures<'p>(&self, path: &'p str) -> Vec<(String, &'p str)> {
-        let PathMatcher::Template(segments) = self else {
-            return Vec::new();
-        };
-        segments
-            .iter()
-            .zip(path.trim_start_matches('/').split('/'))
-            .filter_map(|(segment, part)| match segment {
-                Segment::Param(name) => Some((name.clone(), part)),
-                Segment::Literal(_) => None,
-            })
+        self.0
+            .captures(path)
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.to_owned(), value))
             .collect()
     }
 }

@@ -5,23 +5,12 @@ use axum::http::Method;
 
 use openapi::generate::wire::percent_decode;
 use openapi::model::{Api, Operation};
-
-/// One segment of a template: literal text, or a parameter with fixed text around it
-/// (`{id}`, `v{major}.json`).
-#[derive(Debug, Clone)]
-enum Segment {
-    Literal(String),
-    Param {
-        name: String,
-        prefix: String,
-        suffix: String,
-    },
-}
+use openapi::template::PathTemplate;
 
 /// A path template and the operations on it, by method.
 #[derive(Debug)]
 struct Route {
-    segments: Vec<Segment>,
+    template: PathTemplate,
     literals: usize,
     operations: Vec<(Method, usize)>,
 }
@@ -50,21 +39,6 @@ pub struct Routes {
     by_length: Vec<Vec<usize>>,
 }
 
-fn parse(template: &str) -> Vec<Segment> {
-    template
-        .split('/')
-        .skip(1)
-        .map(|segment| match (segment.find('{'), segment.rfind('}')) {
-            (Some(open), Some(close)) if open < close => Segment::Param {
-                name: segment[open + 1..close].to_owned(),
-                prefix: segment[..open].to_owned(),
-                suffix: segment[close + 1..].to_owned(),
-            },
-            _ => Segment::Literal(segment.to_owned()),
-        })
-        .collect()
-}
-
 impl Routes {
     /// The routes of the document's operations, numbered as in `api.operations`, then of the
     /// operations set aside, numbered on from there.
@@ -80,14 +54,10 @@ impl Routes {
                 Some(&route) => routes[route].operations.push((method, at)),
                 None => {
                     by_path.insert(operation.path.as_str(), routes.len());
-                    let segments = parse(&operation.path);
-                    let literals = segments
-                        .iter()
-                        .filter(|s| matches!(s, Segment::Literal(_)))
-                        .count();
+                    let template = PathTemplate::new(&operation.path);
                     routes.push(Route {
-                        segments,
-                        literals,
+                        literals: template.literals(),
+                        template,
                         operations: vec![(method, at)],
                     });
                 }
@@ -97,7 +67,7 @@ impl Routes {
         routes.sort_by_key(|r| std::cmp::Reverse(r.literals));
         let mut by_length: Vec<Vec<usize>> = Vec::new();
         for (at, route) in routes.iter().enumerate() {
-            let length = route.segments.len();
+            let length = route.template.segments().len();
             if by_length.len() <= length {
                 by_length.resize(length + 1, Vec::new());
             }
@@ -114,9 +84,13 @@ impl Routes {
         let parts: Vec<&str> = path.split('/').skip(1).collect();
         let candidates = self.by_length.get(parts.len()).into_iter().flatten();
         for route in candidates.map(|at| &self.routes[*at]) {
-            let Some(params) = capture(&route.segments, &parts) else {
+            let Some(params) = route.template.captures_parts(&parts) else {
                 continue;
             };
+            let params = params
+                .into_iter()
+                .map(|(name, raw)| (name.to_owned(), percent_decode(raw)))
+                .collect();
             let pick = |wanted: &Method| {
                 route
                     .operations
@@ -137,36 +111,6 @@ impl Routes {
         }
         Found::NotFound
     }
-}
-
-fn capture(segments: &[Segment], parts: &[&str]) -> Option<Vec<(String, String)>> {
-    if segments.len() != parts.len() {
-        return None;
-    }
-    let mut params = Vec::new();
-    for (segment, part) in segments.iter().zip(parts) {
-        match segment {
-            Segment::Literal(text) => {
-                if text != part {
-                    return None;
-                }
-            }
-            Segment::Param {
-                name,
-                prefix,
-                suffix,
-            } => {
-                let inner = part
-                    .strip_prefix(prefix.as_str())?
-                    .strip_suffix(suffix.as_str())?;
-                if inner.is_empty() {
-                    return None;
-                }
-                params.push((name.clone(), percent_decode(inner)));
-            }
-        }
-    }
-    Some(params)
 }
 
 #[cfg(test)]
