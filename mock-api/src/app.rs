@@ -107,7 +107,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         let documented = Documented::loaded(spec.api.clone(), &engine.base);
         let mock = Arc::new(Mock::new(&settings, engine.control(), clock, documented)?);
         return Ok(App {
-            service: layered(engine.router(), mock.clone()),
+            service: layered(crate::engines::spec::router(&engine), mock.clone()),
             mock,
             base: engine.base.clone(),
             warnings: engine.warnings.clone(),
