@@ -122,7 +122,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     let documented = Documented::new(crate::engines::users::document::YAML);
     let mock = Arc::new(Mock::new(&settings, users.control(), clock, documented)?);
     Ok(App {
-        service: layered(users.router(), mock.clone()),
+        service: layered(crate::engines::users::router(&users), mock.clone()),
         mock,
         base: String::new(),
         warnings: Vec::new(),

@@ -13,11 +13,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::engine::Users;
 use crate::core::clock::format_timestamp;
 use crate::core::engine::Space;
 use crate::core::error::AppError;
 use crate::core::namespace::namespace_of;
-use crate::engines::users::Users;
 use crate::engines::users::document as spec;
 use crate::engines::users::error::UsersError;
 use crate::engines::users::store::{NewUser, Role, Session, Store, User, UserPatch};
