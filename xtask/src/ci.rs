@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::harness::Server;
-use crate::{cargo, exec, root};
+use crate::process::{cargo, exec, root};
 
 /// The admin token CI's mock runs with, so the checker also proves the admin API refuses
 /// requests without it.

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use crate::harness::Server;
-use crate::{cargo, exec, root};
+use crate::process::{cargo, exec, root};
 
 const USAGE: &str =
     "usage: cargo xtask load [--shards N] [--users N] [--run-time 10s] [--threshold RULE]...";

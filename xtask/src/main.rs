@@ -3,19 +3,12 @@
 //! - `bench`: the performance figures, measured side by side, written to BENCHMARKS.md.
 
 mod bench;
-mod bench_contract;
-mod bench_directory;
-mod bench_load;
-mod bench_memory;
-mod bench_spec_mocks;
 mod ci;
 mod harness;
 mod load;
+mod process;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
-
-use anyhow::{Context, Result, bail};
+use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <ci | bench [--seconds N | --only directory|spec-mocks] | load [--shards N] [--users N] [--run-time T] [--threshold R]...>
 
@@ -50,37 +43,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The workspace root: xtask lives one folder below it.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace")
-        .to_path_buf()
-}
-
-/// `cargo` as the one that runs us, so toolchain overrides carry through.
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(root());
-    command
-}
-
-/// Runs a command to completion, echoing it first, and fails on a non-zero exit.
-fn exec(command: &mut Command) -> Result<()> {
-    eprintln!("$ {}", describe(command));
-    let status = command
-        .status()
-        .with_context(|| format!("cannot run {}", describe(command)))?;
-    if !status.success() {
-        bail!("{} failed ({status})", describe(command));
-    }
-    Ok(())
-}
-
-fn describe(command: &Command) -> String {
-    let mut words = vec![command.get_program().to_string_lossy().into_owned()];
-    words.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
-    words.join(" ")
 }

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::harness::{Pins, Server, pinned};
-use crate::root;
+use crate::process::root;
 
 /// The version of the directory measured, so a figure can be reproduced.
 const VERSION: &str = "1.3.17";

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::bench_contract::{contract_found, path, schemathesis_found};
+use super::contract::{contract_found, path, schemathesis_found};
 use crate::ci::SPEC_MOCKS;
 use crate::harness::{Pins, Server, pinned};
-use crate::root;
+use crate::process::root;
 
 /// The one credential the mocks accept, sent by both tools.
 const CREDENTIAL: &str = "bench-credential";

@@ -9,8 +9,14 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod contract;
+mod directory;
+mod load;
+mod memory;
+mod spec_mocks;
+
 use crate::harness::{Pins, Server, first_user_id, measure_startup, pinned};
-use crate::{cargo, exec, root};
+use crate::process::{cargo, exec, root};
 
 /// Connections for the throughput runs, as the p99 target is stated at 64.
 const CONNECTIONS: u32 = 64;
@@ -35,21 +41,19 @@ pub fn run(args: &[String]) -> Result<()> {
         [] => 5,
         [flag, n] if flag == "--seconds" => n.parse().context("--seconds takes a whole number")?,
         [flag, section] if flag == "--only" && section == "directory" => {
-            return section_only(crate::bench_directory::run);
+            return section_only(directory::run);
         }
         [flag, section] if flag == "--only" && section == "spec-mocks" => {
-            return section_only(crate::bench_spec_mocks::run);
+            return section_only(spec_mocks::run);
         }
         [flag, section] if flag == "--only" && section == "contract" => {
-            return section_only(crate::bench_contract::run);
+            return section_only(contract::run);
         }
         [flag, section] if flag == "--only" && section == "load" => {
-            return section_only(crate::bench_load::run);
+            return section_only(load::run);
         }
         [flag, section] if flag == "--only" && section == "memory" => {
-            return section_only(|pins| {
-                crate::bench_memory::run(&root().join("target/release/mock-api"), pins)
-            });
+            return section_only(|pins| memory::run(&root().join("target/release/mock-api"), pins));
         }
         _ => bail!(
             "usage: cargo xtask bench [--seconds N | --only directory|spec-mocks|contract|memory|load]"
@@ -199,11 +203,11 @@ pub fn run(args: &[String]) -> Result<()> {
     };
 
     let kinds = stub_kinds(&mock, &pins, seconds)?;
-    let memory = crate::bench_memory::run(&mock, &pins)?;
-    let contract = crate::bench_contract::run(&pins)?;
-    let spec_mocks = crate::bench_spec_mocks::run(&pins)?;
-    let load = crate::bench_load::run(&pins)?;
-    let directory = crate::bench_directory::run(&pins)?;
+    let memory = memory::run(&mock, &pins)?;
+    let contract = contract::run(&pins)?;
+    let spec_mocks = spec_mocks::run(&pins)?;
+    let load = load::run(&pins)?;
+    let directory = directory::run(&pins)?;
     let report = render(seconds, &pins, startup, &rows, &search)
         + "\n"
         + &kinds

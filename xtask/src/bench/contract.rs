@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::harness::{Pins, Server, pinned};
-use crate::root;
+use crate::process::root;
 
 const SEED: &str = "1";
 const EXAMPLES: &str = "100";

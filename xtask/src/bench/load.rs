@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::harness::{Pins, Server, first_user_id};
-use crate::root;
+use crate::process::root;
 
 const CONNECTIONS: &str = "32";
 /// A weights file that leaves `GET /api/users/{id}` alone in a `--spec` load of the mock.
