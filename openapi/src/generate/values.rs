@@ -11,7 +11,7 @@ use proptest::strategy::{BoxedStrategy, Strategy, Union, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Number, Value, json};
 
-use crate::schema::normalize::ANNOTATIONS;
+use crate::schema::ANNOTATIONS;
 use crate::schema::query::{merge_all_of, required_names, schema_type, types};
 use crate::schema::{Direction, Schemas};
 

@@ -9,6 +9,7 @@ use http::Method;
 use serde_json::{Value, json};
 
 use crate::error::LoadError;
+use crate::load::normalize::{Builder, Dialect};
 use crate::load::refs::{At, fields, follow, target};
 use crate::load::source::Documents;
 use crate::model::{
@@ -16,7 +17,6 @@ use crate::model::{
     SecurityScheme, SetAside, StatusKey, admits_json, essence, is_json,
 };
 use crate::schema::Schemas;
-use crate::schema::normalize::{Builder, Dialect};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

@@ -7,6 +7,7 @@
 //! - [`build`]: the 3.x shape walked into operations, schemas into the arena.
 
 pub mod build;
+pub mod normalize;
 pub mod refs;
 pub mod source;
 pub mod swagger2;
@@ -15,8 +16,8 @@ use serde_json::Value;
 use url::Url;
 
 use crate::error::LoadError;
+use crate::load::normalize::Dialect;
 use crate::model::Api;
-use crate::schema::normalize::Dialect;
 use source::{Documents, display};
 
 /// Parses a document given as text (references to other documents cannot be followed).

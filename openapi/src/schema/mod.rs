@@ -13,7 +13,6 @@
 //! reaches, and a big document costs in proportion to what is used.
 
 pub mod contradiction;
-pub mod normalize;
 pub mod query;
 pub mod ranges;
 pub mod repair;
@@ -26,7 +25,6 @@ use jsonschema::{Draft, PatternOptions, Registry, Validator};
 use serde_json::{Map, Value, json};
 
 use crate::error::LoadError;
-pub use normalize::slot_ref;
 
 /// Which way data flows: a `readOnly` property is never sent, a `writeOnly` one never returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -477,4 +475,22 @@ pub fn json_size(value: &Value) -> usize {
                 .sum::<usize>()
         }
     }
+}
+
+/// Keywords that only annotate: they may stay beside a `$ref`.
+pub const ANNOTATIONS: [&str; 7] = [
+    "title",
+    "description",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "default",
+    "examples",
+];
+
+/// The slot a bare `{"$ref": "#/$defs/N"}` names.
+pub fn slot_ref(schema: &Value) -> Option<usize> {
+    let map = schema.as_object()?;
+    let reference = map.get("$ref")?.as_str()?;
+    reference.strip_prefix("#/$defs/")?.parse().ok()
 }

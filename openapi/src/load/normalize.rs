@@ -12,6 +12,7 @@ use crate::error::LoadError;
 use crate::load::refs::{At, target};
 use crate::load::source::Documents;
 use crate::schema::repair::{self, Patterns};
+use crate::schema::{ANNOTATIONS, slot_ref};
 
 /// Which schema language the document speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,17 +41,6 @@ const SINGLE: [&str; 11] = [
 const LISTS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
 /// Keywords whose value is a map of subschemas.
 const MAPS: [&str; 3] = ["properties", "patternProperties", "dependentSchemas"];
-/// Keywords that only annotate: they may stay beside a `$ref`.
-pub const ANNOTATIONS: [&str; 7] = [
-    "title",
-    "description",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "default",
-    "examples",
-];
-
 /// Builds the arena: slots of normalized schemas, each with where it came from.
 pub struct Builder<'d> {
     docs: &'d Documents,
@@ -452,13 +442,6 @@ fn drop_keyword(schema: &mut Value, path: &[String]) -> bool {
         Some(map) => map.remove(&path[at]).is_some(),
         None => false,
     }
-}
-
-/// The slot a bare `{"$ref": "#/$defs/N"}` names.
-pub fn slot_ref(schema: &Value) -> Option<usize> {
-    let map = schema.as_object()?;
-    let reference = map.get("$ref")?.as_str()?;
-    reference.strip_prefix("#/$defs/")?.parse().ok()
 }
 
 /// `nullable: true` in 2020-12 terms: `null` joins the type (and the enum, if any).
