@@ -14,7 +14,8 @@ use contract::checks::{self, Check, Settings};
 use contract::{Options, report};
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Property-based conformance checking of an HTTP API against its OpenAPI 3.0 document.
+/// Property-based conformance checking of an HTTP API against its OpenAPI document (2.0, 3.0
+/// or 3.1).
 #[derive(Debug, Parser)]
 #[command(name = "contract", version)]
 struct Cli {
@@ -24,7 +25,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check a target against an OpenAPI 3.0 document.
+    /// Check a target against an OpenAPI document (2.0, 3.0 or 3.1).
     ///
     /// Exit status: 0 when nothing is violated, 1 when violations are found, 2 on a usage,
     /// spec or connection error.
@@ -273,23 +274,23 @@ async fn check(args: CheckArgs) -> Result<bool> {
     let mut config = read_config(args.config.as_deref())?;
     let mut namespace_header = args.namespace_header.clone();
     if args.target.is_none() && args.spec.is_none() {
-        // The bundled mock with its own document: its reset and its seed login apply unless
-        // told otherwise, so every operation is exercised.
-        config.reset.get_or_insert_with(|| BUNDLED_RESET.to_owned());
-        namespace_header.get_or_insert_with(|| BUNDLED_NAMESPACE.to_owned());
+        // The bundled mock with its own document: its reset, namespaces and seed logins, as
+        // it says them, apply unless told otherwise, so every operation is exercised.
+        let driving = mock_api::MockServer::driving();
+        config.reset.get_or_insert(driving.reset);
+        namespace_header.get_or_insert(driving.namespace_header);
         if config.auth.is_empty() {
             // Two seed users: the second is the other identity of object_level_authorization.
-            config.auth = [
-                ("user@example.com", "user123"),
-                ("admin@example.com", "admin123"),
-            ]
-            .map(|(email, password)| AuthConfig {
-                login: BUNDLED_LOGIN.to_owned(),
-                body: serde_json::json!({"email": email, "password": password}),
-                token: None,
-                header: None,
-            })
-            .into();
+            config.auth = driving
+                .login_bodies
+                .into_iter()
+                .map(|body| AuthConfig {
+                    login: driving.login.clone(),
+                    body,
+                    token: None,
+                    header: None,
+                })
+                .collect();
         }
     }
     if let Some(name) = &namespace_header
@@ -426,12 +427,6 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         _ => Err(format!("{text:?} is not a rate such as 20/s")),
     }
 }
-
-/// What the bundled mock is reset and logged in with when it is the target.
-const BUNDLED_RESET: &str = "POST /__admin/reset";
-/// The header that names one of the bundled mock's namespaces.
-const BUNDLED_NAMESPACE: &str = "X-Mock-Namespace";
-const BUNDLED_LOGIN: &str = "POST /api/auth/login";
 
 /// Settings from `--config`.
 #[derive(Debug, Default, serde::Deserialize)]

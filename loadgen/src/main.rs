@@ -42,7 +42,7 @@ struct RunArgs {
     )]
     weights: Option<PathBuf>,
     /// Load from the scenarios of this YAML file (steps, captures, expected statuses, think
-    /// times; see README).
+    /// times; see docs/loadgen.md).
     #[arg(long, value_name = "FILE", help_heading = "What to load")]
     scenario_file: Option<PathBuf>,
     /// Each user logs in first with this operation, e.g. 'POST /api/auth/login' (with --spec).

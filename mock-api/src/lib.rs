@@ -20,7 +20,7 @@ pub mod server;
 pub mod toolkit;
 
 pub use app::{App, Config, build};
-pub use server::{MockServer, run, shutdown_signal};
+pub use server::{Driving, MockServer, run, shutdown_signal};
 pub use toolkit::Mock;
 
 /// The embedded documents of the users demo and of the admin API.

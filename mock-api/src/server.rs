@@ -318,7 +318,41 @@ pub struct MockServer {
     stop: Option<oneshot::Sender<()>>,
 }
 
+/// How a client that knows no route of the mock drives it, said by the mock itself: the
+/// operation that resets its data, the header that names a namespace, and the users demo's
+/// login with the credentials of its seed users.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Driving {
+    /// `POST /__admin/reset`, as `METHOD /path`.
+    pub reset: String,
+    /// The header whose value names a namespace of its own data.
+    pub namespace_header: String,
+    /// The users demo's login as `METHOD /path`, and its body for each seed user: a user
+    /// first, then an admin (another identity, for checks of who may touch what).
+    pub login: String,
+    pub login_bodies: Vec<serde_json::Value>,
+}
+
 impl MockServer {
+    /// How to reset the mock, name a namespace, and log in to the users demo.
+    pub fn driving() -> Driving {
+        use crate::engines::users::store::{Role, SEED_USERS};
+        let mut seeds: Vec<_> = SEED_USERS.iter().collect();
+        // A user first: the first identity is the ordinary one.
+        seeds.sort_by_key(|(_, _, _, role)| *role == Role::Admin);
+        Driving {
+            reset: "POST /__admin/reset".to_owned(),
+            namespace_header: crate::core::namespace::NAMESPACE_HEADER.as_str().to_owned(),
+            login: "POST /api/auth/login".to_owned(),
+            login_bodies: seeds
+                .into_iter()
+                .map(|(email, password, _, _)| {
+                    serde_json::json!({"email": email, "password": password})
+                })
+                .collect(),
+        }
+    }
+
     /// Starts a mock with the seed data.
     pub fn start() -> io::Result<MockServer> {
         MockServer::start_with(&Config::default())

@@ -1112,3 +1112,52 @@ async fn xml_bodies_are_sent_and_xml_answers_checked() {
         );
     }
 }
+
+/// The checker drives the bundled mock only as the mock says it is driven: its reset, its
+/// namespace header and its seed logins (a user, then an admin) all work as given.
+#[test]
+fn the_bundled_mock_says_how_to_reset_and_log_in_to_it() {
+    let mock = mock_api::MockServer::start().unwrap();
+    let driving = mock_api::MockServer::driving();
+    let url = mock.url().to_owned();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async move {
+            let client = reqwest::Client::new();
+            let (method, path) = openapi::login::operation(&driving.reset).unwrap();
+            let reset = client
+                .request(method, format!("{url}{path}"))
+                .header("Host", "localhost")
+                .header(driving.namespace_header.as_str(), "driving")
+                .send()
+                .await
+                .unwrap();
+            assert!(reset.status().is_success(), "{}", reset.status());
+            let mut roles = Vec::new();
+            for body in &driving.login_bodies {
+                let login =
+                    openapi::login::Login::parse(&driving.login, body.clone(), "/token").unwrap();
+                let answer: serde_json::Value = client
+                    .request(login.method.clone(), format!("{url}{}", login.path))
+                    .json(&login.body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let token = login.token_in(&answer).expect("a token");
+                let me: serde_json::Value = client
+                    .get(format!("{url}/api/auth/me"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                roles.push(me["role"].as_str().unwrap_or_default().to_owned());
+            }
+            assert_eq!(roles, ["user", "admin"]);
+        });
+}

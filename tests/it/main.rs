@@ -5,6 +5,7 @@ mod auth;
 mod binary;
 mod concurrency;
 mod contract;
+mod docs;
 mod edges;
 mod errors;
 mod faults;

@@ -1,8 +1,9 @@
 //! The schemas of a document as an arena of JSON Schema 2020-12 slots that refer to each
 //! other by id (`{"$ref": "#/$defs/<id>"}`), with validators compiled once per schema and
-//! direction by the jsonschema crate.
+//! direction by the jsonschema crate. `load` fills it (the dialects of 2.0, 3.0 and 3.1 into
+//! slots); it never reads a document itself.
 //!
-//! - [`normalize`]: the dialects of 2.0, 3.0 and 3.1 into slots;
+//! - [`query`]: what every part asks of a schema (types, required names, `allOf` merged);
 //! - [`repair`]: keywords of the wrong type read as their authors meant, or dropped;
 //! - [`ranges`]: the ranges of `int32` and `int64`, enforced in requests;
 //! - [`contradiction`]: schemas no value satisfies, found by their keywords alone.
@@ -13,6 +14,7 @@
 //! reaches, and a big document costs in proportion to what is used.
 
 pub mod contradiction;
+mod direction;
 pub mod query;
 pub mod ranges;
 pub mod repair;
@@ -25,13 +27,7 @@ use jsonschema::{Draft, PatternOptions, Registry, Validator};
 use serde_json::{Map, Value, json};
 
 use crate::error::LoadError;
-
-/// Which way data flows: a `readOnly` property is never sent, a `writeOnly` one never returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    Request,
-    Response,
-}
+pub use direction::Direction;
 
 /// How many bare references in a row [`Schemas::resolve`] follows.
 const MAX_CHAIN: usize = 64;

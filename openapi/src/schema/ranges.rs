@@ -8,7 +8,7 @@
 use jsonschema::{Keyword, ValidationError};
 use serde_json::{Map, Number, Value};
 
-use crate::schema::Direction;
+use super::direction::Direction;
 
 /// The keyword a direction's view of a ranged schema carries: its format's name, and in
 /// responses ` exact` after an integer format.

@@ -17,8 +17,8 @@ use crate::core::engine::{Unrouted, route_not_found};
 use crate::core::error::{AppError, error_response};
 use crate::core::limits::BODY_LIMIT;
 use crate::core::namespace::namespace_of;
-use crate::engines::spec::SpecEngine;
 use crate::engines::spec::data::Data;
+use crate::engines::spec::engine::SpecEngine;
 use crate::engines::spec::respond::{
     Refusal, documented, error, refusal_status, stored as stored_response,
 };
