@@ -61,6 +61,18 @@ pub enum AppError {
 struct ErrorBody<'a> {
     error: &'a str,
     code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nearest_stub: Option<NearestStub<'a>>,
+}
+
+/// The stub that came nearest to a request nothing answered, and why it did not match: in
+/// the 404 of the miss, so the test that made it sees the reason at once.
+#[derive(Debug, Serialize)]
+pub struct NearestStub<'a> {
+    pub id: uuid::Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    pub reasons: &'a [String],
 }
 
 impl AppError {
@@ -121,6 +133,7 @@ impl AppError {
         serde_json::to_vec(&ErrorBody {
             error: &message,
             code: self.code(),
+            nearest_stub: None,
         })
         .unwrap_or_default()
     }
@@ -137,6 +150,7 @@ pub fn error_response(
     let body = ErrorBody {
         error: message,
         code,
+        nearest_stub: None,
     };
     let mut response = (status, axum::Json(body)).into_response();
     if let Some(challenge) = challenge {
@@ -146,6 +160,20 @@ pub fn error_response(
         );
     }
     response
+}
+
+/// The 404 of a request no route and no stub answered, naming the stub that came nearest.
+pub fn miss_response(method: &str, path: &str, nearest: NearestStub<'_>) -> Response {
+    let error = AppError::RouteNotFound {
+        method: method.to_owned(),
+        path: path.to_owned(),
+    };
+    let body = ErrorBody {
+        error: &error.to_string(),
+        code: error.code(),
+        nearest_stub: Some(nearest),
+    };
+    (error.status(), axum::Json(body)).into_response()
 }
 
 impl IntoResponse for AppError {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Uri};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -270,6 +271,41 @@ impl Recorded {
     }
 }
 
+/// A journal entry as the admin API shows it (`specs/mock-admin.yaml`'s `JournalEntry`).
+#[derive(Debug, Serialize)]
+pub struct EntryView<'a> {
+    pub id: u64,
+    pub at: String,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: Headers<'a>,
+    pub body: std::borrow::Cow<'a, str>,
+    pub body_size: usize,
+    pub namespace: Option<&'a str>,
+    pub served_by: &'static str,
+    pub stub_id: Option<Uuid>,
+    pub status: u16,
+    pub injected: Option<&'a str>,
+    pub elapsed_ms: f64,
+}
+
+/// A request's headers, each name once (repeated ones joined), in the order they came,
+/// written as a JSON object.
+#[derive(Debug)]
+pub struct Headers<'a>(Vec<(&'a str, String)>);
+
+impl Serialize for Headers<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
 impl Entry {
     /// What the entry holds on the heap, roughly: its head, body and strings.
     fn bytes(&self) -> usize {
@@ -280,47 +316,50 @@ impl Entry {
             + self.injected.as_ref().map_or(0, String::len)
     }
 
-    pub fn to_json(&self) -> Value {
+    /// The entry as the admin API shows it.
+    pub fn view(&self) -> EntryView<'_> {
         let request = &self.request;
-        let mut headers = Map::new();
+        let mut headers: Vec<(&str, String)> = Vec::new();
         for (name, value) in request.headers() {
-            match headers.get_mut(name) {
+            match headers.iter_mut().find(|(n, _)| *n == name) {
                 // Repeated headers are joined, as HTTP allows for most of them.
-                Some(Value::String(first)) => {
+                Some((_, first)) => {
                     first.push_str(", ");
                     first.push_str(value);
                 }
-                _ => {
-                    headers.insert(name.to_owned(), Value::String(value.to_owned()));
-                }
+                None => headers.push((name, value.to_owned())),
             }
         }
-        let stub = match self.served_by {
-            ServedBy::Stub(id) => json!(id),
-            _ => Value::Null,
-        };
-        json!({
-            "id": self.id,
-            "at": crate::core::clock::format_timestamp(request.at),
-            "method": request.method.as_str(),
-            "path": request.path(),
-            "query": request.query(),
-            "headers": headers,
-            "body": String::from_utf8_lossy(&request.body),
-            "body_size": request.body_size,
-            "namespace": self.namespace,
-            "served_by": self.served_by.name(),
-            "stub_id": stub,
-            "status": self.status,
-            "injected": self.injected,
-            "elapsed_ms": (self.elapsed.as_secs_f64() * 1e6).round() / 1e3,
-        })
+        EntryView {
+            id: self.id,
+            at: crate::core::clock::format_timestamp(request.at),
+            method: request.method.as_str(),
+            path: request.path(),
+            query: request.query(),
+            headers: Headers(headers),
+            body: String::from_utf8_lossy(&request.body),
+            body_size: request.body_size,
+            namespace: self.namespace.as_deref(),
+            served_by: self.served_by.name(),
+            stub_id: match self.served_by {
+                ServedBy::Stub(id) => Some(id),
+                _ => None,
+            },
+            status: self.status,
+            injected: self.injected.as_deref(),
+            elapsed_ms: (self.elapsed.as_secs_f64() * 1e6).round() / 1e3,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn entry(path: &str) -> Entry {
         let mut headers = HeaderMap::new();

@@ -32,7 +32,7 @@ use tower::{Service, ServiceExt};
 
 use crate::core::clock::Clock;
 use crate::core::engine::{Control, Unrouted};
-use crate::core::error::AppError;
+use crate::core::error::{AppError, NearestStub, miss_response};
 use crate::core::limits::{BODY_DEADLINE, BODY_LIMIT};
 use crate::core::namespace::namespace_of;
 use crate::core::peer::Peer;
@@ -40,7 +40,7 @@ use documented::Documented;
 use faults::{FaultKind, Faults};
 use journal::{Entry, Journal, Recorded, ServedBy};
 use request::RequestView;
-use stubs::{Stub, StubDef, Stubs};
+use stubs::{StubDef, Stubs};
 use template::{Facts, Needs};
 
 /// Why the toolkit cannot start: a stub of `--stubs` that is bad, or that the document does
@@ -308,7 +308,15 @@ async fn intercept(
                         let view =
                             RequestView::new(&method, &uri, &headers, &body, namespace.as_deref());
                         if let Some((stub, reasons)) = mock.stubs.nearest(&view) {
-                            response = explain_miss(response, &stub, reasons).await;
+                            // The engine's 404 made again with the stub in it: no round trip
+                            // through its bytes.
+                            let nearest = NearestStub {
+                                id: stub.id,
+                                name: stub.def.name.as_deref(),
+                                reasons: &reasons,
+                            };
+                            response = miss_response(method.as_str(), uri.path(), nearest);
+                            response.extensions_mut().insert(Unrouted);
                         }
                     }
                 }
@@ -354,26 +362,6 @@ async fn intercept(
         });
     }
     response
-}
-
-/// A 404 of a request no route and no stub answered, with the stub that came nearest and
-/// why it did not match, so the test that made it sees the reason at once.
-async fn explain_miss(response: Response, stub: &Stub, reasons: Vec<String>) -> Response {
-    let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 << 10).await else {
-        return Response::from_parts(parts, Body::empty());
-    };
-    let mut json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    if let Some(object) = json.as_object_mut() {
-        let mut nearest = serde_json::json!({"id": stub.id, "reasons": reasons});
-        if let Some(name) = &stub.def.name {
-            nearest["name"] = serde_json::json!(name);
-        }
-        object.insert("nearest_stub".to_owned(), nearest);
-    }
-    let mut parts = parts;
-    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(json.to_string()))
 }
 
 /// What a stub's templates see of a request: only what they name is gathered.
