@@ -119,9 +119,9 @@ impl Credentials {
     }
 
     /// `path` (with or without a query) with the query credentials appended.
-    pub fn with_query(&self, path: &str) -> String {
+    pub fn with_query<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {
         if self.query.is_empty() {
-            return path.to_owned();
+            return std::borrow::Cow::Borrowed(path);
         }
         let encode = openapi::generate::wire::percent_encode;
         let pairs: Vec<String> = self
@@ -130,7 +130,7 @@ impl Credentials {
             .map(|(n, v)| format!("{}={}", encode(n), encode(v)))
             .collect();
         let joint = if path.contains('?') { '&' } else { '?' };
-        format!("{path}{joint}{}", pairs.join("&"))
+        std::borrow::Cow::Owned(format!("{path}{joint}{}", pairs.join("&")))
     }
 }
 

@@ -23,8 +23,8 @@ use crate::credentials::Credentials;
 use crate::login::Login;
 use crate::rate::Pacer;
 use crate::send::{Request, send};
-use openapi::generate::wire::percent_encode;
-use openapi::generate::{Case, Plan, param_text, render};
+use openapi::generate::wire::push_param;
+use openapi::generate::{Case, Plan, render};
 use openapi::ids::{IdPool, is_below};
 use openapi::links::{Graph, evaluate};
 use openapi::model::{Api, LinkSpec, Location, Operation, StatusKey};
@@ -995,7 +995,7 @@ fn fill(shared: &Shared, operation: &Operation) -> Option<String> {
         path.push_str(&rest[..open]);
         let values = ids.for_path(&operation.path, &rest[open + 1..close])?;
         let value = &values[rand::random_range(0..values.len())];
-        path.push_str(&percent_encode(&param_text(value)));
+        push_param(&mut path, value);
         rest = &rest[close + 1..];
     }
     path.push_str(rest);

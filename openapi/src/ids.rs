@@ -17,10 +17,11 @@ pub const KEPT_IDS: usize = 64;
 /// at most this times [`KEPT_IDS`] per parameter.
 pub const ID_BYTES: usize = 1024;
 
-/// Ids by (path template, parameter name); newest last, each once.
+/// Ids by path template, then parameter name; newest last, each once. Looked up by `&str`
+/// without allocating: a load reads it on every request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IdPool {
-    ids: BTreeMap<(String, String), Vec<Value>>,
+    ids: BTreeMap<String, BTreeMap<String, Vec<Value>>>,
 }
 
 impl IdPool {
@@ -42,7 +43,9 @@ impl IdPool {
         }
         let kept = self
             .ids
-            .entry((path.to_owned(), param.to_owned()))
+            .entry(path.to_owned())
+            .or_default()
+            .entry(param.to_owned())
             .or_default();
         if kept.contains(id) {
             return false;
@@ -89,7 +92,8 @@ impl IdPool {
     /// The ids kept for a path's own parameter.
     pub fn get(&self, path: &str, param: &str) -> Option<&[Value]> {
         self.ids
-            .get(&(path.to_owned(), param.to_owned()))
+            .get(path)?
+            .get(param)
             .map(Vec::as_slice)
             .filter(|ids| !ids.is_empty())
     }
@@ -100,11 +104,9 @@ impl IdPool {
         self.get(path, param).or_else(|| {
             self.ids
                 .iter()
-                .filter(|((above, name), ids)| {
-                    name == param && !ids.is_empty() && is_below(path, above)
-                })
-                .map(|(_, ids)| ids.as_slice())
-                .next()
+                .filter(|(above, _)| is_below(path, above))
+                .find_map(|(_, params)| params.get(param).filter(|ids| !ids.is_empty()))
+                .map(Vec::as_slice)
         })
     }
 
@@ -123,14 +125,18 @@ impl IdPool {
 
     /// Forgets an id (its item was deleted).
     pub fn forget(&mut self, path: &str, param: &str, id: &Value) {
-        if let Some(kept) = self.ids.get_mut(&(path.to_owned(), param.to_owned())) {
+        if let Some(kept) = self.ids.get_mut(path).and_then(|p| p.get_mut(param)) {
             kept.retain(|v| v != id);
         }
     }
 
     /// How many ids are kept in all.
     pub fn len(&self) -> usize {
-        self.ids.values().map(Vec::len).sum()
+        self.ids
+            .values()
+            .flat_map(|p| p.values())
+            .map(Vec::len)
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -545,3 +545,24 @@ fn percent_encoding_keeps_unreserved_characters_and_round_trips() {
     assert_eq!(percent_decode("%FF%FE"), "%FF%FE");
     assert_eq!(percent_decode("50%-off"), "50%-off");
 }
+
+#[test]
+fn a_parameter_pushed_onto_a_path_is_its_text_percent_encoded() {
+    use crate::generate::wire::{param_text, percent_encode, push_param};
+    for value in [
+        json!("a b/é?"),
+        json!(42),
+        json!(-1.5e3),
+        json!(true),
+        json!(["x y", 2]),
+        json!(null),
+    ] {
+        let mut path = String::from("/things/");
+        push_param(&mut path, &value);
+        assert_eq!(
+            path,
+            format!("/things/{}", percent_encode(&param_text(&value))),
+            "{value}"
+        );
+    }
+}

@@ -314,6 +314,26 @@ pub fn percent_encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
 }
 
+/// Appends a parameter's value to a path as [`param_text`] and [`percent_encode`] would make
+/// it, without their copies: a load fills a path on every request.
+pub fn push_param(out: &mut String, value: &Value) {
+    use std::fmt::Write;
+    let _ = match value {
+        Value::String(text) => write!(
+            out,
+            "{}",
+            percent_encoding::utf8_percent_encode(text, RESERVED)
+        ),
+        // Digits, a sign, a point and an exponent need no escape.
+        Value::Number(number) => write!(out, "{number}"),
+        other => write!(
+            out,
+            "{}",
+            percent_encoding::utf8_percent_encode(&param_text(other), RESERVED)
+        ),
+    };
+}
+
 /// `%XX` escapes decoded as UTF-8; the text as it is when they do not decode to UTF-8.
 pub fn percent_decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)
