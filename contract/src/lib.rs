@@ -10,7 +10,8 @@
 //! - [`checks`]: one file per check, judging exchanges and what sequences saw;
 //! - [`report`]: what a run found, and its terminal, JSON and JUnit forms;
 //! - [`engine`]: the phases in order (probes, sequences, per-operation cases), shrinking
-//!   failures and reporting each distinct one once.
+//!   failures and reporting each distinct one once;
+//! - [`setup`]: what the command line and a config file say, read into what a run needs.
 //!
 //! The target is a black box over HTTP: nothing here knows any particular API.
 
@@ -19,6 +20,7 @@ pub mod checks;
 pub mod engine;
 pub mod http;
 pub mod report;
+pub mod setup;
 pub use openapi::tls;
 pub mod transport;
 

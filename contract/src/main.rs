@@ -11,6 +11,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use contract::auth::{Auth, Login};
 use contract::checks::{self, Check, Settings};
+use contract::setup::SetupError;
+use contract::setup::config::{AuthConfig, Config};
+use contract::setup::filter::{Filter, Selection};
 use contract::{Options, report};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -199,31 +202,8 @@ async fn check(args: CheckArgs) -> Result<bool> {
     let headers = args
         .headers
         .iter()
-        .map(|h| match h.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                let (name, value) = (name.trim(), value.trim());
-                // The user's own mistake is said at once, not blamed on the target later.
-                reqwest::header::HeaderName::from_bytes(name.as_bytes())
-                    .with_context(|| format!("-H {h:?}: {name:?} is not a valid header name"))?;
-                reqwest::header::HeaderValue::from_str(value)
-                    .with_context(|| format!("-H {h:?}: the value is not valid in a header"))?;
-                if name.eq_ignore_ascii_case("accept-encoding") {
-                    let codings = contract::transport::accepted_codings(value);
-                    if let Some(other) = codings
-                        .iter()
-                        .find(|c| !contract::transport::CODINGS.contains(&c.as_str()))
-                    {
-                        bail!(
-                            "-H {h:?}: the checker inflates only {}, not {other:?}",
-                            contract::transport::CODINGS.join(", ")
-                        );
-                    }
-                }
-                Ok((name.to_owned(), value.to_owned()))
-            }
-            _ => bail!("a header must look like 'Name: value', not {h:?}"),
-        })
-        .collect::<Result<Vec<_>>>()?;
+        .map(|h| contract::setup::headers::parse(h))
+        .collect::<Result<Vec<_>, _>>()?;
     // The bundled mock is the default target; it lives as long as this function.
     let (_mock, target) = match &args.target {
         Some(target) => (None, target.trim_end_matches('/').to_owned()),
@@ -259,7 +239,7 @@ async fn check(args: CheckArgs) -> Result<bool> {
     .await?;
     let before = api.operations.len();
     let keep = filter(&args)?;
-    api.retain_operations(keep);
+    api.retain_operations(move |operation| keep.keeps(operation));
     if api.operations.is_empty() && before > 0 {
         bail!("no operation of the document is left after --include-* and --exclude-*");
     }
@@ -271,7 +251,7 @@ async fn check(args: CheckArgs) -> Result<bool> {
         api.title,
         api.version
     );
-    let mut config = read_config(args.config.as_deref())?;
+    let mut config = contract::setup::config::read(args.config.as_deref())?;
     let mut namespace_header = args.namespace_header.clone();
     if args.target.is_none() && args.spec.is_none() {
         // The bundled mock with its own document: its reset, namespaces and seed logins, as
@@ -369,54 +349,23 @@ async fn check(args: CheckArgs) -> Result<bool> {
     Ok(result.failures.is_empty())
 }
 
-/// Which operations `--include-*` and `--exclude-*` keep: every kind of `--include-*` given
-/// must match (any of its values), and no `--exclude-*` may.
-fn filter(args: &CheckArgs) -> Result<impl Fn(&openapi::model::Operation) -> bool + use<>> {
-    let regex = |pattern: &Option<String>, flag: &str| {
-        pattern
-            .as_deref()
-            .map(|p| {
-                regex::Regex::new(p)
-                    .with_context(|| format!("{flag} {p:?} is not a regular expression"))
-            })
-            .transpose()
+/// Which operations `--include-*` and `--exclude-*` keep.
+fn filter(args: &CheckArgs) -> Result<Filter, SetupError> {
+    let include = Selection {
+        paths: args.include_path.clone(),
+        path_regex: args.include_path_regex.clone(),
+        methods: args.include_method.clone(),
+        operation_ids: args.include_operation_id.clone(),
+        tags: args.include_tag.clone(),
     };
-    let include_regex = regex(&args.include_path_regex, "--include-path-regex")?;
-    let exclude_regex = regex(&args.exclude_path_regex, "--exclude-path-regex")?;
-    let upper = |methods: &[String]| -> Vec<String> {
-        methods
-            .iter()
-            .map(|m| m.trim().to_ascii_uppercase())
-            .collect()
+    let exclude = Selection {
+        paths: args.exclude_path.clone(),
+        path_regex: args.exclude_path_regex.clone(),
+        methods: args.exclude_method.clone(),
+        operation_ids: args.exclude_operation_id.clone(),
+        tags: args.exclude_tag.clone(),
     };
-    let (include_method, exclude_method) =
-        (upper(&args.include_method), upper(&args.exclude_method));
-    let (include_path, exclude_path) = (args.include_path.clone(), args.exclude_path.clone());
-    let (include_id, exclude_id) = (
-        args.include_operation_id.clone(),
-        args.exclude_operation_id.clone(),
-    );
-    let (include_tag, exclude_tag) = (args.include_tag.clone(), args.exclude_tag.clone());
-    Ok(move |operation: &openapi::model::Operation| {
-        let method = operation.method.as_str();
-        let id = operation.operation_id.as_deref().unwrap_or_default();
-        let has_tag = |tags: &[String]| tags.iter().any(|t| operation.tags.contains(t));
-        let included = (include_path.is_empty() || include_path.contains(&operation.path))
-            && include_regex
-                .as_ref()
-                .is_none_or(|r| r.is_match(&operation.path))
-            && (include_method.is_empty() || include_method.iter().any(|m| m == method))
-            && (include_id.is_empty() || include_id.iter().any(|i| i == id))
-            && (include_tag.is_empty() || has_tag(&include_tag));
-        let excluded = exclude_path.contains(&operation.path)
-            || exclude_regex
-                .as_ref()
-                .is_some_and(|r| r.is_match(&operation.path))
-            || exclude_method.iter().any(|m| m == method)
-            || exclude_id.iter().any(|i| i == id)
-            || has_tag(&exclude_tag);
-        included && !excluded
-    })
+    Filter::new(include, exclude)
 }
 
 /// `20`, `20/s` or `0.5/s`: a positive number of requests per second.
@@ -426,56 +375,6 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 1e6 => Ok(rate),
         _ => Err(format!("{text:?} is not a rate such as 20/s")),
     }
-}
-
-/// Settings from `--config`.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Config {
-    reset: Option<String>,
-    #[serde(default, deserialize_with = "one_or_two")]
-    auth: Vec<AuthConfig>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuthConfig {
-    login: String,
-    #[serde(default)]
-    body: serde_json::Value,
-    token: Option<String>,
-    header: Option<String>,
-}
-
-/// `auth:` is one login, or a list of one or two (the second identity last).
-fn one_or_two<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<AuthConfig>, D::Error> {
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(AuthConfig),
-        Many(Vec<AuthConfig>),
-    }
-    let logins = match serde::Deserialize::deserialize(deserializer)? {
-        OneOrMany::One(one) => vec![one],
-        OneOrMany::Many(many) => many,
-    };
-    match logins.len() {
-        0..=2 => Ok(logins),
-        n => Err(serde::de::Error::custom(format!(
-            "auth lists at most two identities, not {n}"
-        ))),
-    }
-}
-
-fn read_config(path: Option<&std::path::Path>) -> Result<Config> {
-    let Some(path) = path else {
-        return Ok(Config::default());
-    };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    yaml_serde::from_str(&text).with_context(|| format!("{} is not a valid config", path.display()))
 }
 
 /// The logins (at most two: the second identity last) from the flags, else from the
@@ -576,55 +475,12 @@ async fn load_spec(
     match spec {
         Some(location) => Ok(openapi::load(client, location).await?),
         None if external => {
-            for path in SERVED_SPECS {
-                if let Some(api) = served_spec(client, target, path).await {
-                    eprintln!("contract: using the document the target serves at {path}");
-                    return Ok(api);
-                }
-            }
-            bail!(
-                "--spec is not given and {target} serves no OpenAPI document where frameworks put one ({}); give it with --spec FILE|URL",
-                SERVED_SPECS.join(", ")
-            )
+            let (api, path) = contract::setup::discover::served(client, target).await?;
+            eprintln!("contract: using the document the target serves at {path}");
+            Ok(api)
         }
         None => Ok(openapi::parse(mock_api::spec::YAML)?),
     }
-}
-
-/// Where frameworks serve their document: FastAPI and most others, Swagger 2.0 tools,
-/// springdoc and springfox, drf-spectacular, express and others.
-const SERVED_SPECS: [&str; 11] = [
-    "/openapi.json",
-    "/openapi.yaml",
-    "/swagger.json",
-    "/swagger.yaml",
-    "/v3/api-docs",
-    "/v2/api-docs",
-    "/api/schema/",
-    "/schema/",
-    "/api-docs",
-    "/api/openapi.json",
-    "/docs/openapi.json",
-];
-
-async fn served_spec(client: &reqwest::Client, target: &str, path: &str) -> Option<openapi::Api> {
-    let url = reqwest::Url::parse(&format!("{target}{path}")).ok()?;
-    let response = client
-        .get(url.clone())
-        .header(
-            reqwest::header::ACCEPT,
-            "application/json, application/yaml;q=0.9, application/vnd.oai.openapi;q=0.9, */*;q=0.5",
-        )
-        .send()
-        .await
-        .ok()?
-        .error_for_status()
-        .ok()?;
-    let body = contract::transport::read_body(response, 64 << 20, &[])
-        .await
-        .ok()?;
-    let text = String::from_utf8(body).ok()?;
-    openapi::from_text_at(client, &text, url).await.ok()
 }
 
 fn rand_seed() -> u64 {
