@@ -12,6 +12,7 @@ pub mod admin;
 pub mod documented;
 pub mod faults;
 pub mod journal;
+pub mod registry;
 pub mod request;
 pub mod stubs;
 pub mod template;
@@ -48,7 +49,7 @@ use template::{Facts, Needs};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Stub(#[from] stubs::StubError),
+    Stub(#[from] registry::RegistryError),
     #[error(transparent)]
     Mismatch(#[from] documented::Mismatch),
 }

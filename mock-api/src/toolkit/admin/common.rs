@@ -9,6 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::core::error::AppError;
+use crate::toolkit::registry::RegistryError;
 
 pub(super) type JsonBody = Result<Json<Value>, JsonRejection>;
 
@@ -69,5 +70,21 @@ pub(super) fn not_found(what: &str, code: &'static str, id: &str) -> AppError {
     AppError::NotFound {
         code,
         message: format!("no {what} with id {id}"),
+    }
+}
+
+/// Why the registry refused a stub or fault rule, as the admin API answers it: a bad
+/// definition is a 400, an id taken or a cap reached a 409 with the registry's code.
+pub(super) fn refused(error: RegistryError) -> AppError {
+    match error {
+        RegistryError::Invalid(message) => AppError::Validation(message),
+        RegistryError::Exists { kind, .. } => AppError::Conflict {
+            code: kind.exists_code,
+            message: error.to_string(),
+        },
+        RegistryError::TooMany { kind } => AppError::Conflict {
+            code: kind.limit_code,
+            message: error.to_string(),
+        },
     }
 }

@@ -9,11 +9,11 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::common::{AppResult, JsonBody, created, not_found, parse_body, uuid};
+use super::common::{AppResult, JsonBody, created, not_found, parse_body, refused, uuid};
 use crate::core::error::AppError;
 use crate::core::namespace::namespace_of;
 use crate::toolkit::Mock;
-use crate::toolkit::faults::{Chaos, RuleDef, RuleError};
+use crate::toolkit::faults::{Chaos, RuleDef};
 
 /// `GET /__admin/faults`.
 #[derive(Debug, Serialize)]
@@ -35,25 +35,7 @@ pub(super) async fn create_rule(
     if def.namespace.is_none() {
         def.namespace = namespace.map(str::to_owned);
     }
-    if let Some(id) = def.id
-        && mock.faults.rule(id).is_some()
-    {
-        return Err(AppError::Conflict {
-            code: "fault_exists",
-            message: format!("a fault rule with id {id} exists already"),
-        });
-    }
-    let rule = mock.faults.add_rule(def).map_err(|error| match error {
-        RuleError::Invalid(message) => AppError::Validation(message),
-        RuleError::Exists(_) => AppError::Conflict {
-            code: "fault_exists",
-            message: error.to_string(),
-        },
-        RuleError::TooMany => AppError::Conflict {
-            code: "fault_limit",
-            message: error.to_string(),
-        },
-    })?;
+    let rule = mock.faults.add_rule(def).map_err(refused)?;
     Ok(created(
         format!("/__admin/faults/{}", rule.id),
         rule_json(&rule),

@@ -12,13 +12,13 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::common::{AppResult, JsonBody, created, not_found, parse_body, uuid};
+use super::common::{AppResult, JsonBody, created, not_found, parse_body, refused, uuid};
 use super::requests::{Requests, selection};
 use crate::core::error::AppError;
 use crate::core::namespace::namespace_of;
 use crate::toolkit::Mock;
 use crate::toolkit::journal::Filter;
-use crate::toolkit::stubs::{StubDef, StubError};
+use crate::toolkit::stubs::StubDef;
 
 /// `GET /__admin/stubs`: the stubs as they were given, with their ids.
 #[derive(Debug, Serialize)]
@@ -76,17 +76,7 @@ pub(super) async fn create_stub(
                 message: mismatch.to_string(),
             })?;
     }
-    let stub = mock.stubs.add(def).map_err(|error| match error {
-        StubError::Invalid(message) => AppError::Validation(message),
-        StubError::Exists(_) => AppError::Conflict {
-            code: "stub_exists",
-            message: error.to_string(),
-        },
-        StubError::TooMany => AppError::Conflict {
-            code: "stub_limit",
-            message: error.to_string(),
-        },
-    })?;
+    let stub = mock.stubs.add(def).map_err(refused)?;
     Ok(created(
         format!("/__admin/stubs/{}", stub.id),
         stub.to_json(),

@@ -11,7 +11,7 @@ pub use carry::{abort, error_response, mangle};
 pub use kinds::{DEFAULT_DRIBBLE_MS, Delay, FaultKind, Injection, MAX_DELAY_MS};
 pub use prefer::prefer;
 pub use registry::Faults;
-pub use rules::{Chaos, MAX_RULE_BYTES, MAX_RULES, Rule, RuleDef, RuleError};
+pub use rules::{Chaos, MAX_RULE_BYTES, MAX_RULES, Rule, RuleDef};
 
 #[cfg(test)]
 mod tests {

@@ -9,15 +9,38 @@ use rand::Rng;
 use uuid::Uuid;
 
 use super::kinds::{Delay, Injection};
-use super::rules::{Chaos, MAX_RULE_BYTES, MAX_RULES, Rule, RuleDef, RuleError};
+use super::rules::{Chaos, MAX_RULE_BYTES, MAX_RULES, Rule, RuleDef};
 use crate::core::ids::Ids;
 use crate::core::sync::{read, write};
+use crate::toolkit::registry::{Entry, Kind, Registry, RegistryError};
 use crate::toolkit::request::RequestView;
+
+impl Entry for Arc<Rule> {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn namespace(&self) -> Option<&str> {
+        self.def.namespace.as_deref()
+    }
+    fn bytes(&self) -> usize {
+        self.size
+    }
+}
+
+/// Fault rules as the registry names them, and their caps.
+static RULES: Kind = Kind {
+    one: "fault rule",
+    many: "fault rules",
+    exists_code: "fault_exists",
+    limit_code: "fault_limit",
+    max_count: MAX_RULES,
+    max_bytes: MAX_RULES * MAX_RULE_BYTES,
+};
 
 /// The route rules and the chaos setting.
 #[derive(Debug)]
 pub struct Faults {
-    pub(super) rules: RwLock<Vec<Arc<Rule>>>,
+    pub(super) rules: Registry<Arc<Rule>>,
     pub(super) chaos: RwLock<Option<Chaos>>,
     /// Whether any rule or chaos is set: the common case, none, costs one load.
     pub(super) active: AtomicBool,
@@ -28,49 +51,39 @@ pub struct Faults {
 impl Faults {
     pub fn new(seed: Option<u64>) -> Faults {
         Faults {
-            rules: RwLock::new(Vec::new()),
+            rules: Registry::new(&RULES),
             chaos: RwLock::new(None),
             active: AtomicBool::new(false),
             rng: Ids::for_purpose(seed, "\0faults"),
         }
     }
 
-    pub fn add_rule(&self, def: RuleDef) -> Result<Arc<Rule>, RuleError> {
-        let size = serde_json::to_vec(&def).map_or(usize::MAX, |json| json.len());
-        if size > MAX_RULE_BYTES {
-            return Err(RuleError::Invalid(format!(
+    pub fn add_rule(&self, def: RuleDef) -> Result<Arc<Rule>, RegistryError> {
+        let rule = Rule::compile(def, || self.rng.uuid()).map_err(RegistryError::Invalid)?;
+        if rule.size > MAX_RULE_BYTES {
+            return Err(RegistryError::Invalid(format!(
                 "a fault rule may be at most {MAX_RULE_BYTES} bytes as JSON"
             )));
         }
-        let rule = Arc::new(Rule::compile(def, || self.rng.uuid()).map_err(RuleError::Invalid)?);
-        let mut rules = write(&self.rules);
-        if rules.iter().any(|r| r.id == rule.id) {
-            return Err(RuleError::Exists(rule.id));
-        }
-        if rules.len() >= MAX_RULES {
-            return Err(RuleError::TooMany);
-        }
-        rules.push(rule.clone());
-        drop(rules);
+        let rule = Arc::new(rule);
+        // Tried in the order they came.
+        self.rules.insert(rule.clone(), |list| list.len())?;
         self.refresh();
         Ok(rule)
     }
 
     pub fn rules(&self) -> Vec<Arc<Rule>> {
-        read(&self.rules).clone()
+        self.rules.list(None)
     }
 
     pub fn rule(&self, id: Uuid) -> Option<Arc<Rule>> {
-        read(&self.rules).iter().find(|r| r.id == id).cloned()
+        self.rules.get(id)
     }
 
     pub fn remove_rule(&self, id: Uuid) -> Option<Arc<Rule>> {
-        let mut rules = write(&self.rules);
-        let at = rules.iter().position(|r| r.id == id)?;
-        let rule = rules.remove(at);
-        drop(rules);
+        let rule = self.rules.remove(id);
         self.refresh();
-        Some(rule)
+        rule
     }
 
     pub fn chaos(&self) -> Option<Chaos> {
@@ -88,12 +101,7 @@ impl Faults {
 
     /// Removes every rule, or those of one namespace.
     pub fn remove_rules(&self, namespace: Option<&str>) {
-        match namespace {
-            None => write(&self.rules).clear(),
-            Some(namespace) => {
-                write(&self.rules).retain(|r| r.def.namespace.as_deref() != Some(namespace));
-            }
-        }
+        self.rules.clear(namespace);
         self.refresh();
     }
 
@@ -105,7 +113,7 @@ impl Faults {
     }
 
     pub(super) fn refresh(&self) {
-        let active = !read(&self.rules).is_empty() || read(&self.chaos).is_some();
+        let active = !self.rules.is_empty() || read(&self.chaos).is_some();
         self.active.store(active, Ordering::Relaxed);
     }
 
@@ -114,7 +122,7 @@ impl Faults {
         if !self.active.load(Ordering::Relaxed) {
             return;
         }
-        for rule in read(&self.rules).iter() {
+        for rule in self.rules.read().iter() {
             if rule.applies(request) && self.roll(rule.def.rate) {
                 injection.overlay(rule.injection.clone());
             }

@@ -12,17 +12,6 @@ pub const MAX_RULES: usize = 1_000;
 /// Bytes one fault rule may take, as JSON.
 pub const MAX_RULE_BYTES: usize = 16 * 1024;
 
-/// Why a fault rule was not added.
-#[derive(Debug, thiserror::Error)]
-pub enum RuleError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("a fault rule with id {0} exists already")]
-    Exists(Uuid),
-    #[error("too many fault rules (at most {MAX_RULES}); delete some first")]
-    TooMany,
-}
-
 /// A fault on the built-in routes (or stubs) whose method and path match.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +51,8 @@ pub struct Rule {
     pub(super) method: Option<Method>,
     pub(super) path: PathMatcher,
     pub(super) injection: Injection,
+    /// Bytes of its definition as JSON, for the rules' byte cap.
+    pub(super) size: usize,
 }
 
 impl Rule {
@@ -85,12 +76,14 @@ impl Rule {
             dribble_ms: def.dribble_ms,
             documented: None,
         };
+        let size = serde_json::to_vec(&def).map_or(usize::MAX, |json| json.len());
         Ok(Rule {
             id,
             method,
             path,
             injection,
             def,
+            size,
         })
     }
 

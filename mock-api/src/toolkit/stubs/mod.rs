@@ -17,7 +17,7 @@ pub use def::{
 };
 pub use file::{from_text, load, parse_file, with_written_bodies};
 pub use matchers::{Pattern, ValueMatcher};
-pub use registry::{StubError, Stubs};
+pub use registry::Stubs;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! Every stub, in the order they are tried, within their caps in count and bytes.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 
 use axum::http::Method;
 use uuid::Uuid;
@@ -9,23 +9,45 @@ use uuid::Uuid;
 use super::compiled::Stub;
 use super::def::{MAX_ALL_STUB_BYTES, MAX_STUBS, StubDef};
 use crate::core::ids::Ids;
-use crate::core::sync::{read, write};
+use crate::toolkit::registry::{Entry, Kind, Registry, RegistryError};
 use crate::toolkit::request::RequestView;
 
 /// A stub with what rules most requests out, inline: a scan reads one contiguous array and
 /// follows a stub's pointer only for the few that could match (100 scattered stubs cost
 /// about a microsecond in cache misses alone).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Slot {
     pub(super) segments: usize,
     pub(super) method: Option<Method>,
     pub(super) stub: Arc<Stub>,
 }
 
+impl Entry for Slot {
+    fn id(&self) -> Uuid {
+        self.stub.id
+    }
+    fn namespace(&self) -> Option<&str> {
+        self.stub.def.namespace.as_deref()
+    }
+    fn bytes(&self) -> usize {
+        self.stub.size
+    }
+}
+
+/// Stubs as the registry names them, and their caps.
+static STUBS: Kind = Kind {
+    one: "stub",
+    many: "stubs",
+    exists_code: "stub_exists",
+    limit_code: "stub_limit",
+    max_count: MAX_STUBS,
+    max_bytes: MAX_ALL_STUB_BYTES,
+};
+
 /// Every stub, in the order they are tried.
 #[derive(Debug)]
 pub struct Stubs {
-    pub(super) list: RwLock<Vec<Slot>>,
+    pub(super) list: Registry<Slot>,
     pub(super) next_seq: AtomicU64,
     /// Those loaded at start (`--stubs`), which a reset of everything brings back.
     pub(super) initial: Vec<StubDef>,
@@ -33,23 +55,11 @@ pub struct Stubs {
     pub(super) ids: Ids,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StubError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("a stub with id {0} exists already")]
-    Exists(Uuid),
-    #[error(
-        "too many stubs (at most {MAX_STUBS}, {MAX_ALL_STUB_BYTES} bytes in all); delete some first"
-    )]
-    TooMany,
-}
-
 impl Stubs {
     /// The stubs loaded at start; an error names the first bad one.
-    pub fn new(initial: Vec<StubDef>, seed: Option<u64>) -> Result<Stubs, StubError> {
+    pub fn new(initial: Vec<StubDef>, seed: Option<u64>) -> Result<Stubs, RegistryError> {
         let stubs = Stubs {
-            list: RwLock::new(Vec::new()),
+            list: Registry::new(&STUBS),
             next_seq: AtomicU64::new(0),
             initial,
             ids: Ids::for_purpose(seed, "\0stubs"),
@@ -58,33 +68,26 @@ impl Stubs {
         Ok(stubs)
     }
 
-    pub fn add(&self, def: StubDef) -> Result<Arc<Stub>, StubError> {
+    pub fn add(&self, def: StubDef) -> Result<Arc<Stub>, RegistryError> {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         let new_id = || self.ids.uuid();
-        let stub = Arc::new(Stub::compile(def, seq, new_id).map_err(StubError::Invalid)?);
-        let mut list = write(&self.list);
-        if list.iter().any(|s| s.stub.id == stub.id) {
-            return Err(StubError::Exists(stub.id));
-        }
-        let bytes: usize = list.iter().map(|slot| slot.stub.size).sum();
-        if list.len() >= MAX_STUBS || bytes + stub.size > MAX_ALL_STUB_BYTES {
-            return Err(StubError::TooMany);
-        }
-        let at = list.partition_point(|Slot { stub: s, .. }| {
-            (s.def.priority, u64::MAX - s.seq) < (stub.def.priority, u64::MAX - stub.seq)
-        });
+        let stub = Arc::new(Stub::compile(def, seq, new_id).map_err(RegistryError::Invalid)?);
         let slot = Slot {
             segments: stub.segments,
             method: stub.method.clone(),
             stub: stub.clone(),
         };
-        list.insert(at, slot);
+        // Higher priority first; among equals, the newest.
+        let rank = |s: &Stub| (s.def.priority, u64::MAX - s.seq);
+        self.list.insert(slot, |list| {
+            list.partition_point(|slot| rank(&slot.stub) < rank(&stub))
+        })?;
         Ok(stub)
     }
 
     /// The first stub that matches, counted as called, with the turn of its response.
     pub fn find(&self, request: &RequestView<'_>) -> Option<(Arc<Stub>, usize)> {
-        let list = read(&self.list);
+        let list = self.list.read();
         let stub = list
             .iter()
             .find(|slot| {
@@ -100,7 +103,7 @@ impl Stubs {
 
     /// The stub that comes closest to matching, with why it does not.
     pub fn nearest(&self, request: &RequestView<'_>) -> Option<(Arc<Stub>, Vec<String>)> {
-        let list = read(&self.list);
+        let list = self.list.read();
         list.iter()
             .map(|slot| (slot.stub.clone(), slot.stub.mismatches(request)))
             .filter(|(_, reasons)| !reasons.is_empty())
@@ -111,38 +114,29 @@ impl Stubs {
     }
 
     pub fn get(&self, id: Uuid) -> Option<Arc<Stub>> {
-        let list = read(&self.list);
-        list.iter()
-            .find(|s| s.stub.id == id)
-            .map(|s| s.stub.clone())
+        self.list.get(id).map(|slot| slot.stub)
     }
 
     pub fn remove(&self, id: Uuid) -> Option<Arc<Stub>> {
-        let mut list = write(&self.list);
-        let at = list.iter().position(|s| s.stub.id == id)?;
-        Some(list.remove(at).stub)
+        self.list.remove(id).map(|slot| slot.stub)
     }
 
     /// Every stub, or with a namespace those that belong to it.
     pub fn list(&self, namespace: Option<&str>) -> Vec<Arc<Stub>> {
-        let list = read(&self.list);
-        list.iter()
-            .filter(|s| namespace.is_none() || s.stub.def.namespace.as_deref() == namespace)
-            .map(|s| s.stub.clone())
+        self.list
+            .list(namespace)
+            .into_iter()
+            .map(|slot| slot.stub)
             .collect()
     }
 
     /// Removes every stub, or those of one namespace.
     pub fn clear(&self, namespace: Option<&str>) {
-        let mut list = write(&self.list);
-        match namespace {
-            None => list.clear(),
-            Some(namespace) => list.retain(|s| s.stub.def.namespace.as_deref() != Some(namespace)),
-        }
+        self.list.clear(namespace);
     }
 
     /// Removes every stub added at run time and brings back those loaded at start, uncalled.
-    pub fn reset(&self) -> Result<(), StubError> {
+    pub fn reset(&self) -> Result<(), RegistryError> {
         self.clear(None);
         self.ids.reset();
         for (index, def) in self.initial.iter().enumerate() {
@@ -152,14 +146,14 @@ impl Stubs {
                     .as_deref()
                     .map(|n| format!(" ({n})"))
                     .unwrap_or_default();
-                StubError::Invalid(format!("stub {}{name}: {e}", index + 1))
+                RegistryError::Invalid(format!("stub {}{name}: {e}", index + 1))
             })?;
         }
         Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
-        read(&self.list).is_empty()
+        self.list.is_empty()
     }
 
     /// A fresh id for a template's `uuid` (from the seed, with `--seed`).
