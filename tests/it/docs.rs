@@ -103,3 +103,144 @@ fn the_readme_links_to_guides_that_exist() {
         );
     }
 }
+
+/// A command line split as a POSIX shell splits it, for the quoting the docs use: single
+/// and double quotes, no escapes.
+fn words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quote, mut started) = (Vec::new(), String::new(), None, false);
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => (quote, started) = (Some(c), true),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            (_, c) => (word.push(c), started = true).0,
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+/// The command lines of the README's `sh` blocks, comments left out.
+fn readme_commands() -> Vec<Vec<String>> {
+    let readme = std::fs::read_to_string(tests::root().join("README.md")).unwrap();
+    let mut commands = Vec::new();
+    let mut in_sh = false;
+    for line in readme.lines() {
+        match line.trim() {
+            "```sh" => in_sh = true,
+            "```" => in_sh = false,
+            text if in_sh && !text.is_empty() && !text.starts_with('#') => {
+                commands.push(words(text));
+            }
+            _ => {}
+        }
+    }
+    commands
+}
+
+/// The README's commands as a newcomer runs them, in order: the mock from the first one
+/// (on a free port instead of 8080), then each other command against it; `cargo run -p X
+/// --` is the binary the workspace built, a load runs 2 s instead of its 10, and `curl` is
+/// sent with reqwest (its `-X`, `-H` and `-d`). Each must succeed.
+#[test]
+fn the_readme_commands_run_as_written() {
+    let commands = readme_commands();
+    let tool = |command: &[String]| -> Option<(String, Vec<String>)> {
+        let at = command.iter().position(|w| w == "--")?;
+        let package = command.iter().position(|w| w == "-p")? + 1;
+        (command.first()? == "cargo")
+            .then(|| (command[package].clone(), command[at + 1..].to_vec()))
+    };
+    // The two commands of the quick start (the main job and the tests) are what CI runs.
+    let ours: Vec<&Vec<String>> = commands
+        .iter()
+        .filter(|c| {
+            tool(c).is_some_and(|(_, args)| args.iter().any(|a| a == "--spec")) || c[0] == "curl"
+        })
+        .collect();
+    assert!(ours.len() >= 4, "{commands:?}");
+    let (package, args) = tool(ours[0]).unwrap();
+    assert_eq!(package, "mock-api");
+    // Run from the repository's root, as the README is: its relative paths are from there.
+    let rooted = |word: &String| match word.starts_with("tests/") {
+        true => tests::root().join(word).to_string_lossy().into_owned(),
+        false => word.clone(),
+    };
+    let args: Vec<String> = args.iter().map(rooted).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let port = args.iter().position(|a| *a == "--port").unwrap();
+    args.drain(port..port + 2);
+    let (mut mock, url) = tests::spawn_mock(&args, std::process::Stdio::null());
+    let free = url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    for command in &ours[1..] {
+        let command: Vec<String> = command
+            .iter()
+            .map(|w| w.replace(":8080/", &format!(":{free}/")))
+            .map(|w| if w == "10s" { "2s".to_owned() } else { w })
+            .map(|w| rooted(&w))
+            .collect();
+        if command[0] == "curl" {
+            let flag = |name: &str| {
+                command
+                    .iter()
+                    .position(|w| w == name)
+                    .map(|at| command[at + 1].clone())
+            };
+            let target = command.iter().find(|w| w.starts_with("http")).unwrap();
+            let method =
+                reqwest::Method::from_bytes(flag("-X").unwrap_or("GET".into()).as_bytes()).unwrap();
+            let status = tokio::runtime::Runtime::new().unwrap().block_on(async {
+                let mut request = reqwest::Client::new().request(method, target);
+                for (at, word) in command.iter().enumerate() {
+                    if word == "-H" {
+                        let (name, value) = command[at + 1].split_once(':').unwrap();
+                        request = request.header(name.trim(), value.trim());
+                    }
+                }
+                if let Some(body) = flag("-d") {
+                    request = request.body(body);
+                }
+                request.send().await.unwrap().status()
+            });
+            assert!(status.is_success(), "{command:?}: {status}");
+            continue;
+        }
+        let (package, mut args) = tool(&command).unwrap();
+        if package == "loadgen" {
+            args.extend(["--no-telnet", "--quiet"].map(str::to_owned));
+        }
+        let output = Command::new(tests::binary(&package))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{package} {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    mock.kill().unwrap();
+    mock.wait().unwrap();
+}
+
+#[test]
+fn command_lines_split_as_a_shell_splits_them() {
+    assert_eq!(
+        words(r#"curl -H 'A: b c' -d '{"x": 1}'  end"#),
+        ["curl", "-H", "A: b c", "-d", r#"{"x": 1}"#, "end"]
+    );
+    assert_eq!(words("a '' b"), ["a", "", "b"]);
+}
