@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use contract::auth::{Auth, Login};
-use contract::checks::{self, Check, Settings};
+use contract::auth::Auth;
 use contract::setup::SetupError;
-use contract::setup::config::{AuthConfig, Config};
+use contract::setup::config::AuthConfig;
 use contract::setup::filter::{Filter, Selection};
+use contract::setup::logins::LoginFlags;
 use contract::{Options, report};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -198,7 +198,12 @@ fn main() -> ExitCode {
 
 /// Runs the check; `Ok(true)` when nothing was violated.
 async fn check(args: CheckArgs) -> Result<bool> {
-    let settings = settings(&args)?;
+    let settings = contract::setup::checks::settings(
+        &args.checks,
+        &args.exclude_checks,
+        args.max_response_time,
+        &args.sensitive_fields,
+    )?;
     let headers = args
         .headers
         .iter()
@@ -294,7 +299,15 @@ async fn check(args: CheckArgs) -> Result<bool> {
     // Basic credentials stand instead of every login, the config's included.
     let mut logins = match args.auth_basic {
         Some(_) => Vec::new(),
-        None => logins(&args, &config)?,
+        None => {
+            let flags = LoginFlags {
+                logins: &args.auth_login,
+                bodies: &args.auth_body,
+                token: args.auth_token.as_deref(),
+                header: args.auth_header.as_deref(),
+            };
+            contract::setup::logins::logins(&flags, &config)?
+        }
     }
     .into_iter();
     let mut auth = match &args.auth_basic {
@@ -375,93 +388,6 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 1e6 => Ok(rate),
         _ => Err(format!("{text:?} is not a rate such as 20/s")),
     }
-}
-
-/// The logins (at most two: the second identity last) from the flags, else from the
-/// config file. A login flag's body and token pair with it by position.
-fn logins(args: &CheckArgs, config: &Config) -> Result<Vec<Login>> {
-    if args.auth_login.len() > 2 || args.auth_body.len() > args.auth_login.len().max(1) {
-        bail!("--auth-login is given at most twice, with at most one --auth-body each");
-    }
-    let count = match args.auth_login.is_empty() {
-        true => config.auth.len(),
-        false => args.auth_login.len(),
-    };
-    (0..count)
-        .map(|at| {
-            let from_config = config.auth.get(at);
-            let operation = args
-                .auth_login
-                .get(at)
-                .map(String::as_str)
-                .or(from_config.map(|a| a.login.as_str()))
-                .context("a login needs 'METHOD /path'")?;
-            let body = match args.auth_body.get(at) {
-                Some(body) => serde_json::from_str(body)
-                    .with_context(|| format!("--auth-body {body:?} is not JSON"))?,
-                None => from_config
-                    .map(|a| a.body.clone())
-                    .unwrap_or(serde_json::Value::Null),
-            };
-            let token = args
-                .auth_token
-                .as_deref()
-                .or(from_config.and_then(|a| a.token.as_deref()))
-                .unwrap_or("/token");
-            let header = args
-                .auth_header
-                .as_deref()
-                .or(from_config.and_then(|a| a.header.as_deref()))
-                .unwrap_or(contract::auth::DEFAULT_HEADER);
-            Login::parse(operation, body, token)
-                .and_then(|login| login.with_header(header))
-                .map_err(|e| anyhow::anyhow!("--auth-login: {e}"))
-        })
-        .collect()
-}
-
-fn settings(args: &CheckArgs) -> Result<Settings> {
-    let parse = |names: &[String]| {
-        names
-            .iter()
-            .filter(|n| !n.trim().is_empty())
-            .map(|name| {
-                Check::parse(name).with_context(|| {
-                    let known: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
-                    format!(
-                        "unknown check {name:?}; the checks are: {}",
-                        known.join(", ")
-                    )
-                })
-            })
-            .collect::<Result<Vec<Check>>>()
-    };
-    let mut enabled: std::collections::BTreeSet<Check> = match args.checks.is_empty() {
-        true => Check::ALL.into_iter().collect(),
-        false => parse(&args.checks)?.into_iter().collect(),
-    };
-    for excluded in parse(&args.exclude_checks)? {
-        enabled.remove(&excluded);
-    }
-    if args.max_response_time.is_none() {
-        enabled.remove(&Check::MaxResponseTime);
-    }
-    let names: Vec<String> = match args.sensitive_fields.is_empty() {
-        true => checks::SENSITIVE_FIELDS
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        false => args.sensitive_fields.clone(),
-    };
-    Ok(Settings {
-        enabled,
-        max_response_time: args.max_response_time.map(Duration::from_millis),
-        sensitive: names
-            .iter()
-            .map(|n| checks::normalize_field(n))
-            .filter(|n| !n.is_empty())
-            .collect(),
-    })
 }
 
 /// The document from `--spec` (file or URL); else, for a target of the user's, the one it
