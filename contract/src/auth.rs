@@ -15,6 +15,29 @@ const MAX_LOGIN_ANSWER: usize = 1 << 20;
 
 pub use openapi::login::{DEFAULT_HEADER, Login, LoginError};
 
+/// Why a login did not give credentials; each names the login (`POST URL`).
+#[derive(Debug, thiserror::Error)]
+pub enum LoginFailed {
+    #[error("login at {at} failed: {why}")]
+    Unsent { at: String, why: String },
+    #[error("login at {at}: {why}")]
+    Unread { at: String, why: String },
+    #[error("login at {at} answered {status}: {excerpt}")]
+    Refused {
+        at: String,
+        status: reqwest::StatusCode,
+        excerpt: String,
+    },
+    #[error("the token at {pointer} of the login answer cannot be sent in a header")]
+    Unsendable { pointer: String },
+    #[error("no string token at {pointer} of the login answer, and no cookie was set")]
+    NoToken { pointer: String },
+    #[error("the second identity: {0}")]
+    Second(Box<LoginFailed>),
+    #[error("both identities got the same token: the second login must be another user")]
+    SameToken,
+}
+
 /// The current token, shared by every worker; and a second identity, if one is configured,
 /// for `object_level_authorization`.
 #[derive(Debug, Default)]
@@ -116,29 +139,31 @@ impl Auth {
     }
 
     /// Logs in every identity.
-    pub async fn log_in_all(&self, client: &reqwest::Client, target: &str) -> Result<(), String> {
+    pub async fn log_in_all(
+        &self,
+        client: &reqwest::Client,
+        target: &str,
+    ) -> Result<(), LoginFailed> {
         self.log_in(client, target).await?;
         if let Some(second) = &self.second {
             second
                 .log_in(client, target)
                 .await
-                .map_err(|e| format!("the second identity: {e}"))?;
+                .map_err(|e| LoginFailed::Second(Box::new(e)))?;
             if second.header().is_some() && second.header() == self.header() {
-                return Err(
-                    "both identities got the same token: the second login must be another user"
-                        .to_owned(),
-                );
+                return Err(LoginFailed::SameToken);
             }
         }
         Ok(())
     }
 
     /// Logs in (again) and keeps the new token; the answer is read up to 1 MiB.
-    pub async fn log_in(&self, client: &reqwest::Client, target: &str) -> Result<(), String> {
+    pub async fn log_in(&self, client: &reqwest::Client, target: &str) -> Result<(), LoginFailed> {
         let Some(login) = &self.login else {
             return Ok(());
         };
         let url = format!("{}{}", target.trim_end_matches('/'), login.path);
+        let at = format!("{} {url}", login.method);
         let mut request = client.request(login.method.clone(), &url);
         for (name, value) in &self.headers {
             request = request.header(name, value);
@@ -147,7 +172,10 @@ impl Auth {
             .json(&login.body)
             .send()
             .await
-            .map_err(|e| format!("login at {} {url} failed: {e}", login.method))?;
+            .map_err(|e| LoginFailed::Unsent {
+                at: at.clone(),
+                why: e.to_string(),
+            })?;
         let status = response.status();
         // A session login answers with cookies: `name=value` of each, for the Cookie header.
         let cookies: Vec<String> = response
@@ -162,38 +190,40 @@ impl Auth {
         let text = read_body(response, MAX_LOGIN_ANSWER, &[])
             .await
             .map(|body| String::from_utf8_lossy(&body).into_owned())
-            .map_err(|e| format!("login at {} {url}: {e}", login.method))?;
+            .map_err(|e| LoginFailed::Unread {
+                at: at.clone(),
+                why: e.to_string(),
+            })?;
         if !status.is_success() {
-            let excerpt: String = text.chars().take(200).collect();
-            return Err(format!(
-                "login at {} {url} answered {status}: {excerpt}",
-                login.method
-            ));
+            return Err(LoginFailed::Refused {
+                at,
+                status,
+                excerpt: text.chars().take(200).collect(),
+            });
         }
         let token = serde_json::from_str::<Value>(&text)
             .ok()
             .and_then(|body| login.token_in(&body));
         let credential = match (token, cookies.is_empty()) {
-            (Some(token), _) => login.header_for(&token).ok_or_else(|| {
-                format!(
-                    "the token at {} of the login answer cannot be sent in a header",
-                    login.token_pointer
-                )
-            })?,
+            (Some(token), _) => {
+                login
+                    .header_for(&token)
+                    .ok_or_else(|| LoginFailed::Unsendable {
+                        pointer: login.token_pointer.clone(),
+                    })?
+            }
             (None, false) => ("Cookie".to_owned(), cookies.join("; ")),
             (None, true) => {
-                return Err(format!(
-                    "no string token at {} of the login answer, and no cookie was set",
-                    login.token_pointer
-                ));
+                return Err(LoginFailed::NoToken {
+                    pointer: login.token_pointer.clone(),
+                });
             }
         };
         // Credentials that cannot go in a header are said now, not blamed on every case after.
         if reqwest::header::HeaderValue::from_str(&credential.1).is_err() {
-            return Err(format!(
-                "the token at {} of the login answer cannot be sent in a header",
-                login.token_pointer
-            ));
+            return Err(LoginFailed::Unsendable {
+                pointer: login.token_pointer.clone(),
+            });
         }
         *self
             .credential

@@ -240,7 +240,7 @@ fn merge_reports(args: &MergeArgs) -> Result<bool, String> {
     let rules = args
         .thresholds
         .iter()
-        .map(|t| Rule::parse(t))
+        .map(|t| Rule::parse(t).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut totals = Totals::default();
     for path in &args.reports {

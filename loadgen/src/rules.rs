@@ -69,18 +69,30 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// Why a threshold rule cannot be read: the rule, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{rule:?}: {why}")]
+pub struct RuleError {
+    pub rule: String,
+    pub why: String,
+}
+
 impl Rule {
-    pub fn parse(text: &str) -> Result<Rule, String> {
+    pub fn parse(text: &str) -> Result<Rule, RuleError> {
+        let refuse = |why: String| RuleError {
+            rule: text.to_owned(),
+            why,
+        };
         // goose is the authority on what a rule may say; this keeps the two in step.
         text.parse::<goose::threshold::Threshold>()
-            .map_err(|e| format!("{text:?}: {e}"))?;
+            .map_err(|e| refuse(e.to_string()))?;
         let (rule, request) = match text.trim().split_once(" for ") {
             Some((rule, request)) => (rule.trim(), Some(request.trim().to_owned())),
             None => (text.trim(), None),
         };
         let at = rule
             .find(['<', '>'])
-            .ok_or_else(|| format!("{text:?}: no < or >"))?;
+            .ok_or_else(|| refuse("no < or >".to_owned()))?;
         let (name, rest) = rule.split_at(at);
         let (operator, value) = match rest.as_bytes() {
             [b'<', b'=', ..] => (Operator::LessOrEqual, &rest[2..]),
@@ -96,7 +108,7 @@ impl Rule {
             p => Metric::Percentile(
                 p.strip_prefix('p')
                     .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| format!("{text:?}: unknown metric"))?,
+                    .ok_or_else(|| refuse("unknown metric".to_owned()))?,
             ),
         };
         let value = value.trim();
@@ -104,9 +116,9 @@ impl Rule {
             Metric::ErrorRate => value
                 .trim_end_matches('%')
                 .parse::<f64>()
-                .map_err(|e| e.to_string())?,
-            Metric::RequestsPerSecond => value.parse::<f64>().map_err(|e| e.to_string())?,
-            _ => milliseconds(value).ok_or_else(|| format!("{text:?}: bad time {value:?}"))?,
+                .map_err(|e| refuse(e.to_string()))?,
+            Metric::RequestsPerSecond => value.parse::<f64>().map_err(|e| refuse(e.to_string()))?,
+            _ => milliseconds(value).ok_or_else(|| refuse(format!("bad time {value:?}")))?,
         };
         Ok(Rule {
             text: text.trim().to_owned(),

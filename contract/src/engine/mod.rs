@@ -36,10 +36,12 @@ pub use options::Options;
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{0}")]
-    Login(String),
-    #[error("{0}")]
-    Tls(String),
+    #[error(transparent)]
+    Login(#[from] crate::auth::LoginFailed),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
 }
 
 /// Checks every operation of `api` against the target.
@@ -51,11 +53,11 @@ pub async fn run(
 ) -> Result<Report, RunError> {
     let started = Instant::now();
     let client = crate::transport::client_builder(&options.tls)
-        .map_err(|e| RunError::Tls(e.to_string()))?
+        .map_err(RunError::Tls)?
         .timeout(options.request_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| RunError::Tls(format!("the HTTP client: {e}")))?;
+        .map_err(RunError::Client)?;
     auth.log_in_all(&client, &options.target)
         .await
         .map_err(RunError::Login)?;

@@ -60,13 +60,22 @@ impl Clock {
     }
 }
 
+/// A timestamp that cannot be read, or that is out of range in UTC.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("`{0}` is not an RFC 3339 timestamp ({1})")]
+    Format(String, String),
+    #[error("`{0}` is out of range (years 0000 to 9999 in UTC)")]
+    Range(String),
+}
+
 /// Parses an RFC 3339 timestamp such as `2026-01-01T00:00:00Z`.
-pub fn parse(text: &str) -> Result<OffsetDateTime, String> {
+pub fn parse(text: &str) -> Result<OffsetDateTime, TimeError> {
     let at = OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|e| format!("`{text}` is not an RFC 3339 timestamp ({e})"))?;
+        .map_err(|e| TimeError::Format(text.to_owned(), e.to_string()))?;
     // `9999-12-31T23:00:00-05:00` is in year 10000 in UTC: out of range, not a panic.
     at.checked_to_offset(UtcOffset::UTC)
-        .ok_or_else(|| format!("`{text}` is out of range (years 0000 to 9999 in UTC)"))
+        .ok_or_else(|| TimeError::Range(text.to_owned()))
 }
 
 fn truncate(at: OffsetDateTime) -> OffsetDateTime {
@@ -100,6 +109,11 @@ mod tests {
         assert!(!clock.is_frozen());
         clock.reset();
         assert_eq!(clock.now(), start);
-        assert!(parse("yesterday").unwrap_err().contains("RFC 3339"));
+        assert!(
+            parse("yesterday")
+                .unwrap_err()
+                .to_string()
+                .contains("RFC 3339")
+        );
     }
 }

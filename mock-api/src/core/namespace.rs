@@ -8,14 +8,22 @@ use crate::core::error::AppError;
 /// `HeaderName`, not a `&str`, so that a lookup does not parse the name again each time.
 pub const NAMESPACE_HEADER: HeaderName = HeaderName::from_static("x-mock-namespace");
 
+/// A name that is not 1 to 64 letters, digits, `.`, `_` or `-`, or that starts with `.`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} `{name}` must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'")]
+pub struct NameError {
+    pub what: String,
+    pub name: String,
+}
+
 /// A namespace name: see [`check_name`].
-pub fn check_namespace(name: &str) -> Result<(), String> {
+pub fn check_namespace(name: &str) -> Result<(), NameError> {
     check_name("namespace", name)
 }
 
 /// A namespace or snapshot name: 1 to 64 letters, digits, `.`, `_` or `-`, not starting
 /// with `.` (so that `.` and `..` never reach a URL path). `what` names it in the error.
-pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+pub fn check_name(what: &str, name: &str) -> Result<(), NameError> {
     let valid = (1..=64).contains(&name.len())
         && !name.starts_with('.')
         && name
@@ -24,9 +32,10 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!(
-            "{what} `{name}` must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
-        ))
+        Err(NameError {
+            what: what.to_owned(),
+            name: name.to_owned(),
+        })
     }
 }
 
@@ -38,7 +47,7 @@ pub fn namespace_of(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
     let name = value
         .to_str()
         .map_err(|_| AppError::InvalidNamespace("X-Mock-Namespace is not valid text".into()))?;
-    check_namespace(name).map_err(AppError::InvalidNamespace)?;
+    check_namespace(name).map_err(|e| AppError::InvalidNamespace(e.to_string()))?;
     Ok(Some(name))
 }
 

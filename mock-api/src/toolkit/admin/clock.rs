@@ -48,7 +48,7 @@ pub(super) async fn set_clock(
             now: Some(now),
             advance_ms: None,
         } => mock.clock.set(Some(
-            crate::core::clock::parse(&now).map_err(AppError::Validation)?,
+            crate::core::clock::parse(&now).map_err(|e| AppError::Validation(e.to_string()))?,
         )),
         ClockChange {
             now: None,

@@ -99,7 +99,7 @@ pub(super) fn filter(
     let from_header = namespace_of(headers)?.map(str::to_owned);
     let namespace = match query.namespace {
         Some(namespace) => {
-            check_namespace(&namespace).map_err(invalid)?;
+            check_namespace(&namespace).map_err(|e| invalid(e.to_string()))?;
             Some(namespace)
         }
         None => from_header,

@@ -48,7 +48,7 @@ pub(super) async fn reset(
 }
 
 pub(super) fn snapshot_name(name: &str) -> AppResult<()> {
-    check_name("snapshot name", name).map_err(AppError::Validation)
+    check_name("snapshot name", name).map_err(|e| AppError::Validation(e.to_string()))
 }
 
 pub(super) async fn list_snapshots(

@@ -62,7 +62,7 @@ impl Rule {
         def.method = method.as_ref().map_or("ANY".to_owned(), Method::to_string);
         let path = PathMatcher::parse(&def.path)?;
         if let Some(namespace) = &def.namespace {
-            crate::core::namespace::check_namespace(namespace)?;
+            crate::core::namespace::check_namespace(namespace).map_err(|e| e.to_string())?;
         }
         check_rate("rate", def.rate)?;
         let status = def.status.map(error_status).transpose()?;

@@ -74,7 +74,7 @@ impl Stub {
             return Err("priority must be from 1 (first) to 100".into());
         }
         if let Some(namespace) = &def.namespace {
-            check_namespace(namespace)?;
+            check_namespace(namespace).map_err(|e| e.to_string())?;
         }
         let method = parse_method(&def.request.method)?;
         def.request.method = method.as_ref().map_or("ANY".to_owned(), Method::to_string);
