@@ -4,12 +4,14 @@
 //! read of one object with a field of the parameter's name); and the runtime expressions
 //! that carry values along them.
 
+use std::collections::HashSet;
+
 use http::Method;
 use serde_json::Value;
 
 use crate::generate::Case;
 use crate::model::{Api, LinkSpec, Location, Operation, ResponseSpec, StatusKey};
-use crate::resources::{escape, id_pointer, unwrap};
+use crate::resources::{escape, id_pointer, split_last, unwrap, whole_param};
 use crate::schema::query::object_view;
 
 /// How operations feed each other.
@@ -33,19 +35,15 @@ pub struct Feed {
 impl Feed {
     /// The ids an answer gives.
     pub fn ids<'a>(&'a self, body: &'a Value) -> impl Iterator<Item = &'a Value> + 'a {
-        let items: Vec<&Value> = match &self.array {
+        let items: &[Value] = match &self.array {
             Some(array) => body
                 .pointer(array)
                 .and_then(Value::as_array)
-                .map(|items| items.iter().collect())
-                .unwrap_or_default(),
-            None => vec![body],
+                .map_or(&[], Vec::as_slice),
+            None => std::slice::from_ref(body),
         };
-        items
-            .into_iter()
-            .filter_map(|item| item.pointer(&self.field))
-            // An empty string names no item: as a path segment it is no segment at all.
-            .filter(|id| !id.is_null() && id.as_str() != Some(""))
+        // Which of them can name an item is the pool's to say (`IdPool::keep`).
+        items.iter().filter_map(|item| item.pointer(&self.field))
     }
 }
 
@@ -184,31 +182,33 @@ fn inferred_feeds(api: &Api, operation: &Operation) -> Vec<Feed> {
 /// `{username}` for `/profiles/{username}`). Only the exact name counts, never a bare `id`
 /// (the current user's id is not an article's).
 fn named_feeds(api: &Api, links: &[Vec<LinkSpec>], feeds: &mut [Vec<Feed>]) {
-    // Each item path (one ending in a parameter) whose parameter nothing gives yet.
-    let mut wanted: Vec<(String, String)> = Vec::new();
-    for (index, operation) in api.operations.iter().enumerate() {
-        let Some(param) = operation
-            .path
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .and_then(|last| last.strip_prefix('{')?.strip_suffix('}'))
-        else {
-            continue;
-        };
-        let given = feeds
+    // Each item path (one ending in a parameter) whose parameter nothing gives yet, once:
+    // sets, not scans, as Microsoft Graph has 20,000 operations.
+    let wanted: Vec<(String, String)> = {
+        let mut given: HashSet<(&str, &str)> = feeds
             .iter()
             .flatten()
-            .any(|f| f.param == param && f.target_path == operation.path)
-            || links
+            .map(|f| (f.target_path.as_str(), f.param.as_str()))
+            .collect();
+        given.extend(links.iter().flatten().flat_map(|link| {
+            let target = api.operations[link.target].path.as_str();
+            link.parameters
                 .iter()
-                .flatten()
-                .any(|l| l.target == index && l.parameters.iter().any(|(name, _)| name == param));
-        let pair = (operation.path.clone(), param.to_owned());
-        if param != "id" && !given && !wanted.contains(&pair) {
-            wanted.push(pair);
+                .map(move |(name, _)| (target, name.as_str()))
+        }));
+        let mut wanted = Vec::new();
+        for operation in &api.operations {
+            let path = operation.path.as_str();
+            let Some(param) = split_last(path).and_then(|(_, last)| whole_param(last)) else {
+                continue;
+            };
+            // Inserted into `given` too: a path with several methods is wanted once.
+            if param != "id" && given.insert((path, param)) {
+                wanted.push((path.to_owned(), param.to_owned()));
+            }
         }
-    }
+        wanted
+    };
     if wanted.is_empty() {
         return;
     }

@@ -137,7 +137,7 @@ pub fn names_item(path: &str) -> bool {
 }
 
 /// The parameter name of a segment that is exactly one template (`{petId}`).
-fn whole_param(segment: &str) -> Option<&str> {
+pub(crate) fn whole_param(segment: &str) -> Option<&str> {
     segment
         .strip_prefix('{')
         .and_then(|s| s.strip_suffix('}'))
