@@ -114,6 +114,9 @@ struct Shared {
     /// Per operation, the DELETE it is sent with ([`paired_delete`]), found once: the
     /// transactions read it on every run.
     pairs: std::sync::OnceLock<Vec<Option<usize>>>,
+    /// The reads the start sends for ids ([`feeds_ids`]), found once: the plan asks of
+    /// them for every parameter of every operation.
+    feeders: std::sync::OnceLock<Vec<usize>>,
     starts: Arc<Starts>,
 }
 
@@ -261,6 +264,7 @@ pub fn scenarios(
         sources: Default::default(),
         wants: Default::default(),
         pairs: Default::default(),
+        feeders: Default::default(),
         starts: Default::default(),
     });
     let mut scenario = scenario!("document");
@@ -282,6 +286,10 @@ pub fn scenarios(
         .set_name("stop")
         .set_on_stop(),
     );
+    let feeders = (0..api.operations.len())
+        .filter(|index| feeds_ids(&shared, *index))
+        .collect();
+    let _ = shared.feeders.set(feeders);
     let pairs = (0..api.operations.len())
         .map(|index| paired_delete(&shared, index))
         .collect();
@@ -616,13 +624,18 @@ fn listed(shared: &Shared, index: usize) -> bool {
 
 /// Whether a list gives a parameter of a path (or of an item above it).
 fn listed_param(shared: &Shared, path: &str, param: &str) -> bool {
-    (0..shared.api.operations.len())
-        .filter(|index| feeds_ids(shared, *index))
-        .flat_map(|index| &shared.graph.feeds[index])
+    feeders(shared)
+        .iter()
+        .flat_map(|index| &shared.graph.feeds[*index])
         .any(|feed| {
             let above = feed.target_path.as_str();
             (path == above || is_below(path, above)) && feed.param == param
         })
+}
+
+/// The reads the start sends for ids, as [`feeds_ids`] found them at start.
+fn feeders(shared: &Shared) -> &[usize] {
+    shared.feeders.get().map_or(&[], Vec::as_slice)
 }
 
 /// Whether an operation is a read the start can send for ids: a GET whose answer gives
@@ -702,9 +715,7 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
         let mut ids = IdPool::new();
         // Lists under fewer items first: a list under a cluster is read with an id the
         // list of clusters gave.
-        let mut lists: Vec<usize> = (0..shared.api.operations.len())
-            .filter(|index| feeds_ids(shared, *index))
-            .collect();
+        let mut lists = feeders(shared).to_vec();
         lists.sort_by_key(|index| path_params(&shared.api.operations[*index]).count());
         for index in lists {
             // The simplest list (no filter, no page past the first) holds the most ids.
@@ -807,13 +818,12 @@ async fn begin(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
 /// The lists under the items this user made at its start (the partitions of its topic), read
 /// for ids, in depth order: what the start's lists could not give.
 async fn read_lists_below_made(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
-    let mut lists: Vec<usize> = (0..shared.api.operations.len())
+    let mut lists: Vec<usize> = feeders(shared)
+        .iter()
+        .copied()
         .filter(|index| {
             let operation = &shared.api.operations[*index];
-            !shared.graph.feeds[*index].is_empty()
-                && operation.method == Method::GET
-                && has_ids(operation)
-                && !known_ids(shared, user, operation)
+            has_ids(operation) && !known_ids(shared, user, operation)
         })
         .collect();
     lists.sort_by_key(|index| path_params(&shared.api.operations[*index]).count());
