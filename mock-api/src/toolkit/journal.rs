@@ -1,7 +1,7 @@
 //! The request journal: the last N requests outside the admin API, in a ring buffer, so a
 //! long load run keeps memory flat. Stub call counts live on the stubs and never roll off.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -279,7 +279,8 @@ pub struct EntryView<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub query: Option<&'a str>,
-    pub headers: Headers<'a>,
+    /// Each name once, repeated ones joined.
+    pub headers: BTreeMap<&'a str, String>,
     pub body: std::borrow::Cow<'a, str>,
     pub body_size: usize,
     pub namespace: Option<&'a str>,
@@ -288,22 +289,6 @@ pub struct EntryView<'a> {
     pub status: u16,
     pub injected: Option<&'a str>,
     pub elapsed_ms: f64,
-}
-
-/// A request's headers, each name once (repeated ones joined), in the order they came,
-/// written as a JSON object.
-#[derive(Debug)]
-pub struct Headers<'a>(Vec<(&'a str, String)>);
-
-impl Serialize for Headers<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
 }
 
 impl Entry {
@@ -319,16 +304,16 @@ impl Entry {
     /// The entry as the admin API shows it.
     pub fn view(&self) -> EntryView<'_> {
         let request = &self.request;
-        let mut headers: Vec<(&str, String)> = Vec::new();
+        let mut headers: BTreeMap<&str, String> = BTreeMap::new();
         for (name, value) in request.headers() {
-            match headers.iter_mut().find(|(n, _)| *n == name) {
+            headers
+                .entry(name)
                 // Repeated headers are joined, as HTTP allows for most of them.
-                Some((_, first)) => {
+                .and_modify(|first| {
                     first.push_str(", ");
                     first.push_str(value);
-                }
-                None => headers.push((name, value.to_owned())),
-            }
+                })
+                .or_insert_with(|| value.to_owned());
         }
         EntryView {
             id: self.id,
@@ -336,7 +321,7 @@ impl Entry {
             method: request.method.as_str(),
             path: request.path(),
             query: request.query(),
-            headers: Headers(headers),
+            headers,
             body: String::from_utf8_lossy(&request.body),
             body_size: request.body_size,
             namespace: self.namespace.as_deref(),
