@@ -11,7 +11,6 @@ use openapi::template::PathTemplate;
 #[derive(Debug)]
 struct Route {
     template: PathTemplate,
-    literals: usize,
     operations: Vec<(Method, usize)>,
 }
 
@@ -56,7 +55,6 @@ impl Routes {
                     by_path.insert(operation.path.as_str(), routes.len());
                     let template = PathTemplate::new(&operation.path);
                     routes.push(Route {
-                        literals: template.literals(),
                         template,
                         operations: vec![(method, at)],
                     });
@@ -64,7 +62,7 @@ impl Routes {
             }
         }
         // The most literal template first: `/users/me` is not `/users/{id}`.
-        routes.sort_by_key(|r| std::cmp::Reverse(r.literals));
+        routes.sort_by_key(|r| std::cmp::Reverse(r.template.literals()));
         let mut by_length: Vec<Vec<usize>> = Vec::new();
         for (at, route) in routes.iter().enumerate() {
             let length = route.template.segments().len();
