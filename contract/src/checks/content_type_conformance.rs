@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::checks::finding::{Exchange, Finding, media_matches};
+use crate::checks::finding::{Exchange, Finding, media_matches, without_content};
 use crate::checks::names::Check;
 use openapi::model::ResponseSpec;
 use openapi::model::essence;
@@ -27,11 +27,10 @@ pub fn check<'a>(
     };
     let Some(content_type) = ex.response.header("content-type") else {
         // No body where none is described (a 2.0 response without a schema is any body of
-        // the operation's `produces` types, or none), or a HEAD answer, which never has one:
-        // nothing to say which type it is.
+        // the operation's `produces` types, or none), or an answer that never has one (to
+        // HEAD, a 204, a 304): nothing to say which type it is.
         let no_body_described = spec.content.iter().all(|(_, s)| s.is_none());
-        let head = ex.operation.method.as_str() == "HEAD";
-        if ex.response.body.is_empty() && (no_body_described || head) {
+        if ex.response.body.is_empty() && (no_body_described || without_content(ex)) {
             return Ok(None);
         }
         return Err(Finding::new(

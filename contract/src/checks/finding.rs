@@ -54,6 +54,13 @@ pub fn conditional(case: &Case) -> bool {
     })
 }
 
+/// Whether the answer has no content whatever the document describes: an answer to `HEAD`,
+/// a 204 or a 304 (RFC 9110 section 6.4.1). Its body, and the type of a body, are not the
+/// server's to get wrong.
+pub fn without_content(ex: &Exchange<'_>) -> bool {
+    ex.operation.method.as_str() == "HEAD" || matches!(ex.response.status, 204 | 304)
+}
+
 /// Whether the status answers a precondition the case carries.
 pub fn answers_precondition(ex: &Exchange<'_>) -> bool {
     matches!(ex.response.status, 304 | 412) && conditional(ex.case)

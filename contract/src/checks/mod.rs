@@ -67,8 +67,9 @@ pub fn evaluate(
             found.extend(response_headers_conformance::check(&ex, spec));
             match content_type_conformance::check(&ex, spec) {
                 Err(finding) => found.push(finding),
-                // A HEAD answer carries the headers of a GET and never its body.
-                Ok(Some(_)) if ex.operation.method.as_str() == "HEAD" => {}
+                // A HEAD answer carries the headers of a GET and never its body; a 204 or
+                // 304 has none either.
+                Ok(Some(_)) if finding::without_content(&ex) => {}
                 Ok(Some((media, schema))) => {
                     found.extend(response_schema_conformance::check(&ex, media, schema))
                 }
@@ -87,4 +88,65 @@ fn keep_enabled(settings: &Settings, found: Vec<Finding>) -> Vec<Finding> {
         .into_iter()
         .filter(|f| settings.enabled.contains(&f.check))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::http::Response;
+
+    /// A 204 and a 304 have no content (RFC 9110), whatever the document describes under
+    /// them: neither an empty body nor a missing Content-Type is the server's fault. A 200
+    /// that is as empty is.
+    #[test]
+    fn answers_without_content_are_not_judged_by_their_body() {
+        let api = openapi::parse(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /things:
+    get:
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object}}}}
+        "204": {description: none, content: {application/json: {schema: {type: object}}}}
+        "304": {description: same, content: {application/json: {schema: {type: object}}}}
+"##,
+        )
+        .unwrap();
+        let operation = &api.operations[0];
+        let case = openapi::generate::Plan::new(&api.schemas, operation).base();
+        let settings = Settings {
+            enabled: Check::ALL.into_iter().collect(),
+            max_response_time: None,
+            sensitive: Vec::new(),
+        };
+        let judged = |status: u16, content_type: Option<&str>| {
+            let response = Response {
+                status,
+                headers: content_type
+                    .map(|t| ("content-type".to_owned(), t.to_owned()))
+                    .into_iter()
+                    .collect(),
+                body: Vec::new(),
+                elapsed: Duration::ZERO,
+            };
+            let outcome = Outcome::Response(response);
+            evaluate(&settings, &api.schemas, operation, &case, &outcome)
+                .into_iter()
+                .map(|f| f.check)
+                .collect::<Vec<_>>()
+        };
+        for status in [204, 304] {
+            assert_eq!(judged(status, None), [], "{status}");
+            assert_eq!(judged(status, Some("application/json")), [], "{status}");
+        }
+        assert_eq!(
+            judged(200, Some("application/json")),
+            [Check::ResponseSchemaConformance]
+        );
+        assert_eq!(judged(200, None), [Check::ContentTypeConformance]);
+    }
 }
